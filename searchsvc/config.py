@@ -1,0 +1,58 @@
+"""Settings from SEARCHSVC_* environment variables, overridable by CLI options or a test config."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+_DEFAULT_ROOT = Path.cwd
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob searchsvc reads; built once per process, never global."""
+
+    index_dir: Path = Path("index")
+    corpus_dir: Path = Path("corpus")
+    backend: str = "whoosh"
+    typesense_url: str = "http://127.0.0.1:8108"
+    typesense_api_key: str = ""
+    max_query_chars: int = 1000
+    max_query_terms: int = 200
+    max_per_page: int = 100
+    max_page: int = 1000
+    max_file_bytes: int = 20 * 1024 * 1024
+    index_procs: int = 0  # 0 = pick from the machine's cores
+    lock_timeout: float = 0.0  # seconds a second `index` waits for the writer lock
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
+        """Read SEARCHSVC_<FIELD> variables, then apply explicit overrides (None is ignored)."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"SEARCHSVC_{f.name.upper()}")
+            if raw is None and f.name == "index_dir":
+                raw = env.get("SEARCHSVC_INDEX")
+            if raw is None and f.name == "corpus_dir":
+                raw = env.get("SEARCHSVC_CORPUS")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.type, raw)
+        settings = cls(**values)
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        for k in ("index_dir", "corpus_dir"):
+            if k in clean:
+                clean[k] = Path(clean[k])
+        return replace(settings, **clean)
+
+
+def _convert(kind, raw: str):
+    kind = str(kind)
+    if "Path" in kind:
+        return Path(raw)
+    if "int" in kind:
+        return int(raw)
+    if "float" in kind:
+        return float(raw)
+    return raw
