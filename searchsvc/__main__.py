@@ -1,0 +1,5 @@
+"""Allow `python -m searchsvc`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,257 @@
+"""The `searchsvc` command: a thin shell over the library that turns its errors into messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings
+from .errors import SearchsvcError
+from .results import SORTS, SearchPage, SearchRequest
+
+
+class _Fail(click.ClickException):
+    """A clean one-line error with an optional hint, exit status 1."""
+
+    def __init__(self, err: SearchsvcError | str) -> None:
+        if isinstance(err, SearchsvcError):
+            msg = err.message + (f"\nHint: {err.hint}" if err.hint else "")
+        else:
+            msg = err
+        super().__init__(msg)
+
+
+def _engine(settings: Settings):
+    from .search import SearchEngine
+    from .store import Store
+
+    return SearchEngine(Store(settings.index_dir), settings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="searchsvc")
+def main() -> None:
+    """Full-text search for collections of articles: index, search and serve them."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--root", type=click.Path(path_type=Path), help="Corpus root (folders below it become tags)."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per article (JSON Lines).")
+def extract(files: tuple[Path, ...], root: Path | None, as_json: bool) -> None:
+    """Show what the readers make of FILES (check the cleaner on your own pages)."""
+    from .readers import read_file
+
+    failed = 0
+    for path in files:
+        if not path.is_file():
+            click.echo(f"skipped {path}: no such file", err=True)
+            failed += 1
+            continue
+        result = read_file(path, root or path.parent, max_bytes=Settings.from_env().max_file_bytes)
+        for skip in result.skipped:
+            click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
+            failed += 1
+        for art in result.articles:
+            if as_json:
+                click.echo(json.dumps(art.to_json(), ensure_ascii=False))
+            else:
+                _print_article(art)
+    if failed:
+        sys.exit(1)  # the good files were shown; the status tells scripts one was skipped
+
+
+def _print_article(art) -> None:
+    click.secho(art.title or "(untitled)", bold=True)
+    meta = [
+        art.published.isoformat() if art.published else "no date",
+        art.author or "no author",
+        art.source or "no source",
+    ]
+    click.echo(" · ".join(meta) + (f"  [{', '.join(art.tags)}]" if art.tags else ""))
+    click.echo(f"id {art.id}  path {art.path}" + (f"  url {art.url}" if art.url else ""))
+    click.echo("")
+    click.echo(art.body)
+    click.echo("-" * 72)
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(path_type=Path), help="Folder of articles [corpus/].")
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
+)
+@click.option("--rebuild", is_flag=True, help="Build from scratch instead of updating.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--procs", type=int, help="Writer processes (default: picked from the cores).")
+@click.option("--wait", type=float, help="Seconds to wait for another running index to finish.")
+def index(corpus, index_dir, rebuild, as_json, procs, wait) -> None:
+    """Add new, update changed and remove deleted articles (incremental by default)."""
+    settings = Settings.from_env(
+        corpus_dir=corpus, index_dir=index_dir, index_procs=procs, lock_timeout=wait
+    )
+    summary = _run_index(settings, rebuild=rebuild, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        for skip in summary.skipped:
+            click.echo(f"skipped {skip['path']}: {skip['reason']}", err=True)
+        click.echo(str(summary))
+
+
+def _run_index(settings: Settings, *, rebuild: bool, quiet: bool):
+    from .indexer import index_corpus
+
+    if not settings.corpus_dir.is_dir():
+        raise _Fail(f"corpus folder not found: {settings.corpus_dir}")
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit="file", desc="indexing", leave=False, file=sys.stderr)
+    try:
+        return index_corpus(
+            settings.corpus_dir,
+            settings.index_dir,
+            rebuild=rebuild,
+            procs=settings.index_procs,
+            progress=_progress_to(bar),
+            lock_timeout=settings.lock_timeout,
+            max_bytes=settings.max_file_bytes,
+        )
+    except SearchsvcError as err:
+        raise _Fail(err) from None
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _progress_to(bar):
+    if bar is None:
+        return None
+
+    def progress(done: int, total: int | None = None, path: str = "") -> None:
+        if total is not None and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return progress
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
+)
+@click.option("--limit", type=int, help="Results per page (batch mode: per topic, default 1000).")
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")
+@click.option("--explain", is_flag=True, help="Print the query as searchsvc understood it.")
+@click.option("--topics", type=click.Path(exists=True, path_type=Path), help="Batch: qid<TAB>text.")
+@click.option("--run", "run_out", type=click.Path(path_type=Path), help="Batch: TREC run output.")
+def search(query, index_dir, limit, page, sort, as_json, explain, topics, run_out) -> None:
+    """Search the index for QUERY, or run a topics file into a TREC run (--topics/--run)."""
+    settings = Settings.from_env(index_dir=index_dir)
+    try:
+        engine = _engine(settings)
+        if topics or run_out:
+            if not (topics and run_out):
+                raise _Fail("batch mode needs both --topics FILE and --run OUT")
+            _batch(engine, topics, run_out, limit or 1000)
+            return
+        if explain:
+            click.echo(engine.explain(query))
+        req = SearchRequest(q=query, page=page, per_page=limit or 10, sort=sort)
+        page_obj = engine.search(req)
+    except SearchsvcError as err:
+        raise _Fail(err) from None
+    if as_json:
+        click.echo(json.dumps(page_obj.to_dict(), ensure_ascii=False))
+    else:
+        _print_page(page_obj)
+
+
+def _batch(engine, topics: Path, run_out: Path, limit: int) -> None:
+    from .evaluate import read_topics, run_topics, write_run
+
+    rows = run_topics(engine, read_topics(topics), limit=limit)
+    write_run(run_out, rows)
+    click.echo(f"wrote {len(rows)} lines to {run_out}", err=True)
+
+
+def _print_page(page: SearchPage) -> None:
+    import html
+    import re
+
+    exact = "" if page.total_is_exact else "about "
+    click.echo(f"{exact}{page.total} results for {page.query!r} ({page.took_ms:.1f} ms)")
+    if page.suggestion:
+        click.echo(f"Did you mean: {page.suggestion}")
+    start = (page.page - 1) * page.per_page
+    for n, hit in enumerate(page.hits, start + 1):
+        click.echo("")
+        click.secho(f"{n}. {hit.title}", bold=True)
+        meta = " · ".join(x for x in (hit.published or "", hit.source, hit.author) if x)
+        more = f"  (+{hit.similar} similar)" if hit.similar else ""
+        click.echo(f"   {meta}  [{hit.id}]{more}")
+        text = re.sub(r"<mark>(.*?)</mark>", lambda m: click.style(m[1], bold=True), hit.snippet)
+        click.echo("   " + html.unescape(text))
+    if page.pages > page.page:
+        click.echo(f"\npage {page.page} of {page.pages}; next: --page {page.page + 1}")
+
+
+@main.command()
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats(index_dir, as_json) -> None:
+    """Show documents, index size, last update, sources and date span."""
+    settings = Settings.from_env(index_dir=index_dir)
+    try:
+        data = _engine(settings).stats()
+    except SearchsvcError as err:
+        raise _Fail(err) from None
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, default=str))
+        return
+    for key, value in data.items():
+        if isinstance(value, dict):
+            top = sorted(value.items(), key=lambda kv: -kv[1])[:10]
+            value = ", ".join(f"{k} ({v})" for k, v in top) or "-"
+        elif isinstance(value, list | tuple):
+            value = " .. ".join(str(v) for v in value) or "-"
+        click.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+@main.command()
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
+)
+@click.option("--corpus", type=click.Path(path_type=Path), help="Corpus to index if no index yet.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--workers", default=2, type=int, show_default=True)
+def serve(index_dir, corpus, host, port, workers) -> None:
+    """Serve the search page and JSON API with a production WSGI server."""
+    from .store import Store
+
+    settings = Settings.from_env(index_dir=index_dir, corpus_dir=corpus)
+    if not Store(settings.index_dir).exists():
+        click.echo(
+            f"no index in {settings.index_dir}: indexing {settings.corpus_dir} first", err=True
+        )
+        summary = _run_index(settings, rebuild=False, quiet=False)
+        click.echo(str(summary), err=True)
+    from .web.server import run
+
+    try:
+        run(settings, host=host, port=port, workers=workers)
+    except SearchsvcError as err:
+        raise _Fail(err) from None
