@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Set-up and test entry point that needs nothing but Python 3.11 and this checkout.
+
+python3 dev.py serve   # venv + package + index of corpus/, then serve on http://127.0.0.1:8000
+python3 dev.py test    # venv + test tools + Debian packages for the tests; ruff; pytest
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+# Debian packages the test suite drives for real: the browser for the end-to-end tests.
+DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium"}
+
+
+def sh(*cmd: str | Path, **kw) -> None:
+    """Run a command, echoing it, and stop on failure."""
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install the package (with extras) unless pyproject.toml is unchanged."""
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be started by an older python3)
+        sys.exit("searchsvc needs Python 3.11 or newer")
+    if not (BIN / "python").exists():
+        sh(sys.executable, "-m", "venv", VENV)
+        sh(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    stamp = VENV / f".installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    target = f".[{extras}]" if extras else "."
+    sh(BIN / "python", "-m", "pip", "install", "--quiet", "-e", target, cwd=ROOT)
+    stamp.write_text(digest)
+
+
+def ensure_debian_packages() -> None:
+    """Install the Debian packages the tests need (as root, with apt-get) when they are missing."""
+    missing = [pkg for pkg, path in DEBIAN_TEST_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        print(f"note: cannot install {missing} (needs root and apt-get); their tests will skip")
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    sh("apt-get", "update", "-qq", env=env)
+    sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+def serve(args: list[str]) -> None:
+    """Set everything up, index corpus/ (incrementally) and serve it."""
+    ensure_venv("")
+    sh(BIN / "searchsvc", "index", cwd=ROOT)
+    os.chdir(ROOT)
+    os.execv(BIN / "searchsvc", [str(BIN / "searchsvc"), "serve", *args])
+
+
+def test(args: list[str]) -> None:
+    """Install what the tests need, check style, then run the whole pytest suite."""
+    ensure_venv("test")
+    ensure_debian_packages()
+    sh(BIN / "ruff", "check", ".", cwd=ROOT)
+    sh(BIN / "ruff", "format", "--check", ".", cwd=ROOT)
+    sh(BIN / "python", "-m", "pytest", *args, cwd=ROOT)
+
+
+def main() -> None:
+    """Dispatch `serve` or `test`."""
+    commands = {"serve": serve, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    try:
+        commands[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as err:
+        sys.exit(err.returncode)
+
+
+if __name__ == "__main__":
+    main()
