@@ -1,0 +1,109 @@
+"""The Flask web app: HTML search pages, a JSON API and an OpenAPI description."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import fields
+from typing import Any
+
+from flask import Flask, current_app
+
+from ..config import Settings
+from ..errors import IndexMissing
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def settings_from_config(config: dict[str, Any]) -> Settings:
+    """Return Settings from the environment, overridden by upper-case keys of `config`."""
+    if isinstance(config.get("SETTINGS"), Settings):
+        return config["SETTINGS"]
+    overrides = {
+        f.name: config[f.name.upper()] for f in fields(Settings) if f.name.upper() in config
+    }
+    return Settings.from_env(**overrides)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask app; the index is opened lazily, once per process, on first use."""
+    config = dict(config or {})
+    app = Flask(__name__)
+    app.config.update(
+        {k: v for k, v in config.items() if k != "SETTINGS"},
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    app.extensions["searchsvc"] = _Backend(settings_from_config(config))
+
+    from . import api, errors, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app
+
+
+class _Backend:
+    """The per-process Store and SearchEngine, created on first use and then reused."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._store = None
+        self._engine = None
+
+    def store(self):
+        """Return the shared Store, or raise IndexMissing when there is no index yet."""
+        if self._store is None:
+            from ..store import Store
+
+            with self._lock:
+                if self._store is None:
+                    self._store = Store(self.settings.index_dir)
+        if not self._store.exists():
+            raise IndexMissing(
+                f"No search index yet at {self.settings.index_dir.name!r}.",
+                hint="Build it with `searchsvc index` and retry.",
+            )
+        return self._store
+
+    def engine(self):
+        """Return the shared SearchEngine (raises IndexMissing when there is no index)."""
+        store = self.store()
+        if self._engine is None:
+            from ..search import SearchEngine
+
+            with self._lock:
+                if self._engine is None:
+                    self._engine = SearchEngine(store, self.settings)
+        return self._engine
+
+
+def backend() -> _Backend:
+    """Return the current app's backend holder."""
+    return current_app.extensions["searchsvc"]
+
+
+def settings() -> Settings:
+    """Return the current app's Settings."""
+    return backend().settings
+
+
+def engine():
+    """Return the current app's SearchEngine."""
+    return backend().engine()

@@ -1,0 +1,98 @@
+"""Parse and validate query-string parameters into a SearchRequest (400 on anything bad)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+
+from ..config import Settings
+from ..errors import BadRequest
+from ..results import SORTS, SearchRequest
+
+DEFAULT_PER_PAGE = 10
+MAX_FILTER_CHARS = 200
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INT = re.compile(r"^[0-9]{1,9}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,299}$")
+SEARCH_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "source", "tag")
+
+
+def _text(args: Mapping[str, str], name: str, limit: int) -> str:
+    value = args.get(name, "") or ""
+    if "\x00" in value:
+        raise BadRequest(f"Parameter {name!r} must not contain NUL bytes.")
+    if len(value) > limit:
+        raise BadRequest(
+            f"Parameter {name!r} is too long ({len(value)} characters; the limit is {limit})."
+        )
+    return value.strip()
+
+
+def _int(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = (args.get(name) or "").strip()
+    if raw == "":
+        return default
+    if not _INT.match(raw):
+        raise BadRequest(f"Parameter {name!r} must be a whole number from {low} to {high}.")
+    value = int(raw)
+    if not low <= value <= high:
+        raise BadRequest(f"Parameter {name!r} must be between {low} and {high} (got {value}).")
+    return value
+
+
+def _date(args: Mapping[str, str], name: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if raw == "":
+        return None
+    try:
+        if not _DATE.match(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(
+            f"Parameter {name!r} must be a date written YYYY-MM-DD.", hint="For example 1987-03-01."
+        ) from None
+
+
+def parse_search(args: Mapping[str, str], settings: Settings) -> SearchRequest:
+    """Return the SearchRequest for these query parameters, or raise BadRequest."""
+    for key, value in args.items():
+        if "\x00" in key or "\x00" in (value or ""):
+            raise BadRequest("Parameters must not contain NUL bytes.")
+    q = _text(args, "q", settings.max_query_chars)
+    page = _int(args, "page", 1, 1, settings.max_page)
+    per_page = _int(args, "per_page", DEFAULT_PER_PAGE, 1, settings.max_per_page)
+    sort = (args.get("sort") or "relevance").strip()
+    if sort not in SORTS:
+        raise BadRequest(f"Parameter 'sort' must be one of: {', '.join(SORTS)}.")
+    date_from, date_to = _date(args, "from"), _date(args, "to")
+    if date_from and date_to and date_from > date_to:
+        raise BadRequest("The 'from' date must not be after the 'to' date.")
+    source = _text(args, "source", MAX_FILTER_CHARS) or None
+    tag = _text(args, "tag", MAX_FILTER_CHARS) or None
+    return SearchRequest(
+        q=q,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        date_from=date_from,
+        date_to=date_to,
+        source=source,
+        tag=tag,
+    )
+
+
+def parse_suggest(args: Mapping[str, str], settings: Settings) -> str:
+    """Return the validated prefix of a suggestion request."""
+    return _text(args, "q", settings.max_query_chars)
+
+
+def valid_id(article_id: str) -> bool:
+    """Return True when `article_id` could be an article id (no slashes, no dot-dot)."""
+    return bool(ID_PATTERN.match(article_id)) and ".." not in article_id
+
+
+def has_filters(req: SearchRequest) -> bool:
+    """Return True when the request narrows by date, source or tag."""
+    return bool(req.date_from or req.date_to or req.source or req.tag)

@@ -1,0 +1,73 @@
+"""The production server: gunicorn, run programmatically, one searcher per worker process."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+from ..config import Settings
+
+ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+class SearchServer(BaseApplication):
+    """A gunicorn application that builds the Flask app inside each worker (no preload)."""
+
+    def __init__(self, settings: Settings, options: dict) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Copy our options into gunicorn's config."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        """Return the WSGI app; called in each worker because preload_app is False."""
+        from . import create_app
+
+        return create_app({"SETTINGS": self.settings})
+
+
+def options(host: str, port: int, workers: int, threads: int = 4) -> dict:
+    """Return the gunicorn settings used by `run`."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": max(1, int(workers)),
+        "worker_class": "gthread",
+        "threads": threads,
+        "preload_app": False,
+        "accesslog": "/dev/stderr",
+        "errorlog": "-",
+        "access_log_format": ACCESS_FORMAT,
+        "loglevel": "info",
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "limit_request_line": 8190,
+        "proc_name": "searchsvc",
+    }
+
+
+def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
+    """Serve the web app with gunicorn until interrupted."""
+    SearchServer(settings, options(host, port, workers)).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point for `python -m searchsvc.web.server --index DIR --port N`."""
+    parser = argparse.ArgumentParser(prog="python -m searchsvc.web.server", description=__doc__)
+    parser.add_argument("--index", type=Path, help="index folder (default: SEARCHSVC_INDEX_DIR)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(index_dir=args.index)
+    run(settings, host=args.host, port=args.port, workers=args.workers)
+
+
+if __name__ == "__main__":
+    main()
