@@ -79,7 +79,7 @@ def test_second_page_has_the_rest_and_a_previous_link(client):
 def test_per_page_and_sort_are_kept_in_links(client):
     page = html(client.get("/?q=oil&per_page=5&sort=newest"))
     assert page.count('<li class="hit">') == 5
-    assert 'href="/?q=oil&amp;per_page=5&amp;sort=newest&amp;page=2"' in page
+    assert 'href="/?q=oil&amp;page=2&amp;per_page=5&amp;sort=newest"' in page
     assert '<input type="hidden" name="sort" value="newest">' in page
     dates = re.findall(r'<time datetime="([\d-]+)">', page)
     assert dates == sorted(dates, reverse=True)
