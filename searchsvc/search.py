@@ -1,0 +1,327 @@
+"""SearchEngine: runs queries on the store's shared searcher and returns SearchPage results."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from time import perf_counter
+
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.util.times import long_to_datetime
+
+from .analysis import STOP_WORDS, fold
+from .config import Settings
+from .errors import BadRequest, NotFound
+from .query import build, parse, positive_terms
+from .ranking import WEIGHTING
+from .results import SORTS, Hit, SearchPage, SearchRequest
+from .snippets import lead, make_snippet
+
+SUGGEST_BELOW = 5  # only look for a spelling correction when the query has fewer hits
+MONTHLY_SPAN_DAYS = 731  # timeline per month when the result dates span at most ~2 years
+TOP_TAGS = 50
+
+
+# Newest first, undated last: the year column is "" for undated articles.
+NEWEST = sorting.MultiFacet(
+    [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("published", reverse=True)]
+)
+
+
+def _raw_facet(fieldname: str) -> sorting.FieldFacet:
+    """Return a column facet whose group keys are the raw column values (no conversion)."""
+
+    class Raw(sorting.FieldFacet):
+        def categorizer(self, global_searcher):
+            cat = super().categorizer(global_searcher)
+            cat.key_to_name = lambda key: key
+            return cat
+
+    return Raw(fieldname)
+
+
+def _iso(value) -> str | None:
+    """Return YYYY-MM-DD for a datetime/date, else None."""
+    return (
+        value.date().isoformat()
+        if isinstance(value, datetime)
+        else (value.isoformat() if isinstance(value, date) else None)
+    )
+
+
+def _tags(value) -> list[str]:
+    """Return the stored comma-separated tags as a list."""
+    return [t for t in (value or "").split(",") if t]
+
+
+def _month_end(y: int, m: int) -> date:
+    return date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)
+
+
+def timeline(day_counts: dict[date, int]) -> list[dict]:
+    """Return per-year (or, for spans up to ~2 years, per-month) counts with period bounds."""
+    if not day_counts:
+        return []
+    lo, hi = min(day_counts), max(day_counts)
+    monthly = (hi - lo).days <= MONTHLY_SPAN_DAYS
+    counts: dict[tuple, int] = {}
+    for d, n in day_counts.items():
+        key = (d.year, d.month) if monthly else (d.year, 0)
+        counts[key] = counts.get(key, 0) + n
+    keys, (y, m) = [], ((lo.year, lo.month) if monthly else (lo.year, 0))
+    while (y, m) <= max(counts) and len(keys) < 600:
+        keys.append((y, m))
+        y, m = (y + (m == 12), m % 12 + 1) if monthly else (y + 1, 0)
+    out = []
+    for y, m in keys:
+        start = date(y, m or 1, 1)
+        end = _month_end(y, m) if m else date(y, 12, 31)
+        period = f"{y}-{m:02d}" if m else str(y)
+        out.append(
+            {
+                "period": period,
+                "count": counts.get((y, m), 0),
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+            }
+        )
+    return out
+
+
+class SearchEngine:
+    """The search API used by the web app and the CLI; `store` needs `.searcher()` and `.schema`."""
+
+    def __init__(self, store, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+
+    # -- search -------------------------------------------------------------------------------
+    def _validate(self, req: SearchRequest) -> None:
+        s = self.settings
+        if req.sort not in SORTS:
+            raise BadRequest(f"Unknown sort {req.sort!r}.", hint=f"Use one of: {', '.join(SORTS)}.")
+        if not 1 <= req.page <= s.max_page:
+            raise BadRequest(f"Page must be between 1 and {s.max_page}.")
+        if not 1 <= req.per_page <= s.max_per_page:
+            raise BadRequest(f"Results per page must be between 1 and {s.max_per_page}.")
+        if req.date_from and req.date_to and req.date_from > req.date_to:
+            raise BadRequest("The start date is after the end date.", hint="Swap the two dates.")
+
+    def _run(self, searcher, req: SearchRequest, pq, limit: int, facets: bool):
+        built = build(pq, searcher.reader(), req.date_from, req.date_to, req.source, req.tag)
+        if built.scored is not None:
+            built.scored.weighting = WEIGHTING
+        newest = req.sort == "newest" or built.scored is None
+        kwargs = {
+            "limit": limit,
+            "filter": built.filter,
+            "mask": built.mask,
+            "sortedby": NEWEST if newest else None,
+        }
+        if req.collapse:
+            kwargs.update(collapse=sorting.FieldFacet("dup"), collapse_limit=1)
+        if facets:
+            kwargs["groupedby"] = {
+                "source": sorting.FieldFacet("source"),
+                "tags": sorting.FieldFacet("tags", allow_overlap=True),
+                "day": _raw_facet("published"),
+            }
+            kwargs["maptype"] = sorting.Count
+        return searcher.search(built.scored or wq.Every(), **kwargs)
+
+    def search(self, req: SearchRequest) -> SearchPage:
+        """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion."""
+        t0 = perf_counter()
+        self._validate(req)
+        pq = parse(req.q, self.settings)
+        searcher = self.store.searcher()
+        results = self._run(searcher, req, pq, req.page * req.per_page, req.facets)
+        total = len(results)  # whoosh counts collapsed near-duplicates out already
+        terms = positive_terms(pq, searcher.reader())
+        hits = []
+        for hit in results[(req.page - 1) * req.per_page : req.page * req.per_page]:
+            f = hit.fields()
+            body = f.get("body", "")
+            snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
+            hits.append(
+                Hit(
+                    id=f["id"],
+                    title=f.get("title", ""),
+                    url=f.get("url", ""),
+                    published=_iso(f.get("published")),
+                    author=f.get("author", ""),
+                    source=f.get("source", ""),
+                    tags=_tags(f.get("tags")),
+                    score=round(float(hit.score) if isinstance(hit.score, float) else 0.0, 4),
+                    snippet=snippet,
+                    similar=results.collapsed_counts.get(f.get("dup"), 0) if req.collapse else 0,
+                )
+            )
+        facets, tl = {}, []
+        if req.facets:
+            facets, tl = self._facets(results)
+        suggestion = None
+        if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
+            suggestion = self._did_you_mean(searcher, req, pq, total)
+        return SearchPage(
+            query=req.q,
+            total=total,
+            page=req.page,
+            per_page=req.per_page,
+            took_ms=round((perf_counter() - t0) * 1000, 2),
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            sort=req.sort,
+            total_is_exact=True,
+            timeline=tl,
+        )
+
+    @staticmethod
+    def _facets(results) -> tuple[dict, list]:
+        """Return ({source, tags, year: {value: count}}, timeline) over the whole result set."""
+
+        def ordered(d):
+            return dict(sorted(d.items(), key=lambda kv: (-kv[1], kv[0])))
+
+        sources = {k: v for k, v in results.groups("source").items() if k}
+        tags = {
+            (k.decode() if isinstance(k, bytes) else k): v
+            for k, v in results.groups("tags").items()
+            if k
+        }
+        days: dict[date, int] = {}
+        for k, v in results.groups("day").items():
+            try:
+                day = long_to_datetime(k).date()
+            except (OverflowError, TypeError, ValueError):
+                continue  # undated documents carry the column's out-of-range default
+            days[day] = days.get(day, 0) + v
+        years: dict[str, int] = {}
+        for d, n in days.items():
+            years[str(d.year)] = years.get(str(d.year), 0) + n
+        facets = {
+            "source": ordered(sources),
+            "tags": dict(list(ordered(tags).items())[:TOP_TAGS]),
+            "year": dict(sorted(years.items(), reverse=True)),
+        }
+        return facets, timeline(days)
+
+    def _did_you_mean(self, searcher, req, pq, total: int) -> str | None:
+        """Return a corrected query string when it finds more hits than the query as typed."""
+        corrector = searcher.corrector("words")
+        reader = searcher.reader()
+        text, changed = pq.text, False
+        for group in pq.groups:
+            for c in group:
+                if c.kind != "word" or c.field in ("author", "source", "tag", "tags"):
+                    continue
+                for word in re.findall(r"\w+", c.text):
+                    w = fold(word)
+                    if w in STOP_WORDS or len(w) < 3 or w.isdigit():
+                        continue
+                    if reader.doc_frequency("words", w) > 0:
+                        continue
+                    cands = corrector.suggest(w, limit=1, maxdist=2)
+                    if cands and cands[0] != w:
+                        text = re.sub(rf"(?i)\b{re.escape(word)}\b", cands[0], text)
+                        changed = True
+        if not changed:
+            return None
+        fixed = parse(text, self.settings)
+        n = len(self._run(searcher, req, fixed, 1, False))
+        return text if n > total else None
+
+    # -- other reads ---------------------------------------------------------------------------
+    def _hit(self, f: dict, score: float = 0.0, similar: int = 0) -> Hit:
+        return Hit(
+            id=f["id"],
+            title=f.get("title", ""),
+            url=f.get("url", ""),
+            published=_iso(f.get("published")),
+            author=f.get("author", ""),
+            source=f.get("source", ""),
+            tags=_tags(f.get("tags")),
+            score=round(score, 4),
+            snippet=lead(f.get("body", "")),
+            similar=similar,
+        )
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Return whole query strings completing the last word typed, most frequent words first."""
+        if not prefix or prefix[-1].isspace():
+            return []
+        head, _, last = prefix.rpartition(" ")
+        stem = fold(last).lstrip("-\"'(")
+        if len(stem) < 1 or not re.fullmatch(r"\w+", stem):
+            return []
+        reader = self.store.searcher().reader()
+        cands = []
+        for i, term in enumerate(reader.expand_prefix("words", stem)):
+            if i >= 5000:
+                break
+            t = term.decode() if isinstance(term, bytes) else term
+            if t not in STOP_WORDS and len(t) > 1 and t != stem:
+                cands.append((reader.doc_frequency("words", t), t))
+        cands.sort(key=lambda c: (-c[0], c[1]))
+        keep = last[: len(last) - len(last.lstrip("-\"'("))]
+        return [f"{head} {keep}{t}".strip() for _, t in cands[:limit]]
+
+    def article(self, article_id: str) -> dict:
+        """Return the stored fields of one article; raise NotFound for an unknown id."""
+        f = self.store.searcher().document(id=article_id)
+        if not f:
+            raise NotFound(f"No article with id {article_id!r}.")
+        return {
+            "id": f["id"],
+            "title": f.get("title", ""),
+            "body": f.get("body", ""),
+            "published": _iso(f.get("published")),
+            "author": f.get("author", ""),
+            "source": f.get("source", ""),
+            "url": f.get("url", ""),
+            "tags": _tags(f.get("tags")),
+        }
+
+    def more_like_this(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Return articles similar to one article (never the article or its near-duplicates)."""
+        searcher = self.store.searcher()
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            raise NotFound(f"No article with id {article_id!r}.")
+        me = searcher.stored_fields(docnum)
+        seen = {me.get("dup")}
+        out = []
+        for hit in searcher.more_like(docnum, "body", top=limit * 3 + 5, numterms=15):
+            f = hit.fields()
+            if f.get("dup") in seen:
+                continue
+            seen.add(f.get("dup"))
+            out.append(self._hit(f, float(hit.score or 0.0)))
+            if len(out) >= limit:
+                break
+        return out
+
+    def newest(self, limit: int = 10) -> list[Hit]:
+        """Return the most recently published articles."""
+        searcher = self.store.searcher()
+        res = searcher.search(wq.Every(), limit=limit, sortedby=NEWEST)
+        return [self._hit(h.fields()) for h in res]
+
+    def stats(self) -> dict:
+        """Return the store's statistics plus the most used tags."""
+        out = dict(self.store.stats())
+        reader = self.store.searcher().reader()
+        tags = [
+            (reader.doc_frequency("tags", t), t.decode() if isinstance(t, bytes) else t)
+            for t in reader.lexicon("tags")
+        ]
+        tags.sort(key=lambda x: (-x[0], x[1]))
+        out["top_tags"] = [{"tag": t, "count": n} for n, t in tags[:20] if n]
+        return out
+
+    def explain(self, q: str) -> str:
+        """Return a printable form of the Whoosh queries built for q (like `--sql`)."""
+        pq = parse(q, self.settings)
+        return str(build(pq, self.store.searcher().reader()))

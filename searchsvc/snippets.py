@@ -1,0 +1,183 @@
+"""Snippets: the best passages of an article for the query terms, HTML-escaped, matches in <mark>.
+
+Small parts with defaults, passed in rather than subclassed (Whoosh's highlight pipeline in
+spirit): `find_matches` (tokens via the index analyzer, so stems match), a fragmenter that
+turns matches into candidate passages, a scorer that ranks passages, a formatter that escapes
+text and marks matches. Works on any length of text (no 32K cut-off).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .analysis import TOKEN_PATTERN, english_analyzer
+
+ELLIPSIS = "…"
+SNIPPET_CHARS = 240
+LEAD_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Match:
+    """One matching token: character span and the analysed term."""
+
+    start: int
+    end: int
+    term: str
+
+
+@dataclass
+class Passage:
+    """A candidate passage: character span and the matches inside it."""
+
+    start: int
+    end: int
+    matches: list[Match]
+
+
+def normalize_terms(terms: Iterable[str] | str) -> tuple[set[str], tuple[str, ...]]:
+    """Return (stems, prefixes) for query words, stems or a whole query string."""
+    if isinstance(terms, str):
+        from .query import parse, positive_terms
+
+        terms = positive_terms(parse(terms[:1000]))
+    stems, prefixes = set(), []
+    for t in terms:
+        if t.endswith("*") and len(t) > 2:
+            prefixes.append(t.rstrip("*").lower())
+            continue
+        stems.add(t.lower())
+        stems.update(tok.text for tok in english_analyzer()(t))
+    return stems, tuple(prefixes)
+
+
+def find_matches(text: str, stems: set[str], prefixes: tuple[str, ...] = ()) -> list[Match]:
+    """Return the tokens of text whose stem (or lower-case word, for prefixes) matches.
+
+    Tokens come from the index analyzer's own pattern; only words sharing their first letters
+    with a wanted stem are run through the analyzer, so long articles stay fast.
+    """
+    if not stems and not prefixes:
+        return []
+    heads = {s[:2] for s in stems}
+    analyzer, seen, out = english_analyzer(), {}, []
+    for m in TOKEN_PATTERN.finditer(text):
+        word = m.group().lower()
+        if prefixes and word.startswith(prefixes):
+            out.append(Match(m.start(), m.end(), word))
+            continue
+        if word[:2] not in heads and word.isascii():
+            continue
+        if word not in seen:
+            seen[word] = next((t.text for t in analyzer(word)), None)
+        if seen[word] in stems:
+            out.append(Match(m.start(), m.end(), seen[word]))
+    return out
+
+
+def fragment(text: str, matches: list[Match], width: int = SNIPPET_CHARS) -> list[Passage]:
+    """Default fragmenter: greedy runs of matches that fit in `width` characters."""
+    passages: list[Passage] = []
+    for m in matches:
+        if passages and m.end - passages[-1].start <= width:
+            passages[-1].matches.append(m)
+            passages[-1].end = m.end
+        else:
+            passages.append(Passage(m.start, m.end, [m]))
+    return passages
+
+
+def score_passage(p: Passage) -> float:
+    """Default scorer: distinct terms count most, then the number of matches."""
+    return len({m.term for m in p.matches}) * 10 + len(p.matches)
+
+
+def _cut(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move start/end outwards to word boundaries (within a few characters)."""
+    n = len(text)
+    s = max(0, start)
+    while s > 0 and s > start - 15 and not text[s - 1].isspace():
+        s -= 1
+    if s > 0 and not text[s - 1].isspace():
+        while s < n and not text[s].isspace():
+            s += 1
+    e = min(n, end)
+    while e < n and e < end + 15 and not text[e].isspace():
+        e += 1
+    return s, e
+
+
+def format_passage(text: str, start: int, end: int, matches: list[Match]) -> str:
+    """Default formatter: escape everything, wrap matches in <mark>, "…" where text was cut."""
+    out, pos = [], start
+    for m in matches:
+        if m.start < pos or m.end > end:
+            continue
+        out.append(html.escape(text[pos : m.start]))
+        out.append(f"<mark>{html.escape(text[m.start : m.end])}</mark>")
+        pos = m.end
+    out.append(html.escape(text[pos:end]))
+    body = "".join(out).strip()
+    pre = ELLIPSIS if text[:start].strip() else ""
+    post = ELLIPSIS if text[end:].strip() else ""
+    return f"{pre}{body}{post}"
+
+
+def lead(text: str, chars: int = LEAD_CHARS) -> str:
+    """Return the escaped opening of text, cut at a word boundary with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= chars:
+        return html.escape(text)
+    cut = text.rfind(" ", 0, chars + 1)
+    cut = cut if cut > chars // 2 else chars
+    return html.escape(text[:cut].rstrip(" ,;:")) + ELLIPSIS
+
+
+def make_snippet(
+    text: str,
+    terms: Iterable[str] | str,
+    *,
+    max_chars: int = SNIPPET_CHARS,
+    max_passages: int = 3,
+    fragmenter: Callable[[str, list[Match], int], list[Passage]] = fragment,
+    scorer: Callable[[Passage], float] = score_passage,
+    formatter: Callable[[str, int, int, list[Match]], str] = format_passage,
+) -> str:
+    """Return an HTML-safe snippet: the best 1-3 passages with <mark>ed matches, else the lead."""
+    stems, prefixes = normalize_terms(terms)
+    matches = find_matches(text, stems, prefixes)
+    if not matches:
+        return lead(text)
+    ranked = sorted(fragmenter(text, matches, max_chars), key=scorer, reverse=True)
+    chosen, covered = [ranked[0]], {m.term for m in ranked[0].matches}
+    for p in ranked[1:]:
+        if len(chosen) >= max_passages:
+            break
+        new = {m.term for m in p.matches} - covered
+        if new:
+            chosen.append(p)
+            covered |= new
+    chosen.sort(key=lambda p: p.start)
+    budget = max_chars // len(chosen)
+    parts = []
+    for p in chosen:
+        span = p.end - p.start
+        if span >= budget:
+            start, end = p.start, p.start + budget
+        else:
+            pad = budget - span
+            start = max(0, p.start - pad // 3)
+            end = min(len(text), p.end + (pad - (p.start - start)))
+        start, end = _cut(text, start, end)
+        frag = formatter(text, start, end, p.matches)
+        parts.append(frag)
+    joined = " ".join(parts)
+    return joined.replace(ELLIPSIS + " " + ELLIPSIS, " " + ELLIPSIS + " ")
+
+
+def highlight(text: str, terms: Iterable[str] | str) -> str:
+    """Return the whole text HTML-escaped with <mark> around words matching the query terms."""
+    stems, prefixes = normalize_terms(terms)
+    return format_passage(text, 0, len(text), find_matches(text, stems, prefixes))
