@@ -341,3 +341,20 @@ def test_one_engine_per_process_and_a_reindex_is_picked_up(tmp_path):
     index_corpus(corpus, index_dir, procs=1)
     assert "2 results" in html(client.get("/?q=walrus"))
     assert app.extensions["searchsvc"].engine() is engine
+
+
+def test_real_server_runs_gunicorn_workers_and_logs_each_request(live_server, tmp_path_factory):
+    import requests
+
+    with requests.Session() as http:
+        r = http.get(live_server + "/?q=oil", timeout=10)
+        assert r.status_code == 200 and "14 results" in r.text
+        assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        r = http.get(live_server + "/api/search?page=0", timeout=10)
+        assert r.status_code == 400 and r.json()["error"].startswith("Parameter 'page'")
+        assert http.get(live_server + "/healthz", timeout=10).json()["documents"] == 20
+    log = (tmp_path_factory.getbasetemp() / "live_server.log").read_text(errors="replace")
+    assert log.count("Booting worker with pid") >= 2
+    assert "(gthread)" in log or "gthread" in log
+    assert '"GET /?q=oil HTTP/1.1" 200' in log
+    assert '"GET /api/search?page=0 HTTP/1.1" 400' in log
