@@ -119,15 +119,17 @@ class SearchEngine:
             "mask": built.mask,
             "sortedby": NEWEST if newest else None,
         }
+        groups = {}
         if req.collapse:
-            kwargs.update(collapse=sorting.FieldFacet("dup"), collapse_limit=1)
+            # Collapse ourselves over the full ranking: Whoosh's collapse_counts miss documents
+            # displaced by a better one, and facets should count every matching article.
+            groups["dup"] = sorting.FieldFacet("dup")
         if facets:
-            kwargs["groupedby"] = {
-                "source": sorting.FieldFacet("source"),
-                "tags": sorting.FieldFacet("tags", allow_overlap=True),
-                "day": _raw_facet("published"),
-            }
-            kwargs["maptype"] = sorting.Count
+            groups["source"] = sorting.FieldFacet("source")
+            groups["tags"] = sorting.FieldFacet("tags", allow_overlap=True)
+            groups["day"] = _raw_facet("published")
+        if groups:
+            kwargs.update(groupedby=groups, maptype=sorting.Count)
         return searcher.search(built.scored or wq.Every(), **kwargs)
 
     def search(self, req: SearchRequest) -> SearchPage:
@@ -136,11 +138,13 @@ class SearchEngine:
         self._validate(req)
         pq = parse(req.q, self.settings)
         searcher = self.store.searcher()
-        results = self._run(searcher, req, pq, req.page * req.per_page, req.facets)
-        total = len(results)  # whoosh counts collapsed near-duplicates out already
+        end = req.page * req.per_page
+        results = self._run(searcher, req, pq, None if req.collapse else end, req.facets)
+        dups = results.groups("dup") if req.collapse else {}
+        total = len(dups) if req.collapse else len(results)
         terms = positive_terms(pq, searcher.reader())
         hits = []
-        for hit in results[(req.page - 1) * req.per_page : req.page * req.per_page]:
+        for hit in self._page_hits(searcher, results, req.collapse, end)[end - req.per_page :]:
             f = hit.fields()
             body = f.get("body", "")
             snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
@@ -155,7 +159,7 @@ class SearchEngine:
                     tags=_tags(f.get("tags")),
                     score=round(float(hit.score) if isinstance(hit.score, float) else 0.0, 4),
                     snippet=snippet,
-                    similar=results.collapsed_counts.get(f.get("dup"), 0) if req.collapse else 0,
+                    similar=max(0, dups.get(f.get("dup"), 1) - 1),
                 )
             )
         facets, tl = {}, []
@@ -177,6 +181,21 @@ class SearchEngine:
             total_is_exact=True,
             timeline=tl,
         )
+
+    @staticmethod
+    def _page_hits(searcher, results, collapse: bool, end: int) -> list:
+        """Return the first `end` hits, keeping only the best of each near-duplicate group."""
+        if not collapse:
+            return list(results[:end])
+        dup, seen, out = searcher.reader().column_reader("dup"), set(), []
+        for i in range(results.scored_length()):
+            key = dup[results.docnum(i)]
+            if key not in seen:
+                seen.add(key)
+                out.append(results[i])
+                if len(out) >= end:
+                    break
+        return out
 
     @staticmethod
     def _facets(results) -> tuple[dict, list]:
@@ -229,9 +248,17 @@ class SearchEngine:
                         changed = True
         if not changed:
             return None
-        fixed = parse(text, self.settings)
-        n = len(self._run(searcher, req, fixed, 1, False))
-        return text if n > total else None
+        before = self._count_all(searcher, req, pq)
+        return text if self._count_all(searcher, req, parse(text, self.settings)) > before else None
+
+    @staticmethod
+    def _count_all(searcher, req, pq) -> int:
+        """Return how many documents match every group of the query (and the filters)."""
+        built = build(pq, searcher.reader(), req.date_from, req.date_to, req.source, req.tag)
+        if built.scored is None:
+            return 0
+        q = wq.And([g for g, _ in built.scored.groups])
+        return len(searcher.search(q, limit=1, filter=built.filter, mask=built.mask))
 
     # -- other reads ---------------------------------------------------------------------------
     def _hit(self, f: dict, score: float = 0.0, similar: int = 0) -> Hit:

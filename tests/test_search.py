@@ -1,0 +1,306 @@
+"""SearchEngine on a real (tiny) index opened through the real Store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import whoosh.index
+
+from searchsvc.articles import Article
+from searchsvc.config import Settings
+from searchsvc.errors import BadRequest, NotFound
+from searchsvc.results import SearchRequest
+from searchsvc.schema import article_to_doc, build_schema
+from searchsvc.search import SearchEngine, timeline
+from searchsvc.store import Store, gen_name, switch_current
+
+BANK = "The central bank kept interest rates unchanged on Thursday, citing inflation."
+ARTICLES = [
+    Article(
+        "oil1",
+        "Oil prices rise",
+        "Crude oil prices rose sharply as OPEC ministers met.",
+        date(2020, 3, 2),
+        "Jane Doe",
+        "Reuters",
+        tags=("energy", "markets"),
+    ),
+    Article(
+        "oil2",
+        "Gas stations",
+        "Oil companies said demand was weak. Oil, oil and more oil.",
+        date(2019, 5, 1),
+        "",
+        "BBC",
+        tags=("energy",),
+    ),
+    Article(
+        "price3",
+        "Food costs",
+        "Bread price increases worry shoppers; price price price.",
+        date(2021, 6, 15),
+        "",
+        "Reuters",
+        tags=("food",),
+    ),
+    Article("bank1", "Bank holds rates", BANK, date(2020, 4, 2), source="Reuters"),
+    Article("bank2", "Central bank: no change", BANK, date(2020, 4, 2), source="AP"),
+    Article(
+        "bank3",
+        "Rates unchanged",
+        "  the central bank kept interest RATES unchanged on Thursday, citing inflation. ",
+        date(2020, 4, 3),
+        source="AP",
+    ),
+    Article(
+        "run1",
+        "Marathon day",
+        "She runs every morning and ran the city marathon.",
+        date(2018, 1, 1),
+        source="AP",
+    ),
+    Article(
+        "volc",
+        "Volcano erupts",
+        "Lava flowed down the mountain for hours.",
+        date(2020, 2, 1),
+        source="AP",
+    ),
+    Article("xss", "Script", "Tom & Jerry <script>alert(1)</script> cheese", None, source="AP"),
+    Article(
+        "cof1",
+        "Coffee harvest",
+        "The coffee harvest in Brazil was strong this year, growers said.",
+        None,
+        source="AP",
+        tags=("coffee",),
+    ),
+    Article(
+        "cof2",
+        "Brazil coffee exports",
+        "Brazil exported more coffee beans to Europe; the coffee harvest helped growers.",
+        date(2020, 3, 10),
+        source="Reuters",
+        tags=("coffee",),
+    ),
+    Article(
+        "long",
+        "Long read",
+        "lorem ipsum dolor " * 2800 + "the zebra crossing.",
+        date(2017, 7, 7),
+        source="AP",
+    ),
+] + [
+    Article(
+        f"w{i:02d}",
+        f"Widget report {i}",
+        f"Widget number {i} sold {i * 7} units.",
+        date(2016, 1, 1 + i),
+        source="Widgets",
+    )
+    for i in range(25)
+]
+
+
+def make_store(root: Path, articles=ARTICLES) -> Store:
+    """Write the articles as generation 1 of an index dir and open it with the real Store."""
+    gen = root / gen_name(1)
+    gen.mkdir(parents=True)
+    ix = whoosh.index.create_in(str(gen), build_schema())
+    with ix.writer() as w:
+        for a in articles:
+            w.add_document(**article_to_doc(a))
+    switch_current(root, gen_name(1))
+    return Store(root)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    store = make_store(tmp_path_factory.mktemp("ix"))
+    yield SearchEngine(store, Settings())
+    store.close()
+
+
+def ids(page):
+    return [h.id for h in page.hits]
+
+
+def run(engine, q="", **kw):
+    return engine.search(SearchRequest(q=q, **kw))
+
+
+def test_keyword_query_ranks_all_terms_first(engine):
+    page = run(engine, "oil price")
+    assert ids(page)[0] == "oil1"  # the only one with both, despite oil2's many "oil"
+    assert set(ids(page)) == {"oil1", "oil2", "price3"}
+    assert page.hits[0].score > 2 > page.hits[1].score  # tiered: 2 groups matched vs 1
+
+
+def test_sentence_long_query_returns_ranked_results(engine):
+    page = run(
+        engine, "what happened with the coffee harvest in Brazil and did growers export beans"
+    )
+    assert page.total >= 2
+    assert ids(page)[:2] == ["cof2", "cof1"]
+
+
+def test_repeated_terms_weigh_more(engine):
+    one = run(engine, "volcano coffee harvest brazil lava mountain")
+    two = run(engine, "volcano volcano volcano coffee harvest brazil lava mountain")
+    assert ids(one)[0] in ("cof2", "cof1")
+    assert ids(two)[0] == "volc"
+
+
+def test_phrase_versus_words(engine):
+    assert ids(run(engine, '"crude oil"')) == ["oil1"]
+    assert run(engine, '"oil crude"').total == 0
+    assert set(ids(run(engine, "oil crude"))) == {"oil1", "oil2"}
+
+
+def test_exclusion_or_fields_prefix(engine):
+    assert ids(run(engine, "oil -opec")) == ["oil2"]
+    assert ids(run(engine, 'oil -"crude oil"')) == ["oil2"]
+    assert set(ids(run(engine, "volcano OR marathon"))) == {"volc", "run1"}
+    assert ids(run(engine, "title:volcano")) == ["volc"]
+    assert run(engine, "title:lava").total == 0
+    assert ids(run(engine, "author:doe")) == ["oil1"]
+    assert ids(run(engine, 'author:"Jane Doe" oil')) == ["oil1"]
+    assert ids(run(engine, "source:bbc")) == ["oil2"]
+    assert ids(run(engine, "tag:food")) == ["price3"]
+    assert ids(run(engine, "-tag:energy oil price")) == ["price3"]
+    assert ids(run(engine, "mara*")) == ["run1"]
+    assert run(engine, "runner").total == 0  # "runner" stems to itself, not "run"
+    assert ids(run(engine, "running")) == ["run1"]
+
+
+def test_date_filters_in_query_and_request(engine):
+    assert ids(run(engine, "oil after:2020-01-01")) == ["oil1"]
+    assert ids(run(engine, "oil before:2020")) == ["oil2"]
+    assert ids(run(engine, "oil year:2019")) == ["oil2"]
+    assert ids(run(engine, "oil before:2020-03-03 after:2020-03")) == ["oil1"]
+    assert ids(run(engine, "oil before:2020-03-02")) == ["oil2"]
+    assert ids(run(engine, "oil", date_from=date(2020, 3, 2), date_to=date(2020, 3, 2))) == ["oil1"]
+    assert ids(run(engine, "oil price", source="Reuters")) == ["oil1", "price3"]
+    assert ids(run(engine, "oil", tag="ENERGY", date_to=date(2019, 12, 31))) == ["oil2"]
+
+
+def test_sort_newest_undated_last(engine):
+    page = run(engine, "coffee OR oil OR volcano", sort="newest")
+    assert ids(page) == ["cof2", "oil1", "volc", "oil2", "cof1"]
+    assert [h.published for h in page.hits] == [
+        "2020-03-10",
+        "2020-03-02",
+        "2020-02-01",
+        "2019-05-01",
+        None,
+    ]
+
+
+def test_facets_are_exact_over_whole_result_set(engine):
+    page = run(engine, "oil OR coffee", per_page=1)
+    assert page.total == 4 and len(page.hits) == 1
+    assert page.facets["source"] == {"Reuters": 2, "AP": 1, "BBC": 1}
+    assert page.facets["tags"] == {"coffee": 2, "energy": 2, "markets": 1}
+    assert page.facets["year"] == {"2020": 2, "2019": 1}
+
+
+def test_timeline_monthly_or_yearly(engine):
+    tl = run(engine, "oil").timeline
+    assert tl[0] == {"period": "2019-05", "count": 1, "from": "2019-05-01", "to": "2019-05-31"}
+    assert tl[-1] == {"period": "2020-03", "count": 1, "from": "2020-03-01", "to": "2020-03-31"}
+    assert len(tl) == 11 and sum(p["count"] for p in tl) == 2
+    yearly = timeline({date(2016, 1, 2): 3, date(2020, 2, 29): 1})
+    assert [p["period"] for p in yearly] == ["2016", "2017", "2018", "2019", "2020"]
+    assert yearly[-1] == {"period": "2020", "count": 1, "from": "2020-01-01", "to": "2020-12-31"}
+
+
+def test_near_duplicates_collapse_with_similar_count(engine):
+    page = run(engine, "interest rates")
+    assert page.total == 1 and len(page.hits) == 1
+    assert page.hits[0].similar == 2
+    full = run(engine, "interest rates", collapse=False)
+    assert full.total == 3 and all(h.similar == 0 for h in full.hits)
+
+
+def test_pagination_continues_without_overlap(engine):
+    p1 = run(engine, "widget", per_page=10)
+    p2 = run(engine, "widget", per_page=10, page=2)
+    p3 = run(engine, "widget", per_page=10, page=3)
+    assert p1.total == 25 and p1.pages == 3
+    assert len(ids(p1)) == 10 and len(ids(p2)) == 10 and len(ids(p3)) == 5
+    assert len(set(ids(p1)) | set(ids(p2)) | set(ids(p3))) == 25
+    assert run(engine, "widget", per_page=10, page=4).hits == []
+
+
+def test_hit_fields_and_snippets(engine):
+    page = run(engine, "cheese")
+    hit = page.hits[0]
+    assert (
+        hit.snippet == "Tom &amp; Jerry &lt;script&gt;alert(1)&lt;/script&gt; <mark>cheese</mark>"
+    )
+    assert hit.published is None and hit.source == "AP" and page.took_ms > 0
+    assert hit.score == round(hit.score, 4)
+    deep = run(engine, "zebra").hits[0]
+    assert "<mark>zebra</mark>" in deep.snippet
+    title_only = run(engine, "volcano").hits[0]
+    assert title_only.snippet == "Lava flowed down the mountain for hours."
+    oil = run(engine, "oil").hits[0]
+    assert oil.published == "2020-03-02" and oil.tags == ["energy", "markets"]
+    assert oil.author == "Jane Doe"
+
+
+def test_did_you_mean(engine):
+    page = run(engine, "cofee harvest")
+    assert page.suggestion == "coffee harvest"
+    assert run(engine, "coffee harvest").suggestion is None
+    assert run(engine, "zzqxj").suggestion is None
+
+
+def test_suggest_completes_last_word(engine):
+    assert engine.suggest("brazil cof") == ["brazil coffee"]
+    assert engine.suggest("wid")[0] == "widget"
+    assert engine.suggest("oil ") == [] and engine.suggest("") == []
+
+
+def test_article_more_like_this_newest_stats_explain(engine):
+    art = engine.article("oil1")
+    assert art["title"] == "Oil prices rise" and art["published"] == "2020-03-02"
+    assert art["tags"] == ["energy", "markets"] and art["source"] == "Reuters"
+    with pytest.raises(NotFound):
+        engine.article("nope")
+    with pytest.raises(NotFound):
+        engine.more_like_this("nope")
+    similar = engine.more_like_this("cof1")
+    assert similar and similar[0].id == "cof2" and "cof1" not in [h.id for h in similar]
+    mlt = [h.id for h in engine.more_like_this("bank1", limit=10)]
+    assert not {"bank1", "bank2", "bank3"} & set(mlt)
+    assert [h.id for h in engine.newest(2)] == ["price3", "bank3"]
+    stats = engine.stats()
+    assert stats["documents"] == len(ARTICLES)
+    assert stats["top_tags"][0] in ({"tag": "coffee", "count": 2}, {"tag": "energy", "count": 2})
+    text = engine.explain("oil -opec tag:food after:2020")
+    assert "Coord" in text and "EXCLUDE" in text and "FILTER" in text
+
+
+def test_bad_requests(engine):
+    with pytest.raises(BadRequest, match="too long"):
+        run(engine, "x" * 1001)
+    with pytest.raises(BadRequest, match="too many terms"):
+        run(engine, "w " * 201)
+    with pytest.raises(BadRequest):
+        run(engine, "oil", per_page=101)
+    with pytest.raises(BadRequest):
+        run(engine, "oil", page=0)
+    with pytest.raises(BadRequest):
+        run(engine, "oil", sort="oldest")
+    with pytest.raises(BadRequest):
+        run(engine, "oil", date_from=date(2021, 1, 1), date_to=date(2020, 1, 1))
+
+
+def test_empty_query_browses_newest(engine):
+    page = run(engine, "", per_page=3)
+    assert page.total == len(ARTICLES) - 2  # the three bank copies collapse into one
+    assert ids(page) == ["price3", "bank3", "cof2"]
+    assert [h.similar for h in page.hits] == [0, 2, 0]
