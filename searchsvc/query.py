@@ -94,13 +94,12 @@ def _tokens(text: str):
                 fieldname, i = ("tag" if name == "tags" else name), fm.end()
         if i < n and text[i] == '"':
             k = text.find('"', i + 1)
-            if k < 0:  # unbalanced quote: read the rest as plain words
-                i += 1
+            if k >= 0:
+                if text[i + 1 : k].strip():
+                    yield neg, Clause("phrase", text[i + 1 : k], fieldname)
+                i = k + 1
                 continue
-            if text[i + 1 : k].strip():
-                yield neg, Clause("phrase", text[i + 1 : k], fieldname)
-            i = k + 1
-            continue
+            i += 1  # unbalanced quote: drop it and read on as plain words
         k = i
         while k < n and not text[k].isspace() and text[k] != '"':
             k += 1
