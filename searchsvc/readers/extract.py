@@ -56,9 +56,10 @@ _DIV_BLOCK_CHILDREN = frozenset(
 )
 _UNLIKELY = re.compile(
     r"combx|comment|community|disqus|extra|foot|header|menu|remark|rss|shoutbox|sidebar|sponsor"
-    r"|ad-break|agegate|pagination|pager\b|popup|tweet|twitter|share|social|related|newsletter"
+    r"|ad-break|agegate|pagination|pager\b|popup|share|social|related|newsletter"
     r"|subscribe|promo|cookie|breadcrumb|signup|recirc|outbrain|taboola|most-?popular|trending"
-    r"|banner|modal|paywall|byline|caption|toolbar|tags\b|author-bio|read-?more|recommend",
+    r"|banner|modal|paywall|byline|caption|toolbar|tags\b|author-bio|read-?more|recommend"
+    r"|credit|rollover|tooltip|popover|hovercard",
     re.I,
 )
 _MAYBE = re.compile(r"and|article|body|column|main|shadow|story|content|post-?text", re.I)
@@ -76,7 +77,7 @@ _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?\"”’)]\s*$")
 _BOILER_LINE = re.compile(
     r"^(advertisement|ad|story continues below( advertisement)?|continue reading.*|"
-    r"read more.*|related:?.*|sign up.*|subscribe.*|click here.*|share this.*|"
+    r"you may also like.*|read more.*|related:?.*|sign up.*|subscribe.*|click here.*|share this.*|"
     r"supported by|skip advertisement|image|photo)$",
     re.I,
 )
@@ -206,23 +207,31 @@ def _score(root) -> dict:
     return scores
 
 
+MIN_SPLIT = 1
+CLIMB = False
+
+
 def _pick(body, scores: dict):
     """Choose the top candidate, promoting it to a shared ancestor when the article is split."""
     ranked = sorted(scores, key=scores.get, reverse=True)
     best = ranked[0]
     top = scores[best]
-    alternatives = [c for c in ranked[1:5] if scores[c] >= 0.75 * top]
-    if len(alternatives) >= 2:
+    # Strong candidates that are neither inside nor around the best one: a split article.
+    alternatives = [
+        c
+        for c in ranked[1:6]
+        if scores[c] >= 0.75 * top and not _is_ancestor(c, best) and not _is_ancestor(best, c)
+    ]
+    if len(alternatives) >= MIN_SPLIT:
         node = best.getparent()
         while node is not None and node is not body:
-            holders = sum(1 for c in alternatives if _is_ancestor(node, c))
-            if holders >= min(len(alternatives), 2):
+            if sum(1 for c in alternatives if _is_ancestor(node, c)) >= MIN_SPLIT:
                 best = node
                 break
             node = node.getparent()
     # Climb while a parent scores higher than the last one seen (the article is wider).
     parent, last = best.getparent(), scores.get(best, top)
-    while parent is not None and parent is not body:
+    while CLIMB and parent is not None and parent is not body:
         if parent not in scores:
             parent = parent.getparent()
             continue
@@ -291,30 +300,47 @@ def _conditional_clean(node, scores: dict) -> None:
             el.drop_tree()
 
 
+LINK_ONLY_MAX = 150
+
+
 def _paragraphs(node) -> list[str]:
+    """Flatten a container to paragraphs; drop boilerplate lines and short link-only lines."""
     out: list[str] = []
     buf: list[str] = []
+    linked = [0]  # characters of buf that sit inside <a>
 
     def flush() -> None:
-        text = _WS.sub(" ", "".join(buf)).strip()
+        raw = "".join(buf)
+        text = _WS.sub(" ", raw).strip()
+        link_only = (
+            len(text) < LINK_ONLY_MAX
+            and linked[0] >= 0.9 * len(raw.strip())
+            and not text.startswith(("http:", "https:", "www."))  # a bare URL is content
+        )
         buf.clear()
-        if text and not _BOILER_LINE.match(text):
+        linked[0] = 0
+        if text and not _BOILER_LINE.match(text) and not link_only:
             out.append(text)
 
-    def walk(el) -> None:
-        block = isinstance(el.tag, str) and el.tag in _BLOCKS
+    def walk(el, in_link: bool) -> None:
+        if not isinstance(el.tag, str):
+            return
+        block = el.tag in _BLOCKS
+        in_link = in_link or el.tag == "a"
         if block:
             flush()
-        if el.text and isinstance(el.tag, str):
-            buf.append(el.text)
+        for piece in [el.text] if el.text else []:
+            buf.append(piece)
+            linked[0] += len(piece.strip()) if in_link else 0
         for child in el:
-            walk(child)
+            walk(child, in_link)
             if child.tail:
                 buf.append(child.tail)
+                linked[0] += len(child.tail.strip()) if in_link else 0
         if block:
             flush()
 
-    walk(node)
+    walk(node, False)
     flush()
     return out
 
