@@ -77,8 +77,7 @@ class _Backend:
                     self._store = Store(self.settings.index_dir)
         if not self._store.exists():
             raise IndexMissing(
-                f"No search index yet at {self.settings.index_dir.name!r}.",
-                hint="Build it with `searchsvc index` and retry.",
+                f"no index in {self.settings.index_dir}", hint="Build it with `searchsvc index`."
             )
         return self._store
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from ..errors import IndexMissing, NotFound, SearchsvcError
+from ..errors import NotFound, SearchsvcError
 from . import backend, engine, settings
+from .errors import public_message
 from .openapi import document
 from .params import parse_search, parse_suggest, valid_id
 from .textutil import complete_query
@@ -50,10 +51,8 @@ def healthz():
     try:
         store = backend().store()
         st = store.stats()
-    except IndexMissing as err:
-        return jsonify({"status": "unavailable", "error": err.message}), 503
     except SearchsvcError as err:
-        return jsonify({"status": "unavailable", "error": err.message}), err.status
+        return jsonify({"status": "unavailable", "error": public_message(err)}), 503
     documents = st.get("documents", st.get("doc_count", 0)) if isinstance(st, dict) else 0
     return jsonify(
         {"status": "ok", "documents": documents, "generation": jsonable(store.generation)}

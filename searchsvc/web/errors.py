@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import SearchsvcError
+from ..errors import IndexBusy, IndexMissing, SearchsvcError
 
 _GENERIC_500 = "Something went wrong on our side. The error has been logged; please try again."
 
@@ -16,6 +16,15 @@ def wants_json() -> bool:
     return path.startswith("/api/") or path == "/api" or path == "/healthz"
 
 
+def public_message(err: SearchsvcError) -> str:
+    """Return a message for a server-side error that reveals no paths or internals."""
+    if isinstance(err, IndexMissing):
+        return "The search index is not available yet; it has to be built first."
+    if isinstance(err, IndexBusy):
+        return "The search index is busy; please try again in a moment."
+    return _GENERIC_500
+
+
 def render_error(status: int, message: str, hint: str | None = None, headers=None):
     """Return a response for an error, as JSON or as an HTML page."""
     if wants_json():
@@ -24,7 +33,8 @@ def render_error(status: int, message: str, hint: str | None = None, headers=Non
             body["hint"] = hint
         response = jsonify(body)
     else:
-        html = render_template("error.html", status=status, message=message, hint=hint)
+        q = request.args.get("q", "")[:1000].replace("\x00", "")  # keep the query in the box
+        html = render_template("error.html", status=status, message=message, hint=hint, q=q)
         response = make_response(html)
     response.status_code = status
     for name, value in headers or ():
@@ -37,9 +47,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(SearchsvcError)
     def _searchsvc_error(err: SearchsvcError):
-        if err.status >= 500:
-            app.logger.error("%s on %s: %s", type(err).__name__, request.path, err.message)
-        return render_error(err.status, err.message, err.hint)
+        if err.status < 500:
+            return render_error(err.status, err.message, err.hint)
+        # Server-side messages may name files or folders: log them, answer in general terms.
+        app.logger.error("%s on %s: %s", type(err).__name__, request.path, err.message)
+        return render_error(err.status, public_message(err), err.hint)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

@@ -23,7 +23,8 @@ class SearchServer(BaseApplication):
     def load_config(self) -> None:
         """Copy our options into gunicorn's config."""
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # newer gunicorn settings are skipped on older versions
+                self.cfg.set(key, value)
 
     def load(self):
         """Return the WSGI app; called in each worker because preload_app is False."""
@@ -32,13 +33,17 @@ class SearchServer(BaseApplication):
         return create_app({"SETTINGS": self.settings})
 
 
-def options(host: str, port: int, workers: int, threads: int = 4) -> dict:
-    """Return the gunicorn settings used by `run`."""
+def options(host: str, port: int, workers: int, threads: int = 1) -> dict:
+    """Return the gunicorn settings used by `run` (one request at a time per worker process).
+
+    The store's Whoosh searcher reads shared file handles, which is not safe with threads
+    inside one process (concurrent reads corrupt each other), so the default is sync workers.
+    """
     return {
         "bind": f"{host}:{port}",
         "workers": max(1, int(workers)),
-        "worker_class": "gthread",
-        "threads": threads,
+        "worker_class": "sync" if threads <= 1 else "gthread",
+        "threads": max(1, threads),
         "preload_app": False,
         "accesslog": "/dev/stderr",
         "errorlog": "-",
@@ -49,6 +54,7 @@ def options(host: str, port: int, workers: int, threads: int = 4) -> dict:
         "keepalive": 5,
         "limit_request_line": 8190,
         "proc_name": "searchsvc",
+        "control_socket_disable": True,  # no gunicorn.ctl socket in the user's home
     }
 
 
