@@ -22,6 +22,7 @@ _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]{0,200}\?>", re.I)
 _TITLE_SEP = re.compile(r"\s+(?:\||-|–|—|::|·|»)\s+")
 _WS = re.compile(r"\s+")
+_BY = re.compile(r"^\s*by\s+", re.I)
 _ARTICLE_TYPES = ("article", "newsarticle", "blogposting", "reportagenewsarticle", "report")
 _DATE_META = (
     "article:published_time", "og:published_time", "datepublished", "date", "pubdate",
@@ -133,7 +134,7 @@ def _name(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _strip_site(title: str, site: str) -> str:
+def _strip_site(title: str, site: str, loose: bool = True) -> str:
     """Drop a " | Site" style suffix (or prefix) from a page title."""
     parts = _TITLE_SEP.split(title.strip())
     if len(parts) < 2:
@@ -141,8 +142,10 @@ def _strip_site(title: str, site: str) -> str:
     if site and parts[0].strip().lower() == site.lower():
         return " - ".join(parts[1:]).strip()
     head = " - ".join(parts[:-1]).strip()
-    if (site and parts[-1].strip().lower() == site.lower()) or len(parts[-1]) < len(head):
-        return _strip_site(head, site) if len(parts) > 2 and site else head
+    if site and parts[-1].strip().lower() == site.lower():
+        return _strip_site(head, site, loose)
+    if loose and len(parts[-1]) < len(head):
+        return head
     return title.strip()
 
 
@@ -161,9 +164,10 @@ def _metadata(root, url: str | None) -> dict:
     title_el = root.find(".//title")
     page_title = _WS.sub(" ", title_el.text_content()).strip() if title_el is not None else ""
     title = ""
-    for cand in (meta.get("og:title"), _name(ld.get("headline")), h1, page_title):
+    for cand, loose in ((meta.get("og:title"), False), (_name(ld.get("headline")), False),
+                        (h1, False), (page_title, True)):  # fmt: skip
         if cand and cand.strip():
-            title = _strip_site(_WS.sub(" ", cand), site)
+            title = _strip_site(_WS.sub(" ", cand), site, loose)
             break
     published = None
     for cand in (
@@ -179,7 +183,7 @@ def _metadata(root, url: str | None) -> dict:
         meta.get(k) for k in _AUTHOR_META
     ]:
         if cand and not cand.startswith(("http:", "https:")):
-            author = _WS.sub(" ", cand).strip()
+            author = _BY.sub("", _WS.sub(" ", cand)).strip()
             break
     source = site or domain_of(page_url)
     return {"title": title, "h1": h1, "published": published, "author": author, "url": page_url,
