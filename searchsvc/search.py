@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from time import perf_counter
 
@@ -27,18 +28,6 @@ TOP_TAGS = 50
 NEWEST = sorting.MultiFacet(
     [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("published", reverse=True)]
 )
-
-
-def _raw_facet(fieldname: str) -> sorting.FieldFacet:
-    """Return a column facet whose group keys are the raw column values (no conversion)."""
-
-    class Raw(sorting.FieldFacet):
-        def categorizer(self, global_searcher):
-            cat = super().categorizer(global_searcher)
-            cat.key_to_name = lambda key: key
-            return cat
-
-    return Raw(fieldname)
 
 
 def _iso(value) -> str | None:
@@ -89,6 +78,71 @@ def timeline(day_counts: dict[date, int]) -> list[dict]:
     return out
 
 
+def _hit(f: dict, score: float = 0.0, similar: int = 0, snippet: str | None = None) -> Hit:
+    """Return a Hit from stored fields (the snippet defaults to the lead)."""
+    return Hit(
+        id=f["id"],
+        title=f.get("title", ""),
+        url=f.get("url", ""),
+        published=_iso(f.get("published")),
+        author=f.get("author", ""),
+        source=f.get("source", ""),
+        tags=_tags(f.get("tags")),
+        score=round(float(score), 4),
+        snippet=lead(f.get("body", "")) if snippet is None else snippet,
+        similar=similar,
+    )
+
+
+def _columns(reader) -> dict[str, list]:
+    """Return per-document dup key, source, raw date and tags; built once, cached on the reader."""
+    cache = reader.__dict__.get("_searchsvc_columns")
+    if cache is None:
+        n = reader.doc_count_all()
+
+        def col(name: str, translate: bool = True) -> list:
+            if not reader.has_column(name):
+                return [None] * n
+            return list(reader.column_reader(name, translate=translate))
+
+        tags: list[tuple] = [()] * n
+        for term in reader.lexicon("tags"):
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            for d in reader.postings("tags", text).all_ids():
+                tags[d] = (*tags[d], text)
+        cache = {"dup": col("dup"), "source": col("source"), "day": col("published", False)}
+        cache["tags"] = tags
+        reader.__dict__["_searchsvc_columns"] = cache
+    return cache
+
+
+def _facets(cols: dict, docs: list[int]) -> tuple[dict, list]:
+    """Return ({source, tags, year: {value: count}}, timeline) over all matching documents."""
+
+    def ordered(c: Counter) -> dict:
+        return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    source, day_raw = cols["source"], cols["day"]
+    sources = Counter(source[d] for d in docs if source[d])
+    tags = Counter(t for d in docs for t in cols["tags"][d])
+    days: dict[date, int] = {}
+    for raw, n in Counter(day_raw[d] for d in docs).items():
+        try:
+            day = long_to_datetime(raw).date()
+        except (OverflowError, TypeError, ValueError):
+            continue  # undated documents carry the column's out-of-range default
+        days[day] = days.get(day, 0) + n
+    years: Counter = Counter()
+    for d, n in days.items():
+        years[str(d.year)] += n
+    facets = {
+        "source": ordered(sources),
+        "tags": dict(list(ordered(tags).items())[:TOP_TAGS]),
+        "year": dict(sorted(years.items(), reverse=True)),
+    }
+    return facets, timeline(days)
+
+
 class SearchEngine:
     """The search API used by the web app and the CLI; `store` needs `.searcher()` and `.schema`."""
 
@@ -108,29 +162,18 @@ class SearchEngine:
         if req.date_from and req.date_to and req.date_from > req.date_to:
             raise BadRequest("The start date is after the end date.", hint="Swap the two dates.")
 
-    def _run(self, searcher, req: SearchRequest, pq, limit: int, facets: bool):
+    def _run(self, searcher, req: SearchRequest, pq, limit: int | None):
         built = build(pq, searcher.reader(), req.date_from, req.date_to, req.source, req.tag)
         if built.scored is not None:
             built.scored.weighting = WEIGHTING
         newest = req.sort == "newest" or built.scored is None
-        kwargs = {
-            "limit": limit,
-            "filter": built.filter,
-            "mask": built.mask,
-            "sortedby": NEWEST if newest else None,
-        }
-        groups = {}
-        if req.collapse:
-            # Collapse ourselves over the full ranking: Whoosh's collapse_counts miss documents
-            # displaced by a better one, and facets should count every matching article.
-            groups["dup"] = sorting.FieldFacet("dup")
-        if facets:
-            groups["source"] = sorting.FieldFacet("source")
-            groups["tags"] = sorting.FieldFacet("tags", allow_overlap=True)
-            groups["day"] = _raw_facet("published")
-        if groups:
-            kwargs.update(groupedby=groups, maptype=sorting.Count)
-        return searcher.search(built.scored or wq.Every(), **kwargs)
+        return searcher.search(
+            built.scored or wq.Every(),
+            limit=limit,
+            filter=built.filter,
+            mask=built.mask,
+            sortedby=NEWEST if newest else None,
+        )
 
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion."""
@@ -138,36 +181,40 @@ class SearchEngine:
         self._validate(req)
         pq = parse(req.q, self.settings)
         searcher = self.store.searcher()
+        reader = searcher.reader()
         end = req.page * req.per_page
-        results = self._run(searcher, req, pq, None if req.collapse else end, req.facets)
-        dups = results.groups("dup") if req.collapse else {}
+        # Collapsing and facets need every match: count them from per-document columns cached
+        # on the reader (Whoosh's groupedby costs more, and its collapse counts miss documents
+        # displaced by a better one).
+        need_all = req.collapse or req.facets
+        results = self._run(searcher, req, pq, None if need_all else end)
+        # top_n holds (score, docnum), or (sort key, docnum) when sorted by date
+        ranked = [(s if isinstance(s, float) else 0.0, d) for s, d in results.top_n]
+        cols = _columns(reader) if need_all else {}
+        dups = Counter(cols["dup"][d] for _, d in ranked) if req.collapse else Counter()
         total = len(dups) if req.collapse else len(results)
-        terms = positive_terms(pq, searcher.reader())
+        page, seen = [], set()
+        for score, d in ranked:
+            if req.collapse:
+                key = cols["dup"][d]
+                if key in seen:
+                    continue
+                seen.add(key)
+            page.append((score, d))
+            if len(page) >= end:
+                break
+        terms = positive_terms(pq, reader)
         hits = []
-        for hit in self._page_hits(searcher, results, req.collapse, end)[end - req.per_page :]:
-            f = hit.fields()
+        for score, d in page[end - req.per_page :]:
+            f = searcher.stored_fields(d)
             body = f.get("body", "")
             snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
-            hits.append(
-                Hit(
-                    id=f["id"],
-                    title=f.get("title", ""),
-                    url=f.get("url", ""),
-                    published=_iso(f.get("published")),
-                    author=f.get("author", ""),
-                    source=f.get("source", ""),
-                    tags=_tags(f.get("tags")),
-                    score=round(float(hit.score) if isinstance(hit.score, float) else 0.0, 4),
-                    snippet=snippet,
-                    similar=max(0, dups.get(f.get("dup"), 1) - 1),
-                )
-            )
-        facets, tl = {}, []
-        if req.facets:
-            facets, tl = self._facets(results)
+            similar = dups[cols["dup"][d]] - 1 if req.collapse else 0
+            hits.append(_hit(f, score, similar, snippet))
+        facets, tl = _facets(cols, [d for _, d in ranked]) if req.facets else ({}, [])
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
-            suggestion = self._did_you_mean(searcher, req, pq, total)
+            suggestion = self._did_you_mean(searcher, req, pq)
         return SearchPage(
             query=req.q,
             total=total,
@@ -182,52 +229,7 @@ class SearchEngine:
             timeline=tl,
         )
 
-    @staticmethod
-    def _page_hits(searcher, results, collapse: bool, end: int) -> list:
-        """Return the first `end` hits, keeping only the best of each near-duplicate group."""
-        if not collapse:
-            return list(results[:end])
-        dup, seen, out = searcher.reader().column_reader("dup"), set(), []
-        for i in range(results.scored_length()):
-            key = dup[results.docnum(i)]
-            if key not in seen:
-                seen.add(key)
-                out.append(results[i])
-                if len(out) >= end:
-                    break
-        return out
-
-    @staticmethod
-    def _facets(results) -> tuple[dict, list]:
-        """Return ({source, tags, year: {value: count}}, timeline) over the whole result set."""
-
-        def ordered(d):
-            return dict(sorted(d.items(), key=lambda kv: (-kv[1], kv[0])))
-
-        sources = {k: v for k, v in results.groups("source").items() if k}
-        tags = {
-            (k.decode() if isinstance(k, bytes) else k): v
-            for k, v in results.groups("tags").items()
-            if k
-        }
-        days: dict[date, int] = {}
-        for k, v in results.groups("day").items():
-            try:
-                day = long_to_datetime(k).date()
-            except (OverflowError, TypeError, ValueError):
-                continue  # undated documents carry the column's out-of-range default
-            days[day] = days.get(day, 0) + v
-        years: dict[str, int] = {}
-        for d, n in days.items():
-            years[str(d.year)] = years.get(str(d.year), 0) + n
-        facets = {
-            "source": ordered(sources),
-            "tags": dict(list(ordered(tags).items())[:TOP_TAGS]),
-            "year": dict(sorted(years.items(), reverse=True)),
-        }
-        return facets, timeline(days)
-
-    def _did_you_mean(self, searcher, req, pq, total: int) -> str | None:
+    def _did_you_mean(self, searcher, req, pq) -> str | None:
         """Return a corrected query string when it finds more hits than the query as typed."""
         corrector = searcher.corrector("words")
         reader = searcher.reader()
@@ -261,20 +263,6 @@ class SearchEngine:
         return len(searcher.search(q, limit=1, filter=built.filter, mask=built.mask))
 
     # -- other reads ---------------------------------------------------------------------------
-    def _hit(self, f: dict, score: float = 0.0, similar: int = 0) -> Hit:
-        return Hit(
-            id=f["id"],
-            title=f.get("title", ""),
-            url=f.get("url", ""),
-            published=_iso(f.get("published")),
-            author=f.get("author", ""),
-            source=f.get("source", ""),
-            tags=_tags(f.get("tags")),
-            score=round(score, 4),
-            snippet=lead(f.get("body", "")),
-            similar=similar,
-        )
-
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Return whole query strings completing the last word typed, most frequent words first."""
         if not prefix or prefix[-1].isspace():
@@ -325,7 +313,7 @@ class SearchEngine:
             if f.get("dup") in seen:
                 continue
             seen.add(f.get("dup"))
-            out.append(self._hit(f, float(hit.score or 0.0)))
+            out.append(_hit(f, float(hit.score or 0.0)))
             if len(out) >= limit:
                 break
         return out
@@ -334,7 +322,7 @@ class SearchEngine:
         """Return the most recently published articles."""
         searcher = self.store.searcher()
         res = searcher.search(wq.Every(), limit=limit, sortedby=NEWEST)
-        return [self._hit(h.fields()) for h in res]
+        return [_hit(h.fields()) for h in res]
 
     def stats(self) -> dict:
         """Return the store's statistics plus the most used tags."""

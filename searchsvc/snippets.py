@@ -40,9 +40,11 @@ class Passage:
 def normalize_terms(terms: Iterable[str] | str) -> tuple[set[str], tuple[str, ...]]:
     """Return (stems, prefixes) for query words, stems or a whole query string."""
     if isinstance(terms, str):
+        from .config import Settings
         from .query import parse, positive_terms
 
-        terms = positive_terms(parse(terms[:1000]))
+        loose = Settings(max_query_chars=len(terms), max_query_terms=len(terms) + 1)
+        terms = positive_terms(parse(terms, loose))
     stems, prefixes = set(), []
     for t in terms:
         if t.endswith("*") and len(t) > 2:
