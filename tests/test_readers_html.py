@@ -148,6 +148,11 @@ def test_html_without_text_and_binary(tmp_path):
     assert read_file(tmp_path / "nav.html", tmp_path).skipped == [
         Skipped("nav.html", "no article text found in the HTML")
     ]
+    # lxml refuses a comment-only document; the BeautifulSoup fallback parses it, no text.
+    (tmp_path / "comment.htm").write_text("<!-- nothing but a comment -->", "utf-8")
+    assert read_file(tmp_path / "comment.htm", tmp_path).skipped == [
+        Skipped("comment.htm", "no article text found in the HTML")
+    ]
     (tmp_path / "bin.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
     assert read_file(tmp_path / "bin.html", tmp_path).skipped == [
         Skipped("bin.html", "binary file (NUL bytes)")

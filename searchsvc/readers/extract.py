@@ -24,9 +24,17 @@ _WS = re.compile(r"\s+")
 _BOILER_LINE = re.compile(
     r"^(advertisement|ad|story continues below( advertisement)?|continue reading.*|"
     r"you may also like.*|read more.*|related:?.*|sign up.*|subscribe.*|click here.*|share this.*|"
-    r"supported by|skip advertisement|image|photo)$",
+    r"supported by|skip advertisement|image|photo|comments?|advert|more:?|trending( news)?)$",
     re.I,
 )
+# Short lines that are page furniture: datelines, bylines, credits, tag lists, follow-us.
+_BOILER_SHORT = re.compile(
+    r"^((last )?updated|posted|published)( on| at)?\b[: ]|^by [A-Z][\w.'-]+( [\w.'-]+){0,5}"
+    r"(, [\w ]+)?$|^(image|photo|picture) (copyright|by|credit)|/getty images$|^getty images$"
+    r"|^(filed under|tags?|categories|topics):|^follow (us|[\w ]{1,40}) on ",
+    re.I,
+)
+SHORT_LINE = 160
 
 
 def _score(root) -> dict:
@@ -169,7 +177,8 @@ def _paragraphs(node) -> list[str]:
         )
         buf.clear()
         linked[0] = 0
-        if text and not _BOILER_LINE.match(text) and not link_only:
+        short_furniture = len(text) < SHORT_LINE and _BOILER_SHORT.search(text)
+        if text and not _BOILER_LINE.match(text) and not link_only and not short_furniture:
             out.append(text)
 
     def walk(el, in_link: bool) -> None:
