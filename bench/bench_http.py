@@ -1,0 +1,293 @@
+"""HTTP throughput and latency: the real `searchsvc serve` against a Flask + tantivy app.
+
+Both run under gunicorn with 2 sync workers on 127.0.0.1, one after the other in the same run,
+over Reuters-21578. A bounded client (threads, keep-alive http.client, fixed request count and a
+time cap per cell) sends GET /api/search?q=..&per_page=10 with 1 and 8 concurrent clients and two
+query mixes: "distinct" (no query repeats within a run) and "zipf" (a log: Zipf s=1 over a pool
+of 20,000 distinct queries). Targets at 8 clients: >= 0.5x tantivy's req/s on zipf, >= 0.25x on
+distinct, p99 < 100 ms, zero errors. Run it with bench/.venv/bin/python (tantivy lives there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import speed_common as sc
+
+KEYS = {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion"}
+
+
+def load(port: int, path: str, queries: list[str], clients: int, cap_s: float) -> dict:
+    """Send len(queries) GETs with `clients` threads (stop at cap_s); return the figures."""
+    counter = itertools.count()
+    lock = threading.Lock()
+    lat: list[float] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + cap_s
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while time.monotonic() < deadline:
+            i = next(counter)
+            if i >= len(queries):
+                break
+            url = path + ("?" + urlencode({"q": queries[i], "per_page": 10}) if queries[i] else "")
+            t = time.perf_counter()
+            try:
+                conn.request("GET", url)
+                resp = conn.getresponse()
+                body = resp.read()
+                ms = (time.perf_counter() - t) * 1000
+                if resp.status != 200:
+                    raise ValueError(f"HTTP {resp.status}: {body[:120]!r}")
+                if i % 25 == 0 and path.endswith("search"):
+                    missing_keys = KEYS - set(json.loads(body))
+                    if missing_keys:
+                        raise ValueError(f"JSON lacks {sorted(missing_keys)}")
+                mine.append(ms)
+                if resp.will_close:
+                    conn.close()
+            except (OSError, ValueError, http.client.HTTPException) as err:
+                with lock:
+                    errors.append(f"{queries[i]!r}: {type(err).__name__}: {err}")
+                conn.close()
+        conn.close()
+        with lock:
+            lat.extend(mine)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(cap_s + 60)
+    wall = time.perf_counter() - t0
+    return {
+        "requests": len(lat) + len(errors),
+        "ok": len(lat),
+        "errors": errors,
+        "wall": wall,
+        "rps": len(lat) / wall if wall else 0.0,
+        "p50": sc.pct(lat, 50),
+        "p99": sc.pct(lat, 99),
+        "capped": len(lat) + len(errors) < len(queries),
+    }
+
+
+def servers(args, port_ours: int, port_tv: int) -> dict:
+    """Return {name: (command, env, index problem)} for searchsvc and the tantivy app."""
+    import os
+
+    out = args.out
+    ours, why = sc.project_index(out, 1, args.reuse)
+    if not why and sc.missing(sc.project_piece("web.server", "run")):
+        why = sc.missing(sc.project_piece("web.server", "run"))[0]
+    cmd_ours = [
+        sys.executable,
+        "-m",
+        "searchsvc",
+        "serve",
+        "--index",
+        str(ours),
+        "--port",
+        str(port_ours),
+        "--workers",
+        "2",
+    ]
+    tv_dir, tv_why = out / "tantivy-1x", None
+    try:
+        import tantivy_app
+
+        if not (tv_dir / "meta.json").exists():
+            print(f"   building tantivy index in {tv_dir} ...", flush=True)
+            tantivy_app.build_index(sc.sgm_files(sc.reuters_dir()), tv_dir)
+    except ImportError as err:
+        tv_why = f"tantivy is not installed in {sys.executable} ({err}); use bench/.venv"
+    cmd_tv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "2",
+        "-k",
+        "sync",
+        "-b",
+        f"127.0.0.1:{port_tv}",
+        "--chdir",
+        str(sc.BENCH),
+        "--access-logfile",
+        "-",
+        "tantivy_app:create_app()",
+    ]
+    env_tv = dict(os.environ, TANTIVY_INDEX=str(tv_dir))
+    return {"searchsvc": (cmd_ours, None, why), "tantivy": (cmd_tv, env_tv, tv_why)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every cell for both servers and print req/s, p50, p99, errors and the ratios."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--requests", type=int, default=2000, help="requests per cell [2000]")
+    ap.add_argument("--cap", type=float, default=90, help="seconds cap per cell [90]")
+    ap.add_argument("--clients", default="1,8", help="concurrency levels [1,8]")
+    ap.add_argument("--out", type=Path, default=sc.OUT / "indexes", help="index cache folder")
+    ap.add_argument("--reuse", action="store_true", help="reuse a searchsvc index built earlier")
+    ap.add_argument(
+        "--py-spy",
+        type=float,
+        default=0,
+        metavar="S",
+        help="record a searchsvc worker with py-spy for S seconds under zipf load",
+    )
+    args = ap.parse_args(argv)
+    sc.header("bench_http: searchsvc serve vs Flask+tantivy, gunicorn 2 sync workers")
+    levels = [int(c) for c in args.clients.split(",")]
+    qm = sc.QueryMaker(sc.sgm_files(sc.reuters_dir()))
+    n = args.requests
+    fresh = qm.distinct(200 + n * len(levels), seed=sc.QUERY_SEED + 2)
+    warm, distinct = fresh[:200], fresh[200:]
+    pool = qm.distinct(20_000, seed=sc.QUERY_SEED + 1)
+    print(
+        f"   distinct mix: {len(distinct):,} unique queries; zipf mix: pool of {len(pool):,}, "
+        f"{n:,} draws per cell; {n:,} requests per cell, cap {args.cap:.0f}s",
+        flush=True,
+    )
+    ports = {"searchsvc": sc.free_port(), "tantivy": sc.free_port()}
+    results: dict = {}
+    problems: dict = {}
+    for name, (cmd, env, why) in servers(args, ports["searchsvc"], ports["tantivy"]).items():
+        if why:
+            problems[name] = why
+            continue
+        port = ports[name]
+        log = sc.OUT / f"http-{name}.log"
+        proc = sc.start_server(cmd, f"http://127.0.0.1:{port}/healthz", log, env)
+        try:
+            load(port, "/api/search", warm, 2, args.cap)
+            for mix in ("distinct", "zipf"):
+                for k, c in enumerate(levels):
+                    qs = (
+                        distinct[k * n : (k + 1) * n]
+                        if mix == "distinct"
+                        else sc.zipf_sample(pool, n, seed=sc.QUERY_SEED + 10 + k)
+                    )
+                    r = load(port, "/api/search", qs, c, args.cap)
+                    results[(name, mix, c)] = r
+                    print(
+                        f"   {name:9s} {mix:8s} c={c}: {r['rps']:.0f} req/s  p50 "
+                        f"{r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  errors {len(r['errors'])}",
+                        flush=True,
+                    )
+            if name == "tantivy":
+                for c in levels:
+                    results[("canned", "canned", c)] = load(
+                        port, "/api/canned", [""] * n, c, args.cap
+                    )
+            rss = [sc.rss_mb(p) for p in sc.children(proc.pid)]
+            results[(name, "rss")] = rss
+            if name == "searchsvc" and args.py_spy:
+                spy(proc.pid, port, pool, args.py_spy)
+        finally:
+            sc.stop_server(proc)
+    report(results, problems, levels)
+    return 1 if problems else 0
+
+
+def report(results: dict, problems: dict, levels: list[int]) -> None:
+    """Print the table, the ratios and the target verdicts."""
+    heads = ["server", "mix", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors"]
+    rows = []
+    for (name, mix, *rest), r in results.items():
+        if mix == "rss":
+            continue
+        rows.append(
+            [
+                name,
+                mix,
+                rest[0],
+                r["requests"],
+                sc.fmt(r["rps"], 0),
+                sc.fmt(r["p50"], 1),
+                sc.fmt(r["p99"], 1),
+                len(r["errors"]) + (" (time cap)" if r["capped"] else ""),
+            ]
+        )
+    for name in problems:
+        rows.append([name, "NOT MEASURED", "-", "-", "-", "-", "-", "-"])
+    print()
+    print(sc.table(heads, rows))
+    for name in ("searchsvc", "tantivy"):
+        if (name, "rss") in results:
+            print(
+                f"{name} worker RSS after load: "
+                + ", ".join(f"{m:.0f} MB" for m in results[(name, "rss")])
+            )
+    for name, why in problems.items():
+        print(f"{name} NOT MEASURED: {why}")
+    print()
+    for mix, need in (("zipf", 0.5), ("distinct", 0.25)):
+        for c in levels:
+            a, b = results.get(("searchsvc", mix, c)), results.get(("tantivy", mix, c))
+            if not (a and b):
+                continue
+            r = sc.ratio(a["rps"], b["rps"])
+            target = f"  target >= {need}x: {sc.verdict(r >= need)}" if c == max(levels) else ""
+            print(f"ratio req/s searchsvc/tantivy {mix:8s} c={c}: {r:.2f}x{target}")
+    ours = [r for (name, mix, *_), r in results.items() if name == "searchsvc" and mix != "rss"]
+    if ours:
+        top = [
+            r
+            for (name, mix, *rest), r in results.items()
+            if name == "searchsvc" and mix != "rss" and rest[0] == max(levels)
+        ]
+        p99 = max(r["p99"] for r in top) if top else float("nan")
+        errs = sum(len(r["errors"]) for r in ours)
+        print(
+            f"searchsvc worst p99 at {max(levels)} clients: {p99:.1f} ms  target < 100 ms: "
+            f"{sc.verdict(p99 < 100)}   errors: {errs}  target 0: {sc.verdict(errs == 0)}"
+        )
+        for r in ours:
+            for e in r["errors"][:3]:
+                print(f"   error: {e}")
+
+
+def spy(master: int, port: int, pool: list[str], seconds: float) -> None:
+    """Record one searchsvc worker with py-spy while 8 clients send zipf load; print hotspots."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    worker = sc.children(master)[0]
+    raw = sc.OUT / "py-spy-searchsvc.txt"
+    rec = subprocess.Popen(
+        [
+            exe,
+            "record",
+            "--pid",
+            str(worker),
+            "--duration",
+            str(int(seconds)),
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    load(port, "/api/search", sc.zipf_sample(pool, 100_000, seed=7), 8, seconds + 1)
+    rec.wait(60)
+    sc.print_collapsed(raw)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Index raw Reuters-21578 SGML end to end: searchsvc's index_corpus against the naive pipeline.
+
+The naive pipeline (measured in the same run) is BeautifulSoup(html.parser) over each file plus one
+default Whoosh writer with a StemmingAnalyzer schema. Targets: >= 2,000 docs/s and >= 5x naive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import speed_common as sc
+from naive import naive_index
+
+
+def run_project(corpus: Path, index_dir: Path, procs: int) -> dict:
+    """Rebuild the searchsvc index of corpus; return documents, seconds and skips."""
+    index_corpus = sc.project_piece("indexer", "index_corpus")
+    if isinstance(index_corpus, str):
+        return {"missing": index_corpus}
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    t0 = time.perf_counter()
+    summary = index_corpus(corpus, index_dir, rebuild=True, procs=procs)
+    seconds = time.perf_counter() - t0
+    return {"documents": summary.documents, "seconds": seconds, "skipped": summary.skipped}
+
+
+def check_searchable(index_dir: Path) -> str:
+    """Return a one-line proof that the built index answers a query (or why not)."""
+    store_cls = sc.project_piece("store", "Store")
+    engine_cls = sc.project_piece("search", "SearchEngine")
+    if sc.missing(store_cls, engine_cls):
+        return "; ".join(sc.missing(store_cls, engine_cls))
+    from searchsvc.config import Settings
+    from searchsvc.results import SearchRequest
+
+    engine = engine_cls(store_cls(index_dir), Settings.from_env(index_dir=index_dir))
+    page = engine.search(SearchRequest(q="cocoa", per_page=3))
+    return f"query 'cocoa' -> {page.total} hits, first: {page.hits[0].title if page.hits else '-'}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both pipelines once on the same files and print docs/s, seconds, size and ratios."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument(
+        "--files", type=int, default=0, help="use only the first N .sgm files (0 = all 22)"
+    )
+    ap.add_argument("--procs", type=int, default=0, help="index_corpus procs (0 = its default)")
+    ap.add_argument("--out", type=Path, default=sc.OUT / "bench_index", help="work folder")
+    ap.add_argument("--profile", action="store_true", help="also profile index_corpus (procs=1)")
+    args = ap.parse_args(argv)
+    sc.header("bench_index: Reuters SGML -> searchable index")
+    files = sc.sgm_files(sc.reuters_dir(), args.files)
+    corpus = sc.sgm_corpus(args.out / "corpus", files)
+    print(f"   corpus: {len(files)} .sgm files, {sum(f.stat().st_size for f in files):,} bytes")
+
+    ours = run_project(corpus, args.out / "searchsvc-index", args.procs)
+    print("   searchsvc done" if "missing" not in ours else f"   {ours['missing']}", flush=True)
+    naive = naive_index(files, args.out / "naive-index")
+    print("   naive done", flush=True)
+
+    rows = []
+    naive_rate = naive["documents"] / naive["seconds"]
+    naive_mb = sc.dir_size(args.out / "naive-index") / 1e6
+    rows.append(
+        [
+            "naive (BS4 html.parser + Whoosh ix.writer())",
+            naive["documents"],
+            sc.fmt(naive["seconds"]),
+            sc.fmt(naive_rate, 0),
+            sc.fmt(naive_mb),
+        ]
+    )
+    rate = float("nan")
+    if "missing" in ours:
+        rows.append(["searchsvc index_corpus", "NOT MEASURED", "-", "-", "-"])
+    else:
+        rate = ours["documents"] / ours["seconds"]
+        mb = sc.dir_size(args.out / "searchsvc-index") / 1e6
+        rows.append(
+            [
+                f"searchsvc index_corpus(rebuild, procs={args.procs or 'default'})",
+                ours["documents"],
+                sc.fmt(ours["seconds"]),
+                sc.fmt(rate, 0),
+                sc.fmt(mb),
+            ]
+        )
+    print()
+    print(sc.table(["pipeline", "docs", "seconds", "docs/s", "index MB"], rows))
+    print()
+    if "missing" in ours:
+        print(f"searchsvc NOT MEASURED: {ours['missing']}")
+        return 1
+    r = sc.ratio(rate, naive_rate)
+    print(f"ratio docs/s searchsvc/naive: {r:.2f}x")
+    print(
+        f"target >= 2,000 docs/s: {sc.verdict(rate >= 2000)}   target >= 5x naive: "
+        f"{sc.verdict(r >= 5)}"
+    )
+    if ours["skipped"]:
+        print(f"searchsvc skipped {len(ours['skipped'])}: {ours['skipped'][:3]}")
+    print(f"searchable: {check_searchable(args.out / 'searchsvc-index')}")
+    if args.profile:
+        index_corpus = sc.project_piece("indexer", "index_corpus")
+        sc.profile(lambda: index_corpus(corpus, args.out / "profile-index", rebuild=True, procs=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Scale: Reuters-21578 replicated 5 times (~108k docs) against 1x, with searchsvc.
+
+A corpus of folders copy1..copyN, each holding copies of the 22 .sgm files (ids are path-based, so
+all distinct), is indexed with index_corpus(rebuild=True); then the same 300 queries run in-process
+(top 10 with snippets) and a real `searchsvc serve` (2 workers) gets a bounded query load, after
+which each worker's resident memory is read from /proc. Everything is printed beside the 1x figures.
+Targets: p50 at 5x <= 2.5 times p50 at 1x; RSS <= 300 MB per worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import speed_common as sc
+from bench_http import load
+from bench_query import open_engine, timed
+
+
+def build(out: Path, copies: int, reuse: bool) -> dict:
+    """Build (or reuse) the searchsvc index of Reuters x copies; return its figures."""
+    index_dir = out / f"searchsvc-{copies}x"
+    if reuse and (index_dir / "CURRENT").exists():
+        return {"dir": index_dir, "docs": None, "seconds": None}
+    index_corpus = sc.project_piece("indexer", "index_corpus")
+    if isinstance(index_corpus, str):
+        return {"dir": index_dir, "missing": index_corpus}
+    corpus = sc.sgm_corpus(out / f"corpus-{copies}x", sc.sgm_files(sc.reuters_dir()), copies)
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    t0 = time.perf_counter()
+    last = [0.0]
+
+    def progress(done: int, total: int | None = None, path: str = "") -> None:
+        if time.monotonic() - last[0] > 15:
+            last[0] = time.monotonic()
+            print(
+                f"   x{copies}: {done}/{total} files, {time.perf_counter() - t0:.0f} s", flush=True
+            )
+
+    print(f"   indexing Reuters x{copies} ...", flush=True)
+    s = index_corpus(corpus, index_dir, rebuild=True, progress=progress)
+    seconds = time.perf_counter() - t0
+    print(f"   x{copies}: {s.documents:,} docs in {seconds:.1f} s", flush=True)
+    return {"dir": index_dir, "docs": s.documents, "seconds": seconds}
+
+
+def query_figures(index_dir: Path, queries: list[str], cap: float) -> dict:
+    """Return p50/p95 (ms) of SearchEngine.search with snippets over queries, after a warm-up."""
+    from searchsvc.results import SearchRequest
+
+    engine = open_engine(index_dir)
+    if isinstance(engine, str):
+        return {"missing": engine}
+
+    def one(q: str) -> int:
+        return len(engine.search(SearchRequest(q=q, per_page=10)).hits)
+
+    timed(one, queries[-20:], cap)
+    lat, _hits = timed(one, queries, cap)
+    docs = engine.store.searcher().doc_count()
+    return {"p50": sc.pct(lat, 50), "p95": sc.pct(lat, 95), "n": len(lat), "docs": docs}
+
+
+def server_rss(index_dir: Path, queries: list[str], cap: float) -> dict:
+    """Serve index_dir with 2 workers, send the queries with 2 clients, return worker RSS (MB)."""
+    port = sc.free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "searchsvc",
+        "serve",
+        "--index",
+        str(index_dir),
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    proc = sc.start_server(cmd, f"http://127.0.0.1:{port}/healthz", sc.OUT / "scale-serve.log")
+    try:
+        r = load(port, "/api/search", queries, 2, cap)
+        rss = [sc.rss_mb(p) for p in sc.children(proc.pid)]
+    finally:
+        sc.stop_server(proc)
+    return {"rss": rss, "errors": len(r["errors"]), "requests": r["requests"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build 1x and Nx, measure both and print the comparison with the targets."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--copies", type=int, default=5, help="replication factor [5]")
+    ap.add_argument("--out", type=Path, default=sc.OUT / "indexes", help="index cache folder")
+    ap.add_argument("--reuse", action="store_true", help="reuse indexes built earlier")
+    ap.add_argument("--cap", type=float, default=120, help="seconds cap per query loop [120]")
+    ap.add_argument("--http-requests", type=int, default=1000, help="requests before RSS [1000]")
+    args = ap.parse_args(argv)
+    sc.header(f"bench_scale: Reuters x1 vs x{args.copies}")
+    qm = sc.QueryMaker(sc.sgm_files(sc.reuters_dir()))
+    queries = qm.queries(300)
+    http_qs = sc.zipf_sample(qm.distinct(20_000, seed=sc.QUERY_SEED + 1), args.http_requests, 3)
+    rows, figs = [], {}
+    for copies in (1, args.copies):
+        b = build(args.out, copies, args.reuse)
+        if "missing" in b:
+            print(f"searchsvc NOT MEASURED: {b['missing']}")
+            return 1
+        q = query_figures(b["dir"], queries, args.cap)
+        if "missing" in q:
+            print(f"searchsvc NOT MEASURED: {q['missing']}")
+            return 1
+        print(f"   x{copies}: p50 {q['p50']:.2f} ms  p95 {q['p95']:.2f} ms", flush=True)
+        m = server_rss(b["dir"], queries + http_qs, args.cap)
+        print(f"   x{copies}: worker RSS {m['rss']} MB after {m['requests']} requests", flush=True)
+        figs[copies] = {**b, **q, **m}
+        rate = b["docs"] / b["seconds"] if b["seconds"] else None
+        rows.append(
+            [
+                f"x{copies}",
+                q["docs"],
+                sc.fmt(b["seconds"]) if b["seconds"] else "reused",
+                sc.fmt(rate, 0),
+                sc.fmt(sc.dir_size(b["dir"]) / 1e6),
+                sc.fmt(q["p50"], 2),
+                sc.fmt(q["p95"], 2),
+                " / ".join(f"{x:.0f}" for x in m["rss"]),
+                m["errors"],
+            ]
+        )
+    print()
+    heads = [
+        "corpus",
+        "docs",
+        "index s",
+        "docs/s",
+        "index MB",
+        "p50 ms",
+        "p95 ms",
+        "worker RSS MB",
+        "http errors",
+    ]
+    print(sc.table(heads, rows))
+    one, big = figs[1], figs[args.copies]
+    growth = sc.ratio(big["p50"], one["p50"])
+    rss = max(big["rss"]) if big["rss"] else float("nan")
+    print()
+    print(
+        f"p50 growth x{args.copies}/x1: {growth:.2f}x  target <= 2.5x: {sc.verdict(growth <= 2.5)}"
+        f"   p95 growth: {sc.ratio(big['p95'], one['p95']):.2f}x"
+    )
+    if one.get("seconds") and big.get("seconds"):
+        r1, r5 = one["docs"] / one["seconds"], big["docs"] / big["seconds"]
+        print(f"indexing rate x{args.copies}/x1: {sc.ratio(r5, r1):.2f}x")
+    print(
+        f"max worker RSS at x{args.copies}: {rss:.0f} MB  target <= 300 MB: "
+        f"{sc.verdict(rss <= 300)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
