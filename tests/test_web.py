@@ -6,6 +6,8 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from searchsvc.indexer import index_corpus
 from searchsvc.web import SECURITY_HEADERS, create_app
@@ -358,3 +360,33 @@ def test_real_server_runs_gunicorn_workers_and_logs_each_request(live_server, tm
     assert "Using worker: sync" in log
     assert '"GET /?q=oil HTTP/1.1" 200' in log
     assert '"GET /api/search?page=0 HTTP/1.1" 400' in log
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(
+    q=st.text(max_size=60),
+    source=st.text(max_size=10),
+    page=st.text(alphabet="0123456789-x. ", max_size=5),
+    when=st.text(alphabet="0123456789-", max_size=11),
+)
+def test_any_input_gives_a_page_or_a_400_never_a_500(web_index, q, source, page, when):
+    client = _shared_client(web_index)
+    args = {"q": q, "source": source, "page": page, "from": when}
+    r = client.get("/", query_string=args)
+    assert r.status_code in (200, 400), r.status_code
+    body = html(r)
+    assert "Traceback" not in body and "<script>" not in body.replace(
+        '<script src="/static/app.js" defer></script>', ""
+    )
+    r = client.get("/articles/oil-01", query_string={"q": q})
+    assert r.status_code == 200
+
+
+_CLIENTS: dict = {}
+
+
+def _shared_client(index_dir):
+    """Return one test client per index (hypothesis calls the test many times)."""
+    if index_dir not in _CLIENTS:
+        _CLIENTS[index_dir] = create_app({"INDEX_DIR": index_dir}).test_client()
+    return _CLIENTS[index_dir]
