@@ -101,6 +101,22 @@ def _lengths(reader, fieldname: str) -> list[int]:
     return cache[fieldname]
 
 
+def _blocks(m):
+    """Yield (ids, weights) per posting block of a leaf matcher (per posting for others)."""
+    if all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_next_block", "_ids")):
+        while m.is_active():
+            if m._ids is None:
+                m._read_ids()
+            if m._weights is None:
+                m._read_weights()
+            yield m._ids[m._i :], m._weights[m._i :]
+            m._next_block()
+    else:
+        while m.is_active():
+            yield (m.id(),), (m.weight(),)
+            m.next()
+
+
 def _postings(q: wq.Query, searcher, context, scored: bool, only: dict | None = None):
     """Yield (docnum, score) for one leaf query; with `only`, score just those documents."""
     if (
@@ -113,15 +129,16 @@ def _postings(q: wq.Query, searcher, context, scored: bool, only: dict | None = 
         if (q.fieldname, q.text) not in reader:
             return
         scorer = context.weighting.scorer(searcher, q.fieldname, q.text)
-        m = reader.postings(q.fieldname, q.text)
-        lengths, score = _lengths(reader, q.fieldname), scorer._score
-        active, cur, weight, nxt = m.is_active, m.id, m.weight, m.next
-        while active():
-            d = cur()
-            if only is None or d in only:
-                yield d, score(weight(), lengths[d]) * q.boost
-            nxt()
-        return
+        if all(hasattr(scorer, a) for a in ("idf", "avgfl", "B", "K1")):
+            # BM25 inlined over whole posting blocks: the hot loop of long queries
+            lengths = _lengths(reader, q.fieldname)
+            k1, idf = scorer.K1, scorer.idf * q.boost
+            num, base, per_len = idf * (k1 + 1), k1 * (1 - scorer.B), k1 * scorer.B / scorer.avgfl
+            for ids, weights in _blocks(reader.postings(q.fieldname, q.text)):
+                for d, tf in zip(ids, weights, strict=True):
+                    if only is None or d in only:
+                        yield d, num * tf / (tf + base + per_len * lengths[d])
+            return
     m = q.matcher(searcher, context)
     while m.is_active():
         d = m.id()
