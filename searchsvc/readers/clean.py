@@ -23,7 +23,10 @@ _UNLIKELY = re.compile(
     r"|credit|rollover|tooltip|popover|hovercard",
     re.I,
 )
-_MAYBE = re.compile(r"and|article|body|column|main|shadow|story|content|post-?text", re.I)
+_MAYBE = re.compile(
+    r"and|article|body|column|main|shadow|story|content|post-?text|embed|twitter-tweet|instagram-media",
+    re.I,
+)
 _NEGATIVE = re.compile(
     r"combx|comment|com-|contact|foot|footer|footnote|masthead|media|meta|outbrain|promo|related"
     r"|scroll|shoutbox|sidebar|sponsor|shopping|tags|tool|widget|share|social|newsletter|byline"

@@ -19,6 +19,7 @@ _BLOCKS = frozenset((
     "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol", "p",
     "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "br", "center",
 ))  # fmt: skip
+_EMBED = re.compile(r"embed|twitter-tweet|instagram-media", re.I)  # quoted posts are content
 _HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _WS = re.compile(r"\s+")
 _BOILER_LINE = re.compile(
@@ -132,7 +133,7 @@ def _keep_sibling(sib, best_score: float, scores: dict) -> bool:
 
 def _conditional_clean(node, scores: dict) -> None:
     for el in reversed(list(node.iter("table", "ul", "ol", "div", "section", "dl"))):
-        if el is node or el.getparent() is None:
+        if el is node or el.getparent() is None or _EMBED.search(el.get("class", "")):
             continue
         weight = class_weight(el)
         if weight + scores.get(el, 0) < 0:
