@@ -277,7 +277,7 @@ class SearchEngine:
             if i >= 5000:
                 break
             t = term.decode() if isinstance(term, bytes) else term
-            if t not in STOP_WORDS and len(t) > 1 and t != stem:
+            if t not in STOP_WORDS and len(t) > 1:
                 cands.append((reader.doc_frequency("words", t), t))
         cands.sort(key=lambda c: (-c[0], c[1]))
         keep = last[: len(last) - len(last.lstrip("-\"'("))]
