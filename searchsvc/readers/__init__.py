@@ -133,3 +133,5 @@ def read_file(path: Path, root: Path, *, max_bytes: int = MAX_BYTES) -> ReadResu
         return ReadResult([], [Skipped(rel, f"cannot read file ({exc.strerror or exc})")])
     except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
         return ReadResult([], [Skipped(rel, f"unreadable content ({type(exc).__name__})")])
+    except Exception as exc:  # a parser bug on hostile input must not stop a whole index run
+        return ReadResult([], [Skipped(rel, f"unexpected error ({type(exc).__name__}: {exc})")])

@@ -71,12 +71,7 @@ def class_weight(el) -> int:
 
 def _is_hidden(el) -> bool:
     style = el.get("style", "").replace(" ", "").lower()
-    return (
-        "display:none" in style
-        or "visibility:hidden" in style
-        or el.get("hidden") is not None
-        or el.get("aria-hidden") == "true"
-    )
+    return "display:none" in style or "visibility:hidden" in style or el.get("hidden") is not None
 
 
 def _drop(el) -> None:

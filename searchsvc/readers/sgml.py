@@ -33,6 +33,8 @@ def _field(doc: str, tag: str) -> str | None:
 
 def _clean(text: str) -> str:
     """Drop control-character references, then unescape &lt; &amp; and friends."""
+    if "&" not in text:
+        return text.replace("\x7f", "")
     return html.unescape(_CONTROL_REF.sub("", text)).replace("\x7f", "")
 
 
