@@ -68,6 +68,18 @@ def test_house_date_forms(tmp_path, header):
     assert art.title == "Body text here."
 
 
+def test_house_author_with_abbreviations(tmp_path):
+    text = "Published: Jan. 24, 2026. Dr. J. Smith. The Chronicle Online\nBody.\n"
+    art = read_one(tmp_path, "a.txt", text)
+    assert (art.published, art.author, art.source) == (
+        date(2026, 1, 24),
+        "Dr. J. Smith",
+        "The Chronicle Online",
+    )
+    art = read_one(tmp_path, "b.txt", "Published: 2026-01-24. Wire Service\nBody.\n")
+    assert (art.author, art.source) == ("", "Wire Service")
+
+
 def test_published_without_a_date_is_not_house(tmp_path):
     art = read_one(tmp_path, "a.txt", "Published: sometime soon\n\nThe body.\n")
     assert (art.title, art.body, art.published) == ("Published: sometime soon", "The body.", None)

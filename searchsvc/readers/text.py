@@ -9,6 +9,7 @@ from searchsvc.readers.common import derive_title, normalize_text, parse_date
 
 _PUBLISHED = re.compile(r"^\s*Published:\s*(.+?)\s*$", re.I)
 _HEADLINE_MAX = 200
+_ABBREV = re.compile(r"^(.*\b)?(Dr|Mr|Mrs|Ms|Prof|St|Jr|Sr|Rev|Gen|Col|Capt|[A-Z])$")
 
 
 def _house_header(value: str) -> tuple[date, str, str] | None:
@@ -18,7 +19,12 @@ def _house_header(value: str) -> tuple[date, str, str] | None:
         published = parse_date(". ".join(segments[:k]))
         if published is None:
             continue
-        rest = [s.strip(" .") for s in segments[k:] if s.strip(" .")]
+        rest: list[str] = []
+        for seg in (s.strip(" .") for s in segments[k:]):
+            if seg and rest and _ABBREV.match(rest[-1]):
+                rest[-1] = f"{rest[-1]}. {seg}"  # "Dr. Jane Doe", "J. Smith"
+            elif seg:
+                rest.append(seg)
         if len(rest) >= 2:
             return published, rest[0], ". ".join(rest[1:])
         return published, "", rest[0] if rest else ""
