@@ -49,7 +49,7 @@ def period_range(period: str) -> tuple[str, str] | None:
 
 
 def timeline_bars(timeline: list[dict]) -> list[dict]:
-    """Return bars {label, count, from, to, pct} from SearchPage.timeline entries."""
+    """Return bars {label, count, from, to, pct, height} from SearchPage.timeline entries."""
     bars = []
     for entry in timeline or ():
         label = str(
@@ -62,7 +62,9 @@ def timeline_bars(timeline: list[dict]) -> list[dict]:
         bars.append({"label": label, "count": count, "from": start, "to": end})
     top = max((b["count"] for b in bars), default=0) or 1
     for b in bars:
-        b["pct"] = max(2, round(100 * b["count"] / top)) if b["count"] else 0
+        b["pct"] = round(100 * b["count"] / top) if b["count"] else 0
+        # Heights come from CSS classes h0..h100 (the CSP forbids inline styles); any match shows.
+        b["height"] = f"h{max(5, round(b['pct'] / 5) * 5)}" if b["count"] else "h0"
     return bars
 
 
