@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -390,3 +394,42 @@ def _shared_client(index_dir):
     if index_dir not in _CLIENTS:
         _CLIENTS[index_dir] = create_app({"INDEX_DIR": index_dir}).test_client()
     return _CLIENTS[index_dir]
+
+
+def test_real_server_without_an_index_answers_healthz_503(tmp_path):
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [
+        sys.executable,
+        "-m",
+        "searchsvc.web.server",
+        "--index",
+        str(tmp_path / "none"),
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        assert r.status_code == 503
+        assert r.json() == {
+            "status": "unavailable",
+            "error": "The search index is not available yet; it has to be built first.",
+        }
+        page = requests.get(f"http://127.0.0.1:{port}/?q=x", timeout=5)
+        assert page.status_code == 503 and str(tmp_path) not in page.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

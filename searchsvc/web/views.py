@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from urllib.parse import urlencode
+from xml.sax.saxutils import escape as _escape
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -14,6 +15,13 @@ from .params import SEARCH_PARAMS, has_filters, parse_search, valid_id
 from .textutil import page_window, paragraphs, safe_url, timeline_bars
 
 bp = Blueprint("views", __name__)
+
+
+def xml_escape(text: str) -> str:
+    """Escape text for an XML attribute or element."""
+    return _escape(text, {'"': "&quot;"})
+
+
 NEWEST_ON_HOME = 10
 MORE_LIKE_THIS = 5
 
@@ -109,7 +117,20 @@ def article(article_id: str):
 @bp.get("/opensearch.xml")
 def opensearch():
     """Return the OpenSearch description so browsers can add searchsvc as a search engine."""
-    xml = render_template("opensearch.xml")
+    icon = xml_escape(url_for("static", filename="favicon.svg", _external=True))
+    html_url = xml_escape(url_for("views.search", _external=True) + "?q={searchTerms}")
+    json_url = xml_escape(url_for("api.search", _external=True) + "?q={searchTerms}")
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
+        "  <ShortName>searchsvc</ShortName>\n"
+        "  <Description>Full-text search of news articles</Description>\n"
+        "  <InputEncoding>UTF-8</InputEncoding>\n"
+        f'  <Image width="16" height="16" type="image/svg+xml">{icon}</Image>\n'
+        f'  <Url type="text/html" method="get" template="{html_url}"/>\n'
+        f'  <Url type="application/json" method="get" template="{json_url}"/>\n'
+        "</OpenSearchDescription>\n"
+    )
     return Response(xml, mimetype="application/opensearchdescription+xml")
 
 
