@@ -36,11 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the Flask app; the index is opened lazily, once per process, on first use."""
     config = dict(config or {})
     app = Flask(__name__)
-    app.config.update(
-        {k: v for k, v in config.items() if k != "SETTINGS"},
-        JSON_SORT_KEYS=False,
-    )
-    app.json.sort_keys = False
+    app.config.update({k: v for k, v in config.items() if k != "SETTINGS"})
+    app.json.sort_keys = False  # keep the SearchPage field order in JSON
     app.extensions["searchsvc"] = _Backend(settings_from_config(config))
 
     from . import api, errors, views
