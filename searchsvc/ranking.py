@@ -8,7 +8,8 @@ from whoosh.matching import Matcher
 
 TEXT_FIELDS = ("title", "body")
 SHORT_QUERY = 4  # up to this many groups, docs matching more of them always rank first
-COMMON_FRACTION = 0.1  # in long queries, groups in more docs than this only add to others
+LONG_QUERY = 8  # from this many groups on, very common groups only add to rarer groups' docs
+COMMON_FRACTION = 0.1  # "very common": in more than this fraction of the documents
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)
 
 
@@ -17,7 +18,9 @@ class CoordOr(wq.Query):
 
     Up to SHORT_QUERY groups the factor is a strict tier (documents matching more distinct
     groups always rank first); for longer, natural-language queries it is soft: (m / n) ** 0.5.
-    Very common groups of long queries only add score to documents found by rarer groups.
+    In queries of LONG_QUERY groups or more, very common groups only add score to documents
+    found by rarer groups (the candidate set, and so the total, leaves out documents that
+    match nothing but words like "said"): this keeps paragraph-long queries fast.
     """
 
     def __init__(self, groups: list[tuple[wq.Query, float]], weighting=None):
@@ -57,7 +60,7 @@ class CoordOr(wq.Query):
         rare, common = [], []
         for gi, (q, w) in enumerate(self.groups):
             size = q.estimate_size(searcher.reader())
-            (common if n > SHORT_QUERY and size > doccount * COMMON_FRACTION else rare).append(
+            (common if n >= LONG_QUERY and size > doccount * COMMON_FRACTION else rare).append(
                 (gi, q, w)
             )
         if not rare:

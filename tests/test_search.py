@@ -304,3 +304,12 @@ def test_empty_query_browses_newest(engine):
     assert page.total == len(ARTICLES) - 2  # the three bank copies collapse into one
     assert ids(page) == ["price3", "bank3", "cof2"]
     assert [h.similar for h in page.hits] == [0, 2, 0]
+
+
+def test_long_query_common_words_only_add_to_rarer_matches(engine):
+    # 8+ groups: "widget" (in 25 of 37 docs) no longer brings in documents on its own
+    q = "widget volcano lava mountain erupts hours flowed down marathon"
+    page = run(engine, q)
+    assert set(ids(page)) == {"volc", "run1"}
+    assert ids(page)[0] == "volc"
+    assert run(engine, "widget volcano").total == 26  # short queries keep every match
