@@ -85,12 +85,13 @@ def _story(attrs: str, doc: str, rel: str, base_tags: tuple[str, ...]) -> Articl
     if body_raw is None:
         # BRIEF and UNPROC stories: whatever text there is, without the inner tags.
         body_raw = _STARS.sub("", _TAG.sub("", text))
-    body = _paragraphs(_clean(body_raw))
-    if not title and body:
-        first, _, rest = body.partition("\n\n")
-        line, _, more = first.partition(". ")
-        title, body = (line, (more + "\n\n" + rest).strip()) if len(line) <= 120 else (first, rest)
-        title = title.strip()
+    body_raw = _clean(body_raw)
+    if not title:
+        # No <TITLE>: the first line of the text is the headline (a slug or a table caption).
+        lines = body_raw.strip().split("\n", 1)
+        title = " ".join(lines[0].split())
+        body_raw = lines[1] if len(lines) > 1 else ""
+    body = _paragraphs(body_raw)
     if not title and not body:
         # One story (NEWID 12793) is an empty UNPROC wire: keep it so every story is counted.
         title = f"Reuters story {part} (no text)"
