@@ -61,12 +61,14 @@ def test_reuters_all_stories(data_dir):
 
 def test_bbc_all_and_latin1_pound(data_dir):
     root = data_dir / "bbc"
-    articles = []
+    articles, skipped = [], []
     for path in discover(root):
-        articles += read_file(path, root).articles
-    in_categories = [a for a in articles if len(a.tags) == 1]
-    assert len(in_categories) == 2225
-    assert Counter(a.tags[0] for a in in_categories)["sport"] == 511
+        result = read_file(path, root)
+        articles += result.articles
+        skipped += result.skipped
+    assert len(articles) == 2225
+    assert Counter(a.tags[0] for a in articles)["sport"] == 511
+    assert sorted(s.path for s in skipped) == ["README.TXT", "SOURCE.txt"]
     (mutu,) = [a for a in articles if a.path == "sport/199.txt"]
     assert mutu.title == "Chelsea sack Mutu"
     assert "a £15.8m signing from Parma" in mutu.body

@@ -25,6 +25,8 @@ __all__ = [
 
 MAX_BYTES = 20 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".html.gz", ".htm.gz", ".jsonl", ".sgm")
+# Files that travel with data sets but are not articles (bbc/README.TXT, a SOURCE.txt, ...).
+NOT_ARTICLES = ("readme", "source", "license", "licence", "copying", "changelog", "notice")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ def read_file(path: Path, root: Path, *, max_bytes: int = MAX_BYTES) -> ReadResu
     if not suffix:
         ext = "".join(path.suffixes[-2:]) or "(none)"
         return ReadResult([], [Skipped(rel, f"unsupported file type {ext}")])
+    if path.name.lower().split(".")[0] in NOT_ARTICLES:
+        return ReadResult([], [Skipped(rel, "a data set's documentation file, not an article")])
     try:
         size = path.stat().st_size
         if size > max_bytes:
