@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -313,3 +314,40 @@ def test_long_query_common_words_only_add_to_rarer_matches(engine):
     assert set(ids(page)) == {"volc", "run1"}
     assert ids(page)[0] == "volc"
     assert run(engine, "widget volcano").total == 26  # short queries keep every match
+
+
+@pytest.fixture(scope="module")
+def reuters(data_dir, tmp_path_factory):
+    """One real Reuters file (1,000 stories) indexed by the real indexer."""
+    from searchsvc.indexer import index_corpus
+
+    src = data_dir / "reuters21578" / "reut2-000.sgm"
+    if not src.is_file():
+        pytest.skip(f"{src} is missing")
+    corpus = tmp_path_factory.mktemp("reuters-corpus")
+    (corpus / src.name).symlink_to(src)
+    index_dir = tmp_path_factory.mktemp("reuters-index")
+    index_corpus(corpus, index_dir, procs=1)
+    store = Store(index_dir)
+    yield SearchEngine(store, Settings())
+    store.close()
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_reuters_queries(reuters):
+    page = run(reuters, "coffee brazil")
+    assert "COFFEE" in page.hits[0].title.upper() and page.total > 10
+    assert all("<mark>" in h.snippet for h in page.hits)
+    assert sum(page.facets["year"].values()) >= page.total
+    assert run(reuters, "cofee").suggestion == "coffee"
+    p1, p2 = run(reuters, "oil", per_page=5), run(reuters, "oil", per_page=5, page=2)
+    assert len(p2.hits) == 5 and not set(ids(p1)) & set(ids(p2))
+    para = (
+        "The central bank said on Tuesday that it would keep interest rates unchanged despite "
+        "rising inflation and a weaker currency, as the government prepares a new budget."
+    )
+    long_page = run(reuters, para)
+    assert long_page.total > 10 and long_page.took_ms < 5000
+    marked = {w.lower() for w in re.findall(r"<mark>(.*?)</mark>", long_page.hits[0].snippet)}
+    assert len(marked) >= 3
