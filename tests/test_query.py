@@ -149,3 +149,16 @@ def test_arbitrary_text_never_raises_anything_but_bad_request(engine, text):
         assert len(text) > LIMITS.max_query_chars or "terms" in e.message
         return
     assert page.total >= 0 and len(page.hits) <= 3
+
+
+def test_prefix_expansion_is_capped_keeping_the_most_frequent(tmp_path):
+    from searchsvc.query import PREFIX_CAP, _expand_prefix
+
+    ix = whoosh.index.create_in(str(tmp_path), build_schema())
+    with ix.writer() as w:
+        for i in range(PREFIX_CAP + 10):
+            body = f"zeta{i:03d}" + (" zetafrequent" if i % 2 else "")
+            w.add_document(**article_to_doc(Article(f"z{i}", "t", body)))
+    with ix.searcher() as s:
+        found = _expand_prefix(s.reader(), "body", "zeta")
+    assert len(found) == PREFIX_CAP and found[0] == "zetafrequ"
