@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from time import perf_counter
 
 from whoosh import query as wq
 from whoosh import sorting
-from whoosh.util.times import long_to_datetime
 
 from .analysis import STOP_WORDS, fold
 from .config import Settings
 from .errors import BadRequest, NotFound
+from .facets import columns, facets_and_timeline
 from .query import build, parse, positive_terms
 from .ranking import WEIGHTING
 from .results import SORTS, Hit, SearchPage, SearchRequest
 from .snippets import lead, make_snippet
 
 SUGGEST_BELOW = 5  # only look for a spelling correction when the query has fewer hits
-MONTHLY_SPAN_DAYS = 731  # timeline per month when the result dates span at most ~2 years
-TOP_TAGS = 50
 
 
 # Newest first, undated last: the year column is "" for undated articles.
@@ -44,40 +42,6 @@ def _tags(value) -> list[str]:
     return [t for t in (value or "").split(",") if t]
 
 
-def _month_end(y: int, m: int) -> date:
-    return date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)
-
-
-def timeline(day_counts: dict[date, int]) -> list[dict]:
-    """Return per-year (or, for spans up to ~2 years, per-month) counts with period bounds."""
-    if not day_counts:
-        return []
-    lo, hi = min(day_counts), max(day_counts)
-    monthly = (hi - lo).days <= MONTHLY_SPAN_DAYS
-    counts: dict[tuple, int] = {}
-    for d, n in day_counts.items():
-        key = (d.year, d.month) if monthly else (d.year, 0)
-        counts[key] = counts.get(key, 0) + n
-    keys, (y, m) = [], ((lo.year, lo.month) if monthly else (lo.year, 0))
-    while (y, m) <= max(counts) and len(keys) < 600:
-        keys.append((y, m))
-        y, m = (y + (m == 12), m % 12 + 1) if monthly else (y + 1, 0)
-    out = []
-    for y, m in keys:
-        start = date(y, m or 1, 1)
-        end = _month_end(y, m) if m else date(y, 12, 31)
-        period = f"{y}-{m:02d}" if m else str(y)
-        out.append(
-            {
-                "period": period,
-                "count": counts.get((y, m), 0),
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-            }
-        )
-    return out
-
-
 def _hit(f: dict, score: float = 0.0, similar: int = 0, snippet: str | None = None) -> Hit:
     """Return a Hit from stored fields (the snippet defaults to the lead)."""
     return Hit(
@@ -92,55 +56,6 @@ def _hit(f: dict, score: float = 0.0, similar: int = 0, snippet: str | None = No
         snippet=lead(f.get("body", "")) if snippet is None else snippet,
         similar=similar,
     )
-
-
-def _columns(reader) -> dict[str, list]:
-    """Return per-document dup key, source, raw date and tags; built once, cached on the reader."""
-    cache = reader.__dict__.get("_searchsvc_columns")
-    if cache is None:
-        n = reader.doc_count_all()
-
-        def col(name: str, translate: bool = True) -> list:
-            if not reader.has_column(name):
-                return [None] * n
-            return list(reader.column_reader(name, translate=translate))
-
-        tags: list[tuple] = [()] * n
-        for term in reader.lexicon("tags"):
-            text = term.decode("utf-8") if isinstance(term, bytes) else term
-            for d in reader.postings("tags", text).all_ids():
-                tags[d] = (*tags[d], text)
-        cache = {"dup": col("dup"), "source": col("source"), "day": col("published", False)}
-        cache["tags"] = tags
-        reader.__dict__["_searchsvc_columns"] = cache
-    return cache
-
-
-def _facets(cols: dict, docs: list[int]) -> tuple[dict, list]:
-    """Return ({source, tags, year: {value: count}}, timeline) over all matching documents."""
-
-    def ordered(c: Counter) -> dict:
-        return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    source, day_raw = cols["source"], cols["day"]
-    sources = Counter(source[d] for d in docs if source[d])
-    tags = Counter(t for d in docs for t in cols["tags"][d])
-    days: dict[date, int] = {}
-    for raw, n in Counter(day_raw[d] for d in docs).items():
-        try:
-            day = long_to_datetime(raw).date()
-        except (OverflowError, TypeError, ValueError):
-            continue  # undated documents carry the column's out-of-range default
-        days[day] = days.get(day, 0) + n
-    years: Counter = Counter()
-    for d, n in days.items():
-        years[str(d.year)] += n
-    facets = {
-        "source": ordered(sources),
-        "tags": dict(list(ordered(tags).items())[:TOP_TAGS]),
-        "year": dict(sorted(years.items(), reverse=True)),
-    }
-    return facets, timeline(days)
 
 
 class SearchEngine:
@@ -190,7 +105,7 @@ class SearchEngine:
         results = self._run(searcher, req, pq, None if need_all else end)
         # top_n holds (score, docnum), or (sort key, docnum) when sorted by date
         ranked = [(s if isinstance(s, float) else 0.0, d) for s, d in results.top_n]
-        cols = _columns(reader) if need_all else {}
+        cols = columns(reader) if need_all else {}
         dups = Counter(cols["dup"][d] for _, d in ranked) if req.collapse else Counter()
         total = len(dups) if req.collapse else len(results)
         page, seen = [], set()
@@ -211,7 +126,7 @@ class SearchEngine:
             snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
             similar = dups[cols["dup"][d]] - 1 if req.collapse else 0
             hits.append(_hit(f, score, similar, snippet))
-        facets, tl = _facets(cols, [d for _, d in ranked]) if req.facets else ({}, [])
+        facets, tl = facets_and_timeline(cols, [d for _, d in ranked]) if req.facets else ({}, [])
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
             suggestion = self._did_you_mean(searcher, req, pq)

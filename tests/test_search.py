@@ -12,9 +12,10 @@ import whoosh.index
 from searchsvc.articles import Article
 from searchsvc.config import Settings
 from searchsvc.errors import BadRequest, NotFound
+from searchsvc.facets import timeline
 from searchsvc.results import SearchRequest
 from searchsvc.schema import article_to_doc, build_schema
-from searchsvc.search import SearchEngine, timeline
+from searchsvc.search import SearchEngine
 from searchsvc.store import Store, gen_name, switch_current
 
 BANK = "The central bank kept interest rates unchanged on Thursday, citing inflation."
