@@ -1,0 +1,403 @@
+"""Build or update the index from a corpus folder, crash-safely, one writer at a time.
+
+Incremental by default: each generation's manifest maps every corpus file to its size, mtime,
+raw-bytes hash and article ids. A run adds new files, replaces changed ones (delete, then add),
+removes deleted ones and leaves unchanged ones alone without parsing them (same size and mtime, or
+same hash). The counts in IndexSummary are files. Article ids are unique in the index: when two
+files yield the same id, the copy already indexed (on a rebuild: the first file in path order) wins
+and the later one is reported in `skipped`; if the winner later goes away or changes, the loser is
+read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.writing import SegmentWriter
+
+from .errors import IndexWriteError, SearchsvcError
+from .readers import discover, read_file
+from .schema import article_to_doc, build_schema
+from .store import (
+    MANIFEST,
+    TMP_SUFFIX,
+    WriteLock,
+    fsync_dir,
+    gen_name,
+    gen_number,
+    load_manifest,
+    read_current,
+    switch_current,
+)
+
+_PR_SET_PDEATHSIG = 1
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# A generation that stopped being live is deleted after this long (the previous one is always kept).
+GENERATION_GRACE_S = 60.0
+Progress = Callable[[int, int, str], None]
+LIMIT_MB = 128  # per writer process: the Whoosh posting pool spills to disk beyond this
+
+
+class _SubWriterTask(SubWriterTask):
+    """A Whoosh worker process that dies with its parent, so a killed indexer leaves no orphans."""
+
+    def run(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:
+            os._exit(1)
+        super().run()
+
+
+class _MpWriter(MpWriter):
+    """Whoosh's multi-process writer with workers that die with the parent and on cancel."""
+
+    def _new_task(self):
+        task = _SubWriterTask(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True
+        )
+        task.daemon = True
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            task.kill()
+            task.join()
+        SegmentWriter.cancel(self)
+
+
+@dataclass
+class IndexSummary:
+    """What one indexing run did; counts are files, `documents` is the total in the index."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped: list[dict] = field(default_factory=list)
+    documents: int = 0
+    seconds: float = 0.0
+    docs_per_s: float = 0.0
+
+    def to_dict(self) -> dict:
+        """Return the JSON shape printed by `searchsvc index --json`."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.deleted} deleted, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
+            f"{self.documents} documents in the index ({self.seconds:.1f} s, "
+            f"{self.docs_per_s:.0f} docs/s)"
+        )
+
+
+def index_corpus(
+    corpus_dir: str | os.PathLike,
+    index_dir: str | os.PathLike,
+    *,
+    rebuild: bool = False,
+    procs: int = 0,
+    progress: Progress | None = None,
+    lock_timeout: float = 0.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    optimize: bool | None = None,
+) -> IndexSummary:
+    """Bring the index in `index_dir` up to date with `corpus_dir` and switch to it atomically."""
+    start = time.monotonic()
+    corpus, index_dir = Path(corpus_dir), Path(index_dir)
+    if not corpus.is_dir():
+        raise SearchsvcError(f"corpus folder not found: {corpus}")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _write_error(e, index_dir) from e
+    with WriteLock(index_dir, timeout=lock_timeout):
+        _remove_leftovers(index_dir)
+        current = read_current(index_dir)
+        old = {} if rebuild or current is None else _usable_manifest(index_dir / current)
+        if old is None:
+            old, rebuild = {}, True
+        summary = IndexSummary()
+        plan = _plan(corpus, old, summary)
+        if not plan.changed and current is not None and not rebuild:
+            summary.documents = sum(len(e["ids"]) for e in old.values())
+        else:
+            number = 1 + max([gen_number(p.name) or 0 for p in index_dir.iterdir()], default=0)
+            new = gen_name(number)
+            src = None if rebuild or current is None else index_dir / current
+            _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_bytes, optimize)
+            _prune(index_dir, new)
+    summary.seconds = round(time.monotonic() - start, 3)
+    written = sum(len(plan.manifest.get(p, {}).get("ids", ())) for p in plan.to_read)
+    summary.docs_per_s = round(written / summary.seconds, 1) if summary.seconds else 0.0
+    return summary
+
+
+@dataclass
+class _Plan:
+    """Which files to read and which paths to delete from the copied generation."""
+
+    files: list[str]
+    manifest: dict
+    to_read: list[str]
+    to_delete: list[str]
+    changed: bool
+    old_ids: dict[str, list[str]]
+
+
+def _plan(corpus: Path, old: dict, summary: IndexSummary) -> _Plan:
+    """Compare the corpus with the old manifest: stat every file, hash only when the mtime moved."""
+    files, manifest, to_read, changed = [], {}, [], False
+    for path in discover(corpus):
+        rel = path.relative_to(corpus).as_posix()
+        files.append(rel)
+        try:
+            st = path.stat()
+            prev = old.get(rel)
+            if prev and (prev["size"], prev["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
+                manifest[rel] = prev
+                continue
+            sha = _sha(path) if prev is None or prev["size"] == st.st_size else ""
+        except OSError as e:
+            summary.skipped.append({"path": rel, "reason": f"cannot read: {e.strerror}"})
+            if rel in old:
+                manifest[rel] = old[rel]
+            continue
+        changed = True
+        if prev and sha == prev["sha"]:
+            manifest[rel] = {**prev, "mtime_ns": st.st_mtime_ns}
+        else:
+            manifest[rel] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha": sha, "ids": []}
+            to_read.append(rel)
+    gone = sorted(set(old) - set(files))
+    summary.deleted = len(gone)
+    # Files that lost an id to a duplicate elsewhere are re-read when that id is freed.
+    freed = {i for rel in gone + to_read if rel in old for i in old[rel]["ids"]}
+    while freed:
+        again = [
+            r
+            for r, e in manifest.items()
+            if r not in to_read and freed.intersection(e.get("shadowed", ()))
+        ]
+        to_read += again
+        freed = {i for r in again for i in manifest[r]["ids"]}
+    to_read.sort()
+    summary.added = sum(1 for r in to_read if r not in old)
+    summary.updated = len(to_read) - summary.added
+    summary.unchanged = len(files) - len(to_read) - len(summary.skipped)
+    to_delete = sorted(set(gone) | {r for r in to_read if r in old})
+    old_ids = {r: old[r]["ids"] for r in to_delete}
+    changed = changed or bool(gone) or bool(to_read)
+    return _Plan(files, manifest, to_read, to_delete, changed, old_ids)
+
+
+def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_bytes, optimize):
+    """Write generation `new` aside (a copy of `src` plus changes, or from scratch), then switch."""
+    tmp = index_dir / (new + TMP_SUFFIX)
+    try:
+        if src is None:
+            tmp.mkdir()
+            ix = whoosh_index.create_in(str(tmp), build_schema())
+        else:
+            _link_copy(src, tmp)
+            ix = whoosh_index.open_dir(str(tmp))
+        expected = _write(ix, corpus, plan, summary, procs, progress, max_bytes, src is None)
+        if optimize is None:
+            optimize = src is None and procs_for(procs) > 1
+        if optimize:
+            ix.optimize()
+        summary.documents = ix.doc_count()
+        if summary.documents != expected:
+            raise IndexWriteError(
+                f"the new index holds {summary.documents} documents, expected {expected}",
+                hint="the previous index is still live; run `searchsvc index --rebuild`",
+            )
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
+            json.dump({"version": 1, "files": plan.manifest}, f, separators=(",", ":"))
+        for p in tmp.iterdir():
+            if p.is_file():
+                with open(p, "rb") as f:
+                    os.fsync(f.fileno())
+        fsync_dir(tmp)
+        os.rename(tmp, index_dir / new)
+        fsync_dir(index_dir)
+        switch_current(index_dir, new)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _write_error(e, index_dir) from e
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
+    """Delete stale paths, add the articles of the files to read; return the expected doc count."""
+    n = procs_for(procs) if len(plan.to_read) > 1 else 1
+    if n > 1:
+        writer = _MpWriter(ix, procs=n, multisegment=True, limitmb=LIMIT_MB)
+    else:
+        writer = ix.writer(limitmb=LIMIT_MB)
+    try:
+        for rel in plan.to_delete:  # by path, and by id in case a reader named the path otherwise
+            writer.delete_by_term("path", rel)
+            for i in plan.old_ids.get(rel, ()):
+                writer.delete_by_term("id", i)
+        reading, replacing = set(plan.to_read), set(plan.to_delete)
+        owners = {
+            i: rel for rel, e in plan.manifest.items() if rel not in reading for i in e["ids"]
+        }
+        for done, rel in enumerate(plan.files, 1):
+            if rel in reading:
+                is_new = rel not in replacing
+                _add_file(
+                    writer, corpus, rel, plan.manifest[rel], owners, summary, max_bytes, is_new
+                )
+            if progress is not None:
+                progress(done, len(plan.files), rel)
+        writer.commit(merge=not fresh)
+    except BaseException:
+        writer.cancel()
+        raise
+    return len(owners)
+
+
+def _add_file(writer, corpus, rel, entry, owners, summary, max_bytes, is_new) -> None:
+    """Read one file and add its articles; record its ids (and ids lost to duplicates)."""
+    result = read_file(corpus / rel, corpus, max_bytes=max_bytes)
+    summary.skipped.extend({"path": s.path, "reason": s.reason} for s in result.skipped)
+    ids, shadowed = [], []
+    for article in result.articles:
+        if article.id in owners:
+            shadowed.append(article.id)
+            other = owners[article.id]
+            where = "earlier in this file" if other == rel else f"already indexed from {other}"
+            summary.skipped.append(
+                {"path": rel, "reason": f"duplicate article id {article.id} ({where})"}
+            )
+            continue
+        writer.add_document(**article_to_doc(article))
+        owners[article.id] = rel
+        ids.append(article.id)
+    if is_new and not ids and result.skipped:
+        summary.added -= 1  # a new file that gave nothing is reported as skipped only
+    entry["ids"] = ids
+    entry.pop("shadowed", None)
+    if shadowed:
+        entry["shadowed"] = shadowed
+
+
+def procs_for(procs: int) -> int:
+    """Return the writer process count: `procs`, or for 0 one per core up to 4."""
+    return procs if procs > 0 else min(4, os.cpu_count() or 1)
+
+
+def _sha(path: Path) -> str:
+    """Hash the raw bytes of a file in chunks (memory stays flat for big files)."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _usable_manifest(gen_dir: Path) -> dict | None:
+    """Return the manifest of a generation, or None when it is unreadable or the schema changed."""
+    try:
+        manifest = load_manifest(gen_dir)
+        schema = whoosh_index.open_dir(str(gen_dir)).schema
+    except (OSError, ValueError, KeyError, whoosh_index.EmptyIndexError):
+        return None
+    return manifest if sorted(schema.names()) == sorted(build_schema().names()) else None
+
+
+def _link_copy(src: Path, dst: Path) -> None:
+    """Copy a generation by hard links (Whoosh never rewrites a segment file in place)."""
+    dst.mkdir()
+    for p in src.iterdir():
+        if p.name == MANIFEST or p.name.endswith("WRITELOCK") or not p.is_file():
+            continue
+        try:
+            os.link(p, dst / p.name)
+        except OSError:
+            shutil.copy2(p, dst / p.name)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Delete builds a killed run left behind: *.tmp dirs and generations newer than CURRENT."""
+    current = read_current(index_dir)
+    live = gen_number(current) if current else 0
+    for p in index_dir.iterdir():
+        n = gen_number(p.name)
+        if n is not None and (p.name.endswith(TMP_SUFFIX) or n > live):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(".CURRENT."):
+            p.unlink(missing_ok=True)
+
+
+def _prune(index_dir: Path, live: str) -> None:
+    """Delete generations older than the previous one once their grace period is over."""
+    gens = sorted(
+        (gen_number(p.name), p)
+        for p in index_dir.iterdir()
+        if gen_number(p.name) is not None and not p.name.endswith(TMP_SUFFIX)
+    )
+    now = time.time()
+    for (_, p), (_, successor) in itertools.pairwise(gens):
+        if successor.name == live or p.name == live:
+            continue
+        try:
+            retired_for = now - (successor / MANIFEST).stat().st_mtime
+        except OSError:
+            retired_for = GENERATION_GRACE_S
+        if retired_for >= GENERATION_GRACE_S:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _write_error(e: OSError, index_dir: Path) -> IndexWriteError:
+    """Turn an OS error while writing into a clear IndexWriteError."""
+    hints = {
+        errno.ENOSPC: "free some disk space and run `searchsvc index` again",
+        errno.EDQUOT: "free some disk space and run `searchsvc index` again",
+        errno.EACCES: f"check that you may write to {index_dir}",
+        errno.EPERM: f"check that you may write to {index_dir}",
+        errno.EROFS: f"{index_dir} is on a read-only file system",
+    }
+    return IndexWriteError(
+        f"cannot write the index in {index_dir}: {e.strerror or e}",
+        hint=hints.get(e.errno, "the previous index is still live; fix the cause and run again"),
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover - used by the crash tests and for measuring
+    import argparse
+
+    cli = argparse.ArgumentParser(
+        description="Index a corpus (no progress bar; see `searchsvc index`)."
+    )
+    cli.add_argument("corpus")
+    cli.add_argument("index")
+    cli.add_argument("--rebuild", action="store_true")
+    cli.add_argument("--procs", type=int, default=0)
+    cli.add_argument("--optimize", choices=["yes", "no"])
+    a = cli.parse_args()
+    opt = None if a.optimize is None else a.optimize == "yes"
+    print(
+        index_corpus(a.corpus, a.index, rebuild=a.rebuild, procs=a.procs, optimize=opt), flush=True
+    )
