@@ -42,12 +42,15 @@ class CoordOr(wq.Query):
         return hash(tuple(str(q) for q, _ in self.groups))
 
     def is_leaf(self):
+        """Return False: this query has sub-queries."""
         return False
 
     def children(self):
+        """Return the group queries."""
         return iter([q for q, _ in self.groups])
 
     def estimate_size(self, ixreader):
+        """Return an upper bound of the matching documents."""
         return sum(q.estimate_size(ixreader) for q, _ in self.groups)
 
     def matcher(self, searcher, context=None):
@@ -157,38 +160,50 @@ class ScoreListMatcher(Matcher):
         self._ids, self._scores, self._i = ids, scores, i
 
     def is_active(self):
+        """Return True while there are documents left."""
         return self._i < len(self._ids)
 
     def id(self):
+        """Return the current document number."""
         return self._ids[self._i]
 
     def next(self):
+        """Move to the next document."""
         self._i += 1
 
     def skip_to(self, target):
+        """Move to the first document at or after target."""
         while self._i < len(self._ids) and self._ids[self._i] < target:
             self._i += 1
 
     def score(self):
+        """Return the precomputed score of the current document."""
         return self._scores[self._i]
 
     def weight(self):
+        """Return the score (there is no separate term weight)."""
         return self._scores[self._i]
 
     def supports_block_quality(self):
+        """Return False: scores are final, no block skipping."""
         return False
 
     def copy(self):
+        """Return a copy at the same position."""
         return ScoreListMatcher(self._ids, self._scores, self._i)
 
     def reset(self):
+        """Go back to the first document."""
         self._i = 0
 
     def all_ids(self):
+        """Return the remaining document numbers."""
         return iter(self._ids[self._i :])
 
     def term_matchers(self):
+        """Return no term matchers (scores are precomputed)."""
         return iter(())
 
     def matching_terms(self, id=None):
+        """Return no matched terms (scores are precomputed)."""
         return iter(())
