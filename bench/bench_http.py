@@ -217,7 +217,7 @@ def report(results: dict, problems: dict, levels: list[int]) -> None:
                 sc.fmt(r["rps"], 0),
                 sc.fmt(r["p50"], 1),
                 sc.fmt(r["p99"], 1),
-                len(r["errors"]) + (" (time cap)" if r["capped"] else ""),
+                f"{len(r['errors'])}{' (time cap)' if r['capped'] else ''}",
             ]
         )
     for name in problems:

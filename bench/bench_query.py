@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         from searchsvc.results import SearchRequest
 
         engine = ours["engine"]
-        sc.profile(lambda: [engine.search(SearchRequest(q=q, per_page=10)) for q in queries * 3])
+        sc.profile(lambda: [engine.search(SearchRequest(q=q, per_page=10)) for q in queries])
     return 0
 
 

@@ -20,7 +20,7 @@ from bench_http import load
 from bench_query import open_engine, timed
 
 
-def build(out: Path, copies: int, reuse: bool) -> dict:
+def build(out: Path, copies: int, reuse: bool, files: int = 0) -> dict:
     """Build (or reuse) the searchsvc index of Reuters x copies; return its figures."""
     index_dir = out / f"searchsvc-{copies}x"
     if reuse and (index_dir / "CURRENT").exists():
@@ -28,7 +28,7 @@ def build(out: Path, copies: int, reuse: bool) -> dict:
     index_corpus = sc.project_piece("indexer", "index_corpus")
     if isinstance(index_corpus, str):
         return {"dir": index_dir, "missing": index_corpus}
-    corpus = sc.sgm_corpus(out / f"corpus-{copies}x", sc.sgm_files(sc.reuters_dir()), copies)
+    corpus = sc.sgm_corpus(out / f"corpus-{copies}x", sc.sgm_files(sc.reuters_dir(), files), copies)
     if index_dir.exists():
         shutil.rmtree(index_dir)
     t0 = time.perf_counter()
@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--copies", type=int, default=5, help="replication factor [5]")
     ap.add_argument("--out", type=Path, default=sc.OUT / "indexes", help="index cache folder")
     ap.add_argument("--reuse", action="store_true", help="reuse indexes built earlier")
+    ap.add_argument(
+        "--files", type=int, default=0, help="only the first N .sgm files (quick check)"
+    )
     ap.add_argument("--cap", type=float, default=120, help="seconds cap per query loop [120]")
     ap.add_argument("--http-requests", type=int, default=1000, help="requests before RSS [1000]")
     args = ap.parse_args(argv)
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     http_qs = sc.zipf_sample(qm.distinct(20_000, seed=sc.QUERY_SEED + 1), args.http_requests, 3)
     rows, figs = [], {}
     for copies in (1, args.copies):
-        b = build(args.out, copies, args.reuse)
+        b = build(args.out, copies, args.reuse, args.files)
         if "missing" in b:
             print(f"searchsvc NOT MEASURED: {b['missing']}")
             return 1
@@ -114,7 +117,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"   x{copies}: p50 {q['p50']:.2f} ms  p95 {q['p95']:.2f} ms", flush=True)
         m = server_rss(b["dir"], queries + http_qs, args.cap)
-        print(f"   x{copies}: worker RSS {m['rss']} MB after {m['requests']} requests", flush=True)
+        print(
+            f"   x{copies}: worker RSS {[round(x) for x in m['rss']]} MB"
+            f" after {m['requests']} requests",
+            flush=True,
+        )
         figs[copies] = {**b, **q, **m}
         rate = b["docs"] / b["seconds"] if b["seconds"] else None
         rows.append(
