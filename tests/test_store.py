@@ -1,0 +1,148 @@
+"""The Store on a real index: missing index, shared searcher, refresh, stats, Reuters."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from whoosh.query import Term
+
+from searchsvc.errors import IndexMissing
+from searchsvc.indexer import index_corpus
+from searchsvc.store import Store
+
+
+def write_jsonl(path: Path, prefix: str, n: int) -> None:
+    """Write n small articles with ids `<prefix>-<i>` as one JSON Lines file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {
+            "id": f"{prefix}-{i}",
+            "title": f"{prefix} cocoa story {i}",
+            "body": f"Cocoa market report {i} from the {prefix} desk.",
+            "published": f"1987-0{i % 3 + 2}-{i % 28 + 1:02d}",
+            "source": "Wire" if i % 2 else "Daily",
+        }
+        for i in range(n)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def indexed(tmp_path: Path) -> tuple[Path, Path]:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_jsonl(corpus / "a.jsonl", "a", 6)
+    write_jsonl(corpus / "b.jsonl", "b", 3)
+    index_corpus(corpus, index, procs=1)
+    return corpus, index
+
+
+def test_a_missing_index_says_how_to_make_one(tmp_path):
+    store = Store(tmp_path / "index")
+    assert not store.exists()
+    with pytest.raises(IndexMissing) as err:
+        store.searcher()
+    assert "searchsvc index" in err.value.hint
+    assert err.value.status == 503
+    assert "title" in store.schema.names()  # the schema is known before any index exists
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "CURRENT").write_text("gen-000001\n")  # points at nothing
+    assert not store.exists()
+    with pytest.raises(IndexMissing):
+        _ = store.generation
+
+
+def test_the_searcher_is_shared_and_follows_a_reindex(indexed):
+    corpus, index = indexed
+    store = Store(index)
+    first = store.searcher()
+    assert store.searcher() is first
+    generation = store.generation
+    assert store.exists() and generation.startswith("gen-")
+    write_jsonl(corpus / "c.jsonl", "c", 4)
+    index_corpus(corpus, index, procs=1)
+    second = store.searcher()
+    assert second is not first and store.searcher() is second
+    assert store.generation != generation
+    assert second.doc_count() == 13
+    # A request still holding the old searcher finishes on the old generation.
+    assert first.doc_count() == 9
+    assert first.search(Term("body", "cocoa"), limit=None).scored_length() == 9
+    assert store.index().doc_count() == 13
+    store.close()
+
+
+def test_stats_count_sources_and_span_dates(indexed):
+    corpus, index = indexed
+    store = Store(index)
+    stats = store.stats()
+    assert stats["documents"] == 9
+    assert stats["sources"] == {"Daily": 5, "Wire": 4}
+    assert stats["date_span"] == ["1987-02-01", "1987-04-06"]
+    assert stats["generation"] == store.generation
+    assert stats["index_bytes"] > 1000
+    assert datetime.fromisoformat(stats["last_update"]).tzinfo is not None
+    (corpus / "b.jsonl").unlink()
+    index_corpus(corpus, index, procs=1)
+    assert store.stats()["documents"] == 6
+    assert store.stats()["sources"] == {"Daily": 3, "Wire": 3}
+    store.close()
+
+
+def test_threads_keep_searching_while_the_index_is_replaced(indexed):
+    corpus, index = indexed
+    store = Store(index)
+    errors: list[BaseException] = []
+    counts: set[int] = set()
+    stop = threading.Event()
+
+    def search() -> None:
+        deadline = time.monotonic() + 20
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                hits = store.searcher().search(Term("body", "cocoa"), limit=3)
+                counts.add(len(hits))
+            except BaseException as e:
+                errors.append(e)
+                return
+
+    threads = [threading.Thread(target=search) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(3):
+            write_jsonl(corpus / f"n{i}.jsonl", f"n{i}", 2)
+            index_corpus(corpus, index, procs=1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert store.searcher().doc_count() == 15
+    assert counts <= {9, 11, 13, 15}
+    store.close()
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_reuters_is_indexed_completely(data_dir, tmp_path):
+    reuters = data_dir / "reuters21578"
+    if not reuters.is_dir():
+        pytest.skip(f"{reuters} is missing")
+    index = tmp_path / "index"
+    summary = index_corpus(reuters, index)
+    print(f"Reuters: {summary}")
+    store = Store(index)
+    stats = store.stats()
+    assert stats["sources"]["Reuters"] == 21578  # the other documents are the README-like .txt
+    assert stats["date_span"][0].startswith("1987-")
+    story = store.searcher().document(id="reut2-000-1")
+    assert story["title"] == "BAHIA COCOA REVIEW"
+    again = index_corpus(reuters, index)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, summary.added)
+    assert again.seconds < 10
+    store.close()
