@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a script: import bench.* from the repo r
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench import collections as evalcols
-from searchsvc.evaluate import evaluate, read_run, rows_to_run, run_topics, write_run
+from searchsvc.evaluate import evaluate, read_run, run_topics, write_run
 
 ENGINES = ("searchsvc", "searchsvc-cli", "whoosh-and", "whoosh-or", "bm25s", "tantivy")
 LIMIT = 1000
@@ -97,7 +97,9 @@ def tantivy_engine(docs: list[dict], work: Path):
     try:
         import tantivy
     except ImportError as exc:
-        raise Skip(f"tantivy not installed ({exc}); use the bench venv, see README") from exc
+        raise Skip(
+            f"tantivy not installed ({exc}); use the bench venv, see bench/README.md"
+        ) from exc
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
     builder.add_text_field("title", tokenizer_name="en_stem")
@@ -177,55 +179,59 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
+REFERENCES = {
+    "whoosh-and": lambda docs, work: whoosh_engine(docs, work, "and"),
+    "whoosh-or": lambda docs, work: whoosh_engine(docs, work, "or"),
+    "bm25s": bm25s_engine,
+    "tantivy": tantivy_engine,
+}
+
+
 def bench_collection(col: evalcols.Collection, engines: list[str], work: Path) -> list[dict]:
     """Convert, index, run and score every engine on one collection; return table rows."""
     paths = col.write(work)
-    results = []
-    engine = None
+    results, engine, runs = [], None, {}
     for name in engines:
         timings: dict[str, float] = {}
         errors: dict[str, str] = {}
-        index_s = float("nan")
+        index_s, p95_ms = float("nan"), float("nan")
+        out = work / f"run.{name}"
         start = time.perf_counter()
         try:
-            if name in ("searchsvc", "searchsvc-cli") and engine is None:
+            if name.startswith("searchsvc") and engine is None:
                 engine = searchsvc_index(paths["corpus"].parent, work / "index")
                 index_s = time.perf_counter() - start
-                start = time.perf_counter()
             if name == "searchsvc":
                 rows = run_topics(engine, col.topics, LIMIT, timings=timings, errors=errors)
-                write_run(work / f"run.{name}", rows, tag=name)
             elif name == "searchsvc-cli":
-                wall = searchsvc_cli(paths["topics"], work / "index", work / f"run.{name}")
+                wall = searchsvc_cli(paths["topics"], work / "index", out)
                 timings = {"all": wall / max(1, len(col.topics))}
             else:
-                build = {
-                    "whoosh-and": lambda: whoosh_engine(col.docs, work, "and"),
-                    "whoosh-or": lambda: whoosh_engine(col.docs, work, "or"),
-                    "bm25s": lambda: bm25s_engine(col.docs, work),
-                    "tantivy": lambda: tantivy_engine(col.docs, work),
-                }[name]
-                search = build()
+                search = REFERENCES[name](col.docs, work)
                 index_s = time.perf_counter() - start
                 rows = run_reference(search, col.topics, timings)
-                write_run(work / f"run.{name}", rows, tag=name)
+            if name != "searchsvc-cli":
+                write_run(out, rows, tag=name)
+                p95_ms = p95([t * 1000 for t in timings.values()])
         except Skip as exc:
             print(f"  {col.name}: {name} skipped: {exc}", file=sys.stderr)
             continue
-        raw = read_run(work / f"run.{name}")
-        run = evalcols.drop_excluded(raw, col.exclude)
-        if name == "searchsvc":
-            assert run == evalcols.drop_excluded(rows_to_run(rows), col.exclude)
-        scores = evaluate(run, col.qrels)
-        ms = [t * 1000 for t in timings.values()]
+        runs[name] = raw = read_run(out)
+        if name == "searchsvc-cli" and "searchsvc" in runs and raw != runs["searchsvc"]:
+            print(f"  {col.name}: the CLI run differs from the in-process run", file=sys.stderr)
+        scores = evaluate(evalcols.drop_excluded(raw, col.exclude), col.qrels)
+        with (work / f"perquery.{name}.tsv").open("w") as f:
+            f.write("qid\tndcg@10\tmap\tp@10\n")
+            for qid, v in scores.per_query.items():
+                f.write(f"{qid}\t{v['ndcg@10']:.4f}\t{v['map']:.4f}\t{v['p@10']:.4f}\n")
         results.append(
             {
                 "engine": name,
                 **scores.to_dict(),
                 "empty": sum(1 for q in col.topics if not raw.get(q)),
                 "errors": len(errors),
-                "mean_ms": sum(ms) / len(ms) if ms else 0.0,
-                "p95_ms": p95(ms) if name != "searchsvc-cli" else float("nan"),
+                "mean_ms": 1000 * sum(timings.values()) / max(1, len(timings)),
+                "p95_ms": p95_ms,
                 "index_s": index_s,
             }
         )
@@ -244,8 +250,12 @@ def print_table(col: evalcols.Collection, results: list[dict], note: str) -> Non
         print(
             f"{r['engine']:14s} {r['ndcg@10']:7.3f} {r['map']:6.3f} {r['p@10']:6.3f}"
             f" {r['queries']:7d} {r['empty']:5d} {r['errors']:6d} {r['mean_ms']:8.2f}"
-            f" {r['p95_ms']:7.2f} {r['index_s']:7.2f}"
+            f" {_num(r['p95_ms'], 7)} {_num(r['index_s'], 7)}"
         )
+
+
+def _num(value: float, width: int) -> str:
+    return f"{'-':>{width}s}" if math.isnan(value) else f"{value:{width}.2f}"
 
 
 def default_data() -> Path:
