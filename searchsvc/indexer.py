@@ -49,16 +49,21 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # A generation that stopped being live is deleted after this long (the previous one is always kept).
 GENERATION_GRACE_S = 60.0
 Progress = Callable[[int, int, str], None]
+PARALLEL_MIN_BYTES = 4 << 20  # smaller batches are not worth starting writer processes for
 LIMIT_MB = 128  # per writer process: the Whoosh posting pool spills to disk beyond this
 
 
 class _SubWriterTask(SubWriterTask):
     """A Whoosh worker process that dies with its parent, so a killed indexer leaves no orphans."""
 
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.parent_pid = os.getpid()
+
     def run(self) -> None:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:
+        if os.getppid() != self.parent_pid:  # the parent died before the line above
             os._exit(1)
         super().run()
 
@@ -68,7 +73,12 @@ class _MpWriter(MpWriter):
 
     def _new_task(self):
         task = _SubWriterTask(
-            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
         )
         task.daemon = True
         self.tasks.append(task)
@@ -117,7 +127,7 @@ def index_corpus(
     progress: Progress | None = None,
     lock_timeout: float = 0.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    optimize: bool | None = None,
+    optimize: bool = False,
 ) -> IndexSummary:
     """Bring the index in `index_dir` up to date with `corpus_dir` and switch to it atomically."""
     start = time.monotonic()
@@ -219,9 +229,7 @@ def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_byte
             _link_copy(src, tmp)
             ix = whoosh_index.open_dir(str(tmp))
         expected = _write(ix, corpus, plan, summary, procs, progress, max_bytes, src is None)
-        if optimize is None:
-            optimize = src is None and procs_for(procs) > 1
-        if optimize:
+        if optimize:  # one segment: ~4% faster searches for +40-60% indexing CPU; off by default
             ix.optimize()
         summary.documents = ix.doc_count()
         if summary.documents != expected:
@@ -249,7 +257,7 @@ def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_byte
 
 def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
     """Delete stale paths, add the articles of the files to read; return the expected doc count."""
-    n = procs_for(procs) if len(plan.to_read) > 1 else 1
+    n = procs_for(procs, sum(plan.manifest[r]["size"] for r in plan.to_read))
     if n > 1:
         writer = _MpWriter(ix, procs=n, multisegment=True, limitmb=LIMIT_MB)
     else:
@@ -303,9 +311,11 @@ def _add_file(writer, corpus, rel, entry, owners, summary, max_bytes, is_new) ->
         entry["shadowed"] = shadowed
 
 
-def procs_for(procs: int) -> int:
-    """Return the writer process count: `procs`, or for 0 one per core up to 4."""
-    return procs if procs > 0 else min(4, os.cpu_count() or 1)
+def procs_for(procs: int, nbytes: int) -> int:
+    """Return the writer process count: `procs`, or for 0 one per core (up to 4) for big batches."""
+    if procs > 0:
+        return procs
+    return min(4, os.cpu_count() or 1) if nbytes >= PARALLEL_MIN_BYTES else 1
 
 
 def _sha(path: Path) -> str:
@@ -397,7 +407,7 @@ if __name__ == "__main__":  # pragma: no cover - used by the crash tests and for
     cli.add_argument("--procs", type=int, default=0)
     cli.add_argument("--optimize", choices=["yes", "no"])
     a = cli.parse_args()
-    opt = None if a.optimize is None else a.optimize == "yes"
+    opt = a.optimize == "yes"
     print(
         index_corpus(a.corpus, a.index, rebuild=a.rebuild, procs=a.procs, optimize=opt), flush=True
     )
