@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--procs", type=int, default=0, help="index_corpus procs (0 = its default)")
     ap.add_argument("--out", type=Path, default=sc.OUT / "bench_index", help="work folder")
-    ap.add_argument("--profile", action="store_true", help="also profile index_corpus (procs=1)")
+    ap.add_argument("--profile", action="store_true", help="also profile index_corpus with py-spy")
     args = ap.parse_args(argv)
     sc.header("bench_index: Reuters SGML -> searchable index")
     files = sc.sgm_files(sc.reuters_dir(), args.files)
@@ -106,8 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"searchsvc skipped {len(ours['skipped'])}: {ours['skipped'][:3]}")
     print(f"searchable: {check_searchable(args.out / 'searchsvc-index')}")
     if args.profile:
-        index_corpus = sc.project_piece("indexer", "index_corpus")
-        sc.profile(lambda: index_corpus(corpus, args.out / "profile-index", rebuild=True, procs=1))
+        code = (
+            "import sys; from searchsvc.indexer import index_corpus; "
+            "index_corpus(sys.argv[1], sys.argv[2], rebuild=True, procs=int(sys.argv[3]))"
+        )
+        cmd = [sys.executable, "-c", code, str(corpus), str(args.out / "profile-index")]
+        sc.spy_command([*cmd, str(args.procs)], sc.OUT / "py-spy-index.txt")
     return 0
 
 
