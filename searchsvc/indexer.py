@@ -18,6 +18,8 @@ import hashlib
 import itertools
 import json
 import os
+import pickle
+import queue
 import shutil
 import signal
 import time
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from .errors import IndexWriteError, SearchsvcError
@@ -85,11 +88,37 @@ class _MpWriter(MpWriter):
         task.start()
         return task
 
+    def _enqueue(self) -> None:
+        """Whoosh's _enqueue, but never block for ever on a job queue no worker reads any more."""
+        name = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(name).raw_file() as f:
+            for item in self.docbuffer:
+                pickle.dump(item, f, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        while True:
+            try:
+                self.jobqueue.put((name, len(self.docbuffer)), timeout=0.5)
+                break
+            except queue.Full:
+                self.check_workers()
+        self.docbuffer = []
+
+    def check_workers(self) -> None:
+        """Raise IndexWriteError when a worker process failed (its error is on stderr)."""
+        if any(t.exitcode for t in self.tasks):
+            raise IndexWriteError(
+                f"cannot write the index in {Path(self.storage.folder).parent}: "
+                "a writer process failed (its error is above)",
+                hint="the previous index is still live; fix the cause and run again",
+            )
+
     def cancel(self) -> None:
         for task in self.tasks:
             task.kill()
             task.join()
-        SegmentWriter.cancel(self)
+        if not self.is_closed:
+            SegmentWriter.cancel(self)
 
 
 @dataclass
@@ -184,7 +213,7 @@ def _plan(corpus: Path, old: dict, summary: IndexSummary) -> _Plan:
             if prev and (prev["size"], prev["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
                 manifest[rel] = prev
                 continue
-            sha = _sha(path) if prev is None or prev["size"] == st.st_size else ""
+            sha = _sha(path)
         except OSError as e:
             summary.skipped.append({"path": rel, "reason": f"cannot read: {e.strerror}"})
             if rel in old:
@@ -280,6 +309,8 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
             if progress is not None:
                 progress(done, len(plan.files), rel)
         writer.commit(merge=not fresh)
+        if isinstance(writer, _MpWriter):
+            writer.check_workers()
     except BaseException:
         writer.cancel()
         raise

@@ -163,7 +163,13 @@ def _read_pid(fd: int) -> int | None:
 
 
 class Store:
-    """Read access to the live generation of an index directory, with one shared searcher."""
+    """Read access to the live generation of an index directory, with reused searchers.
+
+    Whoosh searchers read through shared file positions, so two threads searching with one
+    searcher corrupt each other's reads: each thread gets its own searcher, reused for every call
+    it makes until a new generation is switched in. A replaced searcher stays open for
+    SEARCHER_GRACE_S so a request still using it finishes; a dead thread's searcher is closed.
+    """
 
     def __init__(self, index_dir: str | os.PathLike) -> None:
         self.index_dir = Path(index_dir)
@@ -171,7 +177,7 @@ class Store:
         self._stamp: tuple | None = None
         self._gen: str | None = None
         self._index = None
-        self._searcher: Searcher | None = None
+        self._searchers: dict[int, tuple[threading.Thread, Searcher]] = {}
         self._retired: list[tuple[float, Searcher]] = []
         self._stats: dict | None = None
 
@@ -200,12 +206,19 @@ class Store:
             return self._index
 
     def searcher(self) -> Searcher:
-        """Return the shared searcher, replaced only when a new generation has been switched in."""
+        """Return this thread's searcher, replaced only when a new generation was switched in."""
+        me = threading.current_thread()
         with self._lock:
             self._refresh()
-            if self._searcher is None:
-                self._searcher = self._index.searcher()
-            return self._searcher
+            owner, searcher = self._searchers.get(me.ident, (None, None))
+            if owner is not me:
+                for ident, (thread, old) in list(self._searchers.items()):
+                    if not thread.is_alive():  # a reused ident means its thread died
+                        del self._searchers[ident]
+                        old.close()
+                searcher = self._index.searcher()
+                self._searchers[me.ident] = (me, searcher)
+            return searcher
 
     def manifest(self) -> dict:
         """Return the manifest of the live generation (path -> {size, mtime_ns, sha, ids})."""
@@ -230,9 +243,10 @@ class Store:
             for _, s in self._retired:
                 s.close()
             self._retired.clear()
-            if self._searcher is not None:
-                self._searcher.close()
-            self._searcher = self._index = self._gen = self._stamp = None
+            for _, s in self._searchers.values():
+                s.close()
+            self._searchers.clear()
+            self._index = self._gen = self._stamp = None
 
     def _refresh(self) -> None:
         """Follow CURRENT if it changed (one stat per call); caller holds self._lock."""
@@ -261,9 +275,9 @@ class Store:
                     f"the index in {self.index_dir} cannot be opened ({e})",
                     hint="run `searchsvc index --rebuild`",
                 ) from e
-            if self._searcher is not None:
-                self._retired.append((now, self._searcher))
-            self._index, self._searcher, self._gen = ix, None, gen
+            self._retired.extend((now, s) for _, s in self._searchers.values())
+            self._searchers.clear()
+            self._index, self._gen = ix, gen
         self._stamp = stamp
 
 

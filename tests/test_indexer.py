@@ -255,7 +255,8 @@ def test_concurrent_index_processes_never_corrupt_the_index(corpus, tmp_path):
     store.close()
 
 
-def test_a_write_failure_raises_and_keeps_the_previous_index(corpus, tmp_path):
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_write_failure_raises_and_keeps_the_previous_index(corpus, tmp_path, procs):
     """RLIMIT_FSIZE makes the OS refuse big writes (EFBIG), even for root: a real write error."""
     index = tmp_path / "index"
     index_corpus(corpus, index, procs=1)
@@ -263,7 +264,7 @@ def test_a_write_failure_raises_and_keeps_the_previous_index(corpus, tmp_path):
     for i in range(4):
         write_jsonl(corpus / f"big{i}.jsonl", f"big{i}", 300)
     out = subprocess.run(
-        [sys.executable, "-c", FAIL_WRITE, str(corpus), str(index)],
+        [sys.executable, "-c", FAIL_WRITE, str(corpus), str(index), str(procs)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -286,7 +287,7 @@ from searchsvc.indexer import index_corpus
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 try:
-    index_corpus(sys.argv[1], sys.argv[2], procs=1)
+    index_corpus(sys.argv[1], sys.argv[2], procs=int(sys.argv[3]))
 except IndexWriteError as e:
     print(e.message, e.hint)
     sys.exit(3)

@@ -13,6 +13,7 @@ from whoosh.query import Term
 
 from searchsvc.errors import IndexMissing
 from searchsvc.indexer import index_corpus
+from searchsvc.readers import discover
 from searchsvc.store import Store
 
 
@@ -102,7 +103,7 @@ def test_threads_keep_searching_while_the_index_is_replaced(indexed):
 
     def search() -> None:
         deadline = time.monotonic() + 20
-        while not stop.is_set() and time.monotonic() < deadline:
+        while not stop.is_set() and time.monotonic() < deadline:  # one searcher per thread
             try:
                 hits = store.searcher().search(Term("body", "cocoa"), limit=3)
                 counts.add(len(hits))
@@ -114,7 +115,7 @@ def test_threads_keep_searching_while_the_index_is_replaced(indexed):
     for t in threads:
         t.start()
     try:
-        for i in range(3):
+        for i in range(6):
             write_jsonl(corpus / f"n{i}.jsonl", f"n{i}", 2)
             index_corpus(corpus, index, procs=1)
     finally:
@@ -122,8 +123,25 @@ def test_threads_keep_searching_while_the_index_is_replaced(indexed):
         for t in threads:
             t.join()
     assert errors == []
-    assert store.searcher().doc_count() == 15
-    assert counts <= {9, 11, 13, 15}
+    assert store.searcher().doc_count() == 21
+    assert counts <= {9 + 2 * i for i in range(7)}  # every count is a complete generation
+    store.close()
+
+
+def test_each_thread_gets_its_own_reused_searcher(indexed):
+    _, index = indexed
+    store = Store(index)
+    mine = store.searcher()
+    seen = []
+    worker = threading.Thread(target=lambda: seen.extend([store.searcher(), store.searcher()]))
+    worker.start()
+    worker.join()
+    assert seen[0] is seen[1] and seen[0] is not mine
+    assert store.searcher() is mine
+    other = threading.Thread(target=store.searcher)  # asking again closes the dead thread's one
+    other.start()
+    other.join()
+    assert seen[0].is_closed and not mine.is_closed
     store.close()
 
 
@@ -143,6 +161,7 @@ def test_reuters_is_indexed_completely(data_dir, tmp_path):
     story = store.searcher().document(id="reut2-000-1")
     assert story["title"] == "BAHIA COCOA REVIEW"
     again = index_corpus(reuters, index)
-    assert (again.added, again.updated, again.unchanged) == (0, 0, summary.added)
+    files = sum(1 for _ in discover(reuters))
+    assert (again.added, again.updated, again.deleted, again.unchanged) == (0, 0, 0, files)
     assert again.seconds < 10
     store.close()
