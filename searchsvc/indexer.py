@@ -11,114 +11,41 @@ read again.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import errno
 import hashlib
-import itertools
 import json
 import os
-import pickle
-import queue
 import shutil
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.util import random_name
-from whoosh.writing import SegmentWriter
 
 from .errors import IndexWriteError, SearchsvcError
-from .readers import discover, read_file
-from .schema import article_to_doc, build_schema
-from .store import (
+from .generations import (
     MANIFEST,
     TMP_SUFFIX,
+    SafeMpWriter,
     WriteLock,
     fsync_dir,
     gen_name,
     gen_number,
+    link_copy,
     load_manifest,
+    prune,
     read_current,
+    remove_leftovers,
     switch_current,
+    write_error,
 )
+from .readers import discover, read_file
+from .schema import article_to_doc, build_schema
 
-_PR_SET_PDEATHSIG = 1
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-# A generation that stopped being live is deleted after this long (the previous one is always kept).
-GENERATION_GRACE_S = 60.0
 Progress = Callable[[int, int, str], None]
 PARALLEL_MIN_BYTES = 4 << 20  # smaller batches are not worth starting writer processes for
 LIMIT_MB = 128  # per writer process: the Whoosh posting pool spills to disk beyond this
-
-
-class _SubWriterTask(SubWriterTask):
-    """A Whoosh worker process that dies with its parent, so a killed indexer leaves no orphans."""
-
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
-        self.parent_pid = os.getpid()
-
-    def run(self) -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != self.parent_pid:  # the parent died before the line above
-            os._exit(1)
-        super().run()
-
-
-class _MpWriter(MpWriter):
-    """Whoosh's multi-process writer with workers that die with the parent and on cancel."""
-
-    def _new_task(self):
-        task = _SubWriterTask(
-            self.storage,
-            self.indexname,
-            self.jobqueue,
-            self.resultqueue,
-            self.subargs,
-            self.multisegment,
-        )
-        task.daemon = True
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    def _enqueue(self) -> None:
-        """Whoosh's _enqueue, but never block for ever on a job queue no worker reads any more."""
-        name = f"{random_name()}.doclist"
-        with self.temp_storage().create_file(name).raw_file() as f:
-            for item in self.docbuffer:
-                pickle.dump(item, f, 2)
-        if len(self.tasks) < self.procs:
-            self._new_task()
-        while True:
-            try:
-                self.jobqueue.put((name, len(self.docbuffer)), timeout=0.5)
-                break
-            except queue.Full:
-                self.check_workers()
-        self.docbuffer = []
-
-    def check_workers(self) -> None:
-        """Raise IndexWriteError when a worker process failed (its error is on stderr)."""
-        if any(t.exitcode for t in self.tasks):
-            raise IndexWriteError(
-                f"cannot write the index in {Path(self.storage.folder).parent}: "
-                "a writer process failed (its error is above)",
-                hint="the previous index is still live; fix the cause and run again",
-            )
-
-    def cancel(self) -> None:
-        for task in self.tasks:
-            task.kill()
-            task.join()
-        if not self.is_closed:
-            SegmentWriter.cancel(self)
 
 
 @dataclass
@@ -166,9 +93,9 @@ def index_corpus(
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise _write_error(e, index_dir) from e
+        raise write_error(e, index_dir) from e
     with WriteLock(index_dir, timeout=lock_timeout):
-        _remove_leftovers(index_dir)
+        remove_leftovers(index_dir)
         current = read_current(index_dir)
         old = {} if rebuild or current is None else _usable_manifest(index_dir / current)
         if old is None:
@@ -182,7 +109,7 @@ def index_corpus(
             new = gen_name(number)
             src = None if rebuild or current is None else index_dir / current
             _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_bytes, optimize)
-            _prune(index_dir, new)
+            prune(index_dir, new)
     summary.seconds = round(time.monotonic() - start, 3)
     written = sum(len(plan.manifest.get(p, {}).get("ids", ())) for p in plan.to_read)
     summary.docs_per_s = round(written / summary.seconds, 1) if summary.seconds else 0.0
@@ -255,7 +182,7 @@ def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_byte
             tmp.mkdir()
             ix = whoosh_index.create_in(str(tmp), build_schema())
         else:
-            _link_copy(src, tmp)
+            link_copy(src, tmp)
             ix = whoosh_index.open_dir(str(tmp))
         expected = _write(ix, corpus, plan, summary, procs, progress, max_bytes, src is None)
         if optimize:  # one segment: ~4% faster searches for +40-60% indexing CPU; off by default
@@ -278,7 +205,7 @@ def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_byte
         switch_current(index_dir, new)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise _write_error(e, index_dir) from e
+        raise write_error(e, index_dir) from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -288,7 +215,7 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
     """Delete stale paths, add the articles of the files to read; return the expected doc count."""
     n = procs_for(procs, sum(plan.manifest[r]["size"] for r in plan.to_read))
     if n > 1:
-        writer = _MpWriter(ix, procs=n, multisegment=True, limitmb=LIMIT_MB)
+        writer = SafeMpWriter(ix, procs=n, multisegment=True, limitmb=LIMIT_MB)
     else:
         writer = ix.writer(limitmb=LIMIT_MB)
     try:
@@ -309,7 +236,7 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
             if progress is not None:
                 progress(done, len(plan.files), rel)
         writer.commit(merge=not fresh)
-        if isinstance(writer, _MpWriter):
+        if isinstance(writer, SafeMpWriter):
             writer.check_workers()
     except BaseException:
         writer.cancel()
@@ -366,64 +293,6 @@ def _usable_manifest(gen_dir: Path) -> dict | None:
     except (OSError, ValueError, KeyError, whoosh_index.EmptyIndexError):
         return None
     return manifest if sorted(schema.names()) == sorted(build_schema().names()) else None
-
-
-def _link_copy(src: Path, dst: Path) -> None:
-    """Copy a generation by hard links (Whoosh never rewrites a segment file in place)."""
-    dst.mkdir()
-    for p in src.iterdir():
-        if p.name == MANIFEST or p.name.endswith("WRITELOCK") or not p.is_file():
-            continue
-        try:
-            os.link(p, dst / p.name)
-        except OSError:
-            shutil.copy2(p, dst / p.name)
-
-
-def _remove_leftovers(index_dir: Path) -> None:
-    """Delete builds a killed run left behind: *.tmp dirs and generations newer than CURRENT."""
-    current = read_current(index_dir)
-    live = gen_number(current) if current else 0
-    for p in index_dir.iterdir():
-        n = gen_number(p.name)
-        if n is not None and (p.name.endswith(TMP_SUFFIX) or n > live):
-            shutil.rmtree(p, ignore_errors=True)
-        elif p.name.startswith(".CURRENT."):
-            p.unlink(missing_ok=True)
-
-
-def _prune(index_dir: Path, live: str) -> None:
-    """Delete generations older than the previous one once their grace period is over."""
-    gens = sorted(
-        (gen_number(p.name), p)
-        for p in index_dir.iterdir()
-        if gen_number(p.name) is not None and not p.name.endswith(TMP_SUFFIX)
-    )
-    now = time.time()
-    for (_, p), (_, successor) in itertools.pairwise(gens):
-        if successor.name == live or p.name == live:
-            continue
-        try:
-            retired_for = now - (successor / MANIFEST).stat().st_mtime
-        except OSError:
-            retired_for = GENERATION_GRACE_S
-        if retired_for >= GENERATION_GRACE_S:
-            shutil.rmtree(p, ignore_errors=True)
-
-
-def _write_error(e: OSError, index_dir: Path) -> IndexWriteError:
-    """Turn an OS error while writing into a clear IndexWriteError."""
-    hints = {
-        errno.ENOSPC: "free some disk space and run `searchsvc index` again",
-        errno.EDQUOT: "free some disk space and run `searchsvc index` again",
-        errno.EACCES: f"check that you may write to {index_dir}",
-        errno.EPERM: f"check that you may write to {index_dir}",
-        errno.EROFS: f"{index_dir} is on a read-only file system",
-    }
-    return IndexWriteError(
-        f"cannot write the index in {index_dir}: {e.strerror or e}",
-        hint=hints.get(e.errno, "the previous index is still live; fix the cause and run again"),
-    )
 
 
 if __name__ == "__main__":  # pragma: no cover - used by the crash tests and for measuring

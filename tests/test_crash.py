@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from searchsvc.generations import load_manifest, read_current
 from searchsvc.indexer import index_corpus
-from searchsvc.store import Store, load_manifest, read_current
+from searchsvc.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 

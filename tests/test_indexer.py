@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from searchsvc.errors import IndexBusy, IndexWriteError
+from searchsvc.generations import WriteLock, load_manifest, read_current
 from searchsvc.indexer import index_corpus
-from searchsvc.store import Store, WriteLock, load_manifest, read_current
+from searchsvc.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {
@@ -223,7 +224,7 @@ def test_a_second_writer_waits_or_fails_with_index_busy(corpus, tmp_path):
 
 HOLD_LOCK = """
 import sys, time
-from searchsvc.store import WriteLock
+from searchsvc.generations import WriteLock
 with WriteLock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(1.5)
