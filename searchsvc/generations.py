@@ -177,6 +177,7 @@ class SafeSubWriterTask(SubWriterTask):
         self.parent_pid = os.getpid()
 
     def run(self) -> None:
+        """Ask the kernel for SIGKILL when the parent dies, then work as Whoosh's worker does."""
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != self.parent_pid:  # the parent died before the line above
@@ -227,6 +228,7 @@ class SafeMpWriter(MpWriter):
             )
 
     def cancel(self) -> None:
+        """Kill the worker processes (Whoosh's cancel cannot reach them), then drop the writer."""
         for task in self.tasks:
             task.kill()
             task.join()

@@ -66,6 +66,7 @@ class IndexSummary:
         return asdict(self)
 
     def __str__(self) -> str:
+        """Return the one-line summary printed by `searchsvc index`."""
         return (
             f"{self.added} added, {self.updated} updated, {self.deleted} deleted, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -154,6 +155,26 @@ def crash_scenario(tmp_path: Path, kills: int, seed: int) -> None:
     assert summary.documents == new == live_count(index)
     assert not [p.name for p in index.iterdir() if p.name.endswith(".tmp")]
     assert read_current(index) is not None
+
+
+def test_ctrl_c_during_a_rebuild_cleans_up_and_keeps_the_old_index(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    old = state_a(corpus)
+    index_corpus(corpus, index, procs=1)
+    state_b(corpus)
+    with start(corpus, index, "--rebuild", "--procs", "2") as p:
+        deadline = time.monotonic() + 60
+        while not any(x.name.endswith(".tmp") for x in index.iterdir()):
+            assert p.poll() is None and time.monotonic() < deadline, "the build never started"
+            time.sleep(0.01)
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read().decode()
+        assert p.wait(timeout=60) != 0
+    assert "KeyboardInterrupt" in err
+    assert not [x.name for x in index.iterdir() if x.name.endswith(".tmp")]
+    assert live_count(index) == old
+    time.sleep(0.2)
+    assert orphans(index) == []
 
 
 def test_kill_9_during_rebuild_and_update_keeps_a_usable_index(tmp_path):
