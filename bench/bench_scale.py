@@ -19,6 +19,8 @@ import speed_common as sc
 from bench_http import load
 from bench_query import open_engine, timed
 
+PIECES = (("indexer", "index_corpus"), ("store", "Store"), ("search", "SearchEngine"))
+
 
 def build(out: Path, copies: int, reuse: bool, files: int = 0) -> dict:
     """Build (or reuse) the searchsvc index of Reuters x copies; return its figures."""
@@ -102,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--http-requests", type=int, default=1000, help="requests before RSS [1000]")
     args = ap.parse_args(argv)
     sc.header(f"bench_scale: Reuters x1 vs x{args.copies}")
+    pieces = [sc.project_piece(m, n) for m, n in PIECES]
+    if sc.missing(*pieces):  # import everything up front: fail now, not after a long build
+        print("searchsvc NOT MEASURED: " + "; ".join(sc.missing(*pieces)))
+        return 1
     qm = sc.QueryMaker(sc.sgm_files(sc.reuters_dir()))
     queries = qm.queries(300)
     http_qs = sc.zipf_sample(qm.distinct(20_000, seed=sc.QUERY_SEED + 1), args.http_requests, 3)
