@@ -105,6 +105,8 @@ def index_corpus(
         plan = _plan(corpus, old, summary)
         if not plan.changed and current is not None and not rebuild:
             summary.documents = sum(len(e["ids"]) for e in old.values())
+            if progress is not None:
+                progress(len(plan.files), len(plan.files), "")
         else:
             number = 1 + max([gen_number(p.name) or 0 for p in index_dir.iterdir()], default=0)
             new = gen_name(number)
