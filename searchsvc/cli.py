@@ -213,7 +213,7 @@ def _print_page(page: SearchPage) -> None:
         more = f"  (+{hit.similar} similar)" if hit.similar else ""
         click.echo(f"   {meta}  [{hit.id}]{more}")
         text = re.sub(r"<mark>(.*?)</mark>", lambda m: click.style(m[1], bold=True), hit.snippet)
-        click.echo("   " + html.unescape(text))
+        click.echo("   " + " ".join(html.unescape(text).split()))
     if page.pages > page.page:
         click.echo(f"\npage {page.page} of {page.pages}; next: --page {page.page + 1}")
 
@@ -237,9 +237,18 @@ def stats(index_dir, as_json) -> None:
         if isinstance(value, dict):
             top = sorted(value.items(), key=lambda kv: -kv[1])[:10]
             value = ", ".join(f"{k} ({v})" for k, v in top) or "-"
+        elif key == "date_span" and isinstance(value, list | tuple):
+            value = " .. ".join(str(v) for v in value if v) or "-"
         elif isinstance(value, list | tuple):
-            value = " .. ".join(str(v) for v in value) or "-"
+            value = ", ".join(_stat_item(v) for v in value[:10]) or "-"
         click.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+def _stat_item(value) -> str:
+    if isinstance(value, dict) and len(value) == 2 and "count" in value:
+        name = next(v for k, v in value.items() if k != "count")
+        return f"{name} ({value['count']})"
+    return str(value)
 
 
 @main.command()
