@@ -23,7 +23,7 @@ from typesense import exceptions as tse
 from ..analysis import english_analyzer, fold
 from ..articles import Article, near_duplicate_key
 from ..config import Settings
-from ..errors import IndexWriteError, SearchsvcError
+from ..errors import IndexBusy, IndexWriteError, SearchsvcError
 from ..generations import WriteLock
 from ..indexer import IndexSummary, Progress, _plan
 from ..readers import read_file
@@ -56,7 +56,7 @@ FIELDS = [
 ]
 
 
-class BackendUnavailable(SearchsvcError):
+class BackendUnavailable(IndexBusy):
     """The Typesense cluster cannot be reached or has no healthy node (HTTP 503)."""
 
     status = 503
