@@ -25,10 +25,35 @@ class _Fail(click.ClickException):
 
 
 def _engine(settings: Settings):
-    from .search import SearchEngine
-    from .store import Store
+    from .backends import open_engine
 
-    return SearchEngine(Store(settings.index_dir), settings)
+    return open_engine(settings)
+
+
+def _backend_options(command):
+    """Add --backend/--typesense-url/--typesense-api-key (read back with _pop_backend)."""
+    options = [
+        click.option(
+            "--backend",
+            type=click.Choice(["whoosh", "typesense"]),
+            help="Search backend [SEARCHSVC_BACKEND or whoosh].",
+        ),
+        click.option(
+            "--typesense-url",
+            help="Typesense node URLs, comma-separated [SEARCHSVC_TYPESENSE_URL].",
+        ),
+        click.option(
+            "--typesense-api-key", help="Typesense API key [SEARCHSVC_TYPESENSE_API_KEY]."
+        ),
+    ]
+    for option in options:
+        command = option(command)
+    return command
+
+
+def _pop_backend(kwargs: dict) -> dict:
+    """Remove the backend options from a command's kwargs; return them as Settings overrides."""
+    return {k: kwargs.pop(k) for k in ("backend", "typesense_url", "typesense_api_key")}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,10 +114,15 @@ def _print_article(art) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--procs", type=int, help="Writer processes (default: picked from the cores).")
 @click.option("--wait", type=float, help="Seconds to wait for another running index to finish.")
-def index(corpus, index_dir, rebuild, as_json, procs, wait) -> None:
+@_backend_options
+def index(corpus, index_dir, rebuild, as_json, procs, wait, **kw) -> None:
     """Add new, update changed and remove deleted articles (incremental by default)."""
     settings = Settings.from_env(
-        corpus_dir=corpus, index_dir=index_dir, index_procs=procs, lock_timeout=wait
+        corpus_dir=corpus,
+        index_dir=index_dir,
+        index_procs=procs,
+        lock_timeout=wait,
+        **_pop_backend(kw),
     )
     summary = _run_index(settings, rebuild=rebuild, quiet=as_json)
     if as_json:
@@ -104,7 +134,7 @@ def index(corpus, index_dir, rebuild, as_json, procs, wait) -> None:
 
 
 def _run_index(settings: Settings, *, rebuild: bool, quiet: bool):
-    from .indexer import index_corpus
+    from .backends import index_with
 
     if not settings.corpus_dir.is_dir():
         raise _Fail(f"corpus folder not found: {settings.corpus_dir}")
@@ -114,15 +144,7 @@ def _run_index(settings: Settings, *, rebuild: bool, quiet: bool):
 
         bar = tqdm(unit="file", desc="indexing", leave=False, file=sys.stderr)
     try:
-        return index_corpus(
-            settings.corpus_dir,
-            settings.index_dir,
-            rebuild=rebuild,
-            procs=settings.index_procs,
-            progress=_progress_to(bar),
-            lock_timeout=settings.lock_timeout,
-            max_bytes=settings.max_file_bytes,
-        )
+        return index_with(settings, rebuild=rebuild, progress=_progress_to(bar))
     except SearchsvcError as err:
         raise _Fail(err) from None
     finally:
@@ -155,9 +177,10 @@ def _progress_to(bar):
 @click.option("--explain", is_flag=True, help="Print the query as searchsvc understood it.")
 @click.option("--topics", type=click.Path(exists=True, path_type=Path), help="Batch: qid<TAB>text.")
 @click.option("--run", "run_out", type=click.Path(path_type=Path), help="Batch: TREC run output.")
-def search(query, index_dir, limit, page, sort, as_json, explain, topics, run_out) -> None:
+@_backend_options
+def search(query, index_dir, limit, page, sort, as_json, explain, topics, run_out, **kw) -> None:
     """Search the index for QUERY, or run a topics file into a TREC run (--topics/--run)."""
-    settings = Settings.from_env(index_dir=index_dir)
+    settings = Settings.from_env(index_dir=index_dir, **_pop_backend(kw))
     try:
         if topics or run_out:
             if not (topics and run_out):
@@ -223,9 +246,10 @@ def _print_page(page: SearchPage) -> None:
     "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-def stats(index_dir, as_json) -> None:
+@_backend_options
+def stats(index_dir, as_json, **kw) -> None:
     """Show documents, index size, last update, sources and date span."""
-    settings = Settings.from_env(index_dir=index_dir)
+    settings = Settings.from_env(index_dir=index_dir, **_pop_backend(kw))
     try:
         data = _engine(settings).stats()
     except SearchsvcError as err:
@@ -259,12 +283,13 @@ def _stat_item(value) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", default=2, type=int, show_default=True)
-def serve(index_dir, corpus, host, port, workers) -> None:
+@_backend_options
+def serve(index_dir, corpus, host, port, workers, **kw) -> None:
     """Serve the search page and JSON API with a production WSGI server."""
-    from .store import Store
+    from .backends import open_store
 
-    settings = Settings.from_env(index_dir=index_dir, corpus_dir=corpus)
-    if not Store(settings.index_dir).exists():
+    settings = Settings.from_env(index_dir=index_dir, corpus_dir=corpus, **_pop_backend(kw))
+    if not open_store(settings).exists():
         click.echo(
             f"no index in {settings.index_dir}: indexing {settings.corpus_dir} first", err=True
         )

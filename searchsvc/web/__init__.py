@@ -67,12 +67,14 @@ class _Backend:
     def store(self):
         """Return the shared Store, or raise IndexMissing when there is no index yet."""
         if self._store is None:
-            from ..store import Store
+            from ..backends import open_store
 
             with self._lock:
                 if self._store is None:
-                    self._store = Store(self.settings.index_dir)
+                    self._store = open_store(self.settings)
         if not self._store.exists():
+            if self.settings.backend == "typesense":
+                self._store.collection()  # raises: cluster unreachable, or no collection yet
             raise IndexMissing(
                 f"no index in {self.settings.index_dir}", hint="Build it with `searchsvc index`."
             )
@@ -82,11 +84,11 @@ class _Backend:
         """Return the shared SearchEngine (raises IndexMissing when there is no index)."""
         store = self.store()
         if self._engine is None:
-            from ..search import SearchEngine
+            from ..backends import open_engine
 
             with self._lock:
                 if self._engine is None:
-                    self._engine = SearchEngine(store, self.settings)
+                    self._engine = open_engine(self.settings, store)
         return self._engine
 
 
