@@ -50,22 +50,29 @@ def main(argv: list[str] | None = None) -> int:
         "--files", type=int, default=0, help="use only the first N .sgm files (0 = all 22)"
     )
     ap.add_argument("--procs", type=int, default=0, help="index_corpus procs (0 = its default)")
-    ap.add_argument("--out", type=Path, default=sc.OUT / "bench_index", help="work folder")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=sc.OUT / "indexes",
+        help="work folder; with all files, its searchsvc-1x is what the other benchmarks --reuse",
+    )
     ap.add_argument("--profile", action="store_true", help="also profile index_corpus with py-spy")
     args = ap.parse_args(argv)
     sc.header("bench_index: Reuters SGML -> searchable index")
     files = sc.sgm_files(sc.reuters_dir(), args.files)
-    corpus = sc.sgm_corpus(args.out / "corpus", files)
+    tag = "1x" if not args.files else f"{args.files}files"
+    corpus = sc.sgm_corpus(args.out / f"corpus-{tag}", files)
+    ours_dir, naive_dir = args.out / f"searchsvc-{tag}", args.out / f"naive-{tag}"
     print(f"   corpus: {len(files)} .sgm files, {sum(f.stat().st_size for f in files):,} bytes")
 
-    ours = run_project(corpus, args.out / "searchsvc-index", args.procs)
+    ours = run_project(corpus, ours_dir, args.procs)
     print("   searchsvc done" if "missing" not in ours else f"   {ours['missing']}", flush=True)
-    naive = naive_index(files, args.out / "naive-index")
+    naive = naive_index(files, naive_dir)
     print("   naive done", flush=True)
 
     rows = []
     naive_rate = naive["documents"] / naive["seconds"]
-    naive_mb = sc.dir_size(args.out / "naive-index") / 1e6
+    naive_mb = sc.dir_size(naive_dir) / 1e6
     rows.append(
         [
             "naive (BS4 html.parser + Whoosh ix.writer())",
@@ -80,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(["searchsvc index_corpus", "NOT MEASURED", "-", "-", "-"])
     else:
         rate = ours["documents"] / ours["seconds"]
-        mb = sc.dir_size(args.out / "searchsvc-index") / 1e6
+        mb = sc.dir_size(ours_dir) / 1e6
         rows.append(
             [
                 f"searchsvc index_corpus(rebuild, procs={args.procs or 'default'})",
@@ -104,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if ours["skipped"]:
         print(f"searchsvc skipped {len(ours['skipped'])}: {ours['skipped'][:3]}")
-    print(f"searchable: {check_searchable(args.out / 'searchsvc-index')}")
+    print(f"searchable: {check_searchable(ours_dir)}")
     if args.profile:
         code = (
             "import sys; from searchsvc.indexer import index_corpus; "
