@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from datetime import date, timedelta
+from itertools import chain
+from operator import itemgetter
 
+from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
 
+FEW_VALUES = 8  # a column with at most this many distinct values is counted value by value
 MONTHLY_SPAN_DAYS = 731  # timeline per month when the result dates span at most ~2 years
 TOP_TAGS = 50
 
@@ -45,8 +50,16 @@ def timeline(day_counts: dict[date, int]) -> list[dict]:
     return out
 
 
+def _day(raw) -> date | None:
+    """Return the date of a raw `published` column value (None for the undated default)."""
+    try:
+        return long_to_datetime(raw).date()
+    except (OverflowError, TypeError, ValueError):
+        return None
+
+
 def columns(reader) -> dict[str, list]:
-    """Return per-document dup key, source, raw date and tags; built once, cached on the reader."""
+    """Return per-document dup key, source, date and tags; built once, cached on the reader."""
     cache = reader.__dict__.get("_searchsvc_columns")
     if cache is None:
         n = reader.doc_count_all()
@@ -61,10 +74,29 @@ def columns(reader) -> dict[str, list]:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             for d in reader.postings("tags", text).all_ids():
                 tags[d] = (*tags[d], text)
-        cache = {"dup": col("dup"), "source": col("source"), "day": col("published", False)}
+        days = {raw: _day(raw) for raw in set(col("published", False))}
+        cache = {"dup": col("dup"), "source": col("source")}
+        cache["day"] = [days[raw] for raw in col("published", False)]
         cache["tags"] = tags
+        values = set(cache["source"])
+        cache["source_values"] = values if len(values) <= FEW_VALUES else None
         reader.__dict__["_searchsvc_columns"] = cache
     return cache
+
+
+def pick(column: list, docs: list[int]) -> tuple:
+    """Return the column's values for docs (itemgetter does the per-document work in C)."""
+    if len(docs) < 2:
+        return tuple(column[d] for d in docs)
+    return itemgetter(*docs)(column)
+
+
+def count(column: list, docs: list[int], values: set | None = None) -> Counter:
+    """Return how often each value occurs among docs; `values`: the column's few distinct values."""
+    got = pick(column, docs)
+    if values is None:
+        return Counter(got)
+    return Counter({v: n for v in values if (n := got.count(v))})
 
 
 def facets_and_timeline(cols: dict, docs: list[int]) -> tuple[dict, list]:
@@ -73,16 +105,12 @@ def facets_and_timeline(cols: dict, docs: list[int]) -> tuple[dict, list]:
     def ordered(c: Counter) -> dict:
         return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    source, day_raw = cols["source"], cols["day"]
-    sources = Counter(source[d] for d in docs if source[d])
-    tags = Counter(t for d in docs for t in cols["tags"][d])
-    days: dict[date, int] = {}
-    for raw, n in Counter(day_raw[d] for d in docs).items():
-        try:
-            day = long_to_datetime(raw).date()
-        except (OverflowError, TypeError, ValueError):
-            continue  # undated documents carry the column's out-of-range default
-        days[day] = days.get(day, 0) + n
+    sources = count(cols["source"], docs, cols.get("source_values"))
+    sources.pop("", None)
+    sources.pop(None, None)
+    tags = Counter(chain.from_iterable(pick(cols["tags"], docs)))
+    days = Counter(pick(cols["day"], docs))
+    days.pop(None, None)
     years: Counter = Counter()
     for d, n in days.items():
         years[str(d.year)] += n
@@ -91,4 +119,64 @@ def facets_and_timeline(cols: dict, docs: list[int]) -> tuple[dict, list]:
         "tags": dict(list(ordered(tags).items())[:TOP_TAGS]),
         "year": dict(sorted(years.items(), reverse=True)),
     }
-    return facets, timeline(days)
+    return facets, timeline(dict(days))
+
+
+# -- match sets: every matching document of a query, read straight from the matchers ----------
+FILTER_CACHE = 256  # filter/mask document sets kept per searcher (a searcher is per generation)
+
+
+def doc_set(searcher, q: wq.Query | None) -> set[int] | None:
+    """Return the set of documents matching a filter query (cached on the searcher), or None."""
+    if q is None:
+        return None
+    cache = searcher.__dict__.setdefault("_searchsvc_docsets", {})
+    key = str(q)
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= FILTER_CACHE:
+            cache.clear()
+        found = cache[key] = frozenset(searcher.docs_for_query(q))
+    return found
+
+
+def match_set(searcher, q: wq.Query | None, allow=None, deny=None) -> tuple[list, list]:
+    """Return (docnums ascending, scores) of every match of q (None: every live document).
+
+    Same documents and scores as Whoosh's unlimited collector, without its per-document calls.
+    """
+    ids: list[int] = []
+    scores: list[float] = []
+    if q is None:
+        ids = sorted(allow) if allow is not None else list(searcher.reader().all_doc_ids())
+        allow = None
+        scores = [0.0] * len(ids)
+    else:
+        context = searcher.context()
+        for sub, offset in searcher.leaf_searchers():
+            m = q.matcher(sub, context)
+            if hasattr(m, "_scores") and hasattr(m, "_ids"):  # ranking.ScoreListMatcher
+                got, sc = m._ids[m._i :], m._scores[m._i :]
+            else:
+                got, sc = [], []
+                while m.is_active():
+                    got.append(m.id())
+                    sc.append(m.score())
+                    m.next()
+            ids += [d + offset for d in got] if offset else got
+            scores += sc
+    if allow is not None or deny is not None:
+        keep = [
+            i
+            for i, d in enumerate(ids)
+            if (allow is None or d in allow) and (deny is None or d not in deny)
+        ]
+        ids, scores = [ids[i] for i in keep], [scores[i] for i in keep]
+    return ids, scores
+
+
+def top(scores: list[float], k: int) -> list[int]:
+    """Return the positions of the k best scores, best first, ties in position order."""
+    if k * 8 < len(scores):
+        return heapq.nlargest(k, range(len(scores)), key=scores.__getitem__)
+    return sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:k]

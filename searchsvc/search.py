@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import replace
 from datetime import date, datetime
 from time import perf_counter
 
@@ -13,19 +15,39 @@ from whoosh import sorting
 from .analysis import STOP_WORDS, fold
 from .config import Settings
 from .errors import BadRequest, NotFound
-from .facets import columns, facets_and_timeline
+from .facets import columns, count, doc_set, facets_and_timeline, match_set, top
 from .query import build, parse, positive_terms
 from .ranking import WEIGHTING
 from .results import SORTS, Hit, SearchPage, SearchRequest
 from .snippets import lead, make_snippet
 
 SUGGEST_BELOW = 5  # only look for a spelling correction when the query has fewer hits
+PAGE_CACHE = 2048  # result pages kept per process, keyed by (generation, request)
 
 
 # Newest first, undated last: the year column is "" for undated articles.
 NEWEST = sorting.MultiFacet(
     [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("published", reverse=True)]
 )
+
+
+def _ms(t0: float) -> float:
+    """Return the milliseconds since t0, rounded."""
+    return round((perf_counter() - t0) * 1000, 2)
+
+
+def _newest_positions(searcher) -> list[int]:
+    """Return each document's position in newest-first order (cached on the reader)."""
+    reader = searcher.reader()
+    pos = reader.__dict__.get("_searchsvc_newest")
+    if pos is None:
+        n = reader.doc_count_all()
+        pos = [n] * n  # deleted documents never match, any position will do
+        res = searcher.search(wq.Every(), limit=None, sortedby=NEWEST)
+        for i, (_, d) in enumerate(res.top_n):
+            pos[d] = i
+        reader.__dict__["_searchsvc_newest"] = pos
+    return pos
 
 
 def _iso(value) -> str | None:
@@ -64,6 +86,8 @@ class SearchEngine:
     def __init__(self, store, settings: Settings | None = None) -> None:
         self.store = store
         self.settings = settings or Settings()
+        self._lock = threading.Lock()
+        self._pages: OrderedDict = OrderedDict()  # (generation, SearchRequest) -> SearchPage
 
     # -- search -------------------------------------------------------------------------------
     def _validate(self, req: SearchRequest) -> None:
@@ -77,56 +101,72 @@ class SearchEngine:
         if req.date_from and req.date_to and req.date_from > req.date_to:
             raise BadRequest("The start date is after the end date.", hint="Swap the two dates.")
 
-    def _run(self, searcher, req: SearchRequest, pq, limit: int | None):
-        built = build(pq, searcher.reader(), req.date_from, req.date_to, req.source, req.tag)
+    def _ranked(self, searcher, req: SearchRequest, pq, want: int):
+        """Return (ranked [(score, docnum)] of at least `want` docs (all when sorted by date),
+        every matching docnum) for the query and the request's filters."""
+        reader = searcher.reader()
+        built = build(pq, reader, req.date_from, req.date_to, req.source, req.tag)
         if built.scored is not None:
             built.scored.weighting = WEIGHTING
-        newest = req.sort == "newest" or built.scored is None
-        return searcher.search(
-            built.scored or wq.Every(),
-            limit=limit,
-            filter=built.filter,
-            mask=built.mask,
-            sortedby=NEWEST if newest else None,
+        ids, scores = match_set(
+            searcher, built.scored, doc_set(searcher, built.filter), doc_set(searcher, built.mask)
         )
+        if req.sort == "newest" or built.scored is None:
+            pos = _newest_positions(searcher)
+            return [(0.0, d) for d in sorted(ids, key=pos.__getitem__)], ids
+        return [(scores[i], ids[i]) for i in top(scores, want)], ids
 
     def search(self, req: SearchRequest) -> SearchPage:
-        """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion."""
+        """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion.
+
+        Pages are cached per (index generation, request), so a reindex never serves old results.
+        """
         t0 = perf_counter()
         self._validate(req)
+        gen = getattr(self.store, "generation", None)
+        key = (gen, req)
+        with self._lock:
+            page = self._pages.get(key) if gen is not None else None
+            if page is not None:
+                self._pages.move_to_end(key)
+        if page is not None:
+            return replace(page, hits=list(page.hits), took_ms=_ms(t0))
+        page = self._search(req)
+        page.took_ms = _ms(t0)
+        if gen is not None:
+            with self._lock:
+                self._pages[key] = page
+                while len(self._pages) > PAGE_CACHE:
+                    self._pages.popitem(last=False)
+            page = replace(page, hits=list(page.hits))
+        return page
+
+    def _search(self, req: SearchRequest) -> SearchPage:
         pq = parse(req.q, self.settings)
         searcher = self.store.searcher()
         reader = searcher.reader()
         end = req.page * req.per_page
-        # Collapsing and facets need every match: count them from per-document columns cached
-        # on the reader (Whoosh's groupedby costs more, and its collapse counts miss documents
-        # displaced by a better one).
-        need_all = req.collapse or req.facets
-        results = self._run(searcher, req, pq, None if need_all else end)
-        # top_n holds (score, docnum), or (sort key, docnum) when sorted by date
-        ranked = [(s if isinstance(s, float) else 0.0, d) for s, d in results.top_n]
-        cols = columns(reader) if need_all else {}
-        dups = Counter(cols["dup"][d] for _, d in ranked) if req.collapse else Counter()
-        total = len(dups) if req.collapse else len(results)
-        page, seen = [], set()
-        for score, d in ranked:
-            if req.collapse:
-                key = cols["dup"][d]
-                if key in seen:
-                    continue
-                seen.add(key)
-            page.append((score, d))
-            if len(page) >= end:
-                break
+        # Collapsing needs more than `end` ranked docs; facets and totals use every match, with
+        # counts from per-document columns cached on the reader.
+        want = end * 2 + 10 if req.collapse else end
+        ranked, ids = self._ranked(searcher, req, pq, want)
+        cols = columns(reader) if (req.collapse or req.facets) else {}
+        dup = cols.get("dup")
+        dups = count(dup, ids) if req.collapse else Counter()
+        total = len(dups) if req.collapse else len(ids)
+        page = self._collapse(ranked, dup, end) if req.collapse else ranked[:end]
+        if req.collapse and len(page) < min(end, total) and len(ranked) < len(ids):
+            ranked, _ = self._ranked(searcher, req, pq, len(ids))
+            page = self._collapse(ranked, dup, end)
         terms = positive_terms(pq, reader)
         hits = []
         for score, d in page[end - req.per_page :]:
             f = searcher.stored_fields(d)
             body = f.get("body", "")
             snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
-            similar = dups[cols["dup"][d]] - 1 if req.collapse else 0
+            similar = dups[dup[d]] - 1 if req.collapse else 0
             hits.append(_hit(f, score, similar, snippet))
-        facets, tl = facets_and_timeline(cols, [d for _, d in ranked]) if req.facets else ({}, [])
+        facets, tl = facets_and_timeline(cols, ids) if req.facets else ({}, [])
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
             suggestion = self._did_you_mean(searcher, req, pq)
@@ -135,7 +175,7 @@ class SearchEngine:
             total=total,
             page=req.page,
             per_page=req.per_page,
-            took_ms=round((perf_counter() - t0) * 1000, 2),
+            took_ms=0.0,
             hits=hits,
             facets=facets,
             suggestion=suggestion,
@@ -143,6 +183,19 @@ class SearchEngine:
             total_is_exact=True,
             timeline=tl,
         )
+
+    @staticmethod
+    def _collapse(ranked: list, dup: list, end: int) -> list:
+        """Return the first `end` ranked docs, keeping only the best of each near-duplicate key."""
+        page, seen = [], set()
+        for score, d in ranked:
+            if dup[d] in seen:
+                continue
+            seen.add(dup[d])
+            page.append((score, d))
+            if len(page) >= end:
+                break
+        return page
 
     def _did_you_mean(self, searcher, req, pq) -> str | None:
         """Return a corrected query string when it finds more hits than the query as typed."""

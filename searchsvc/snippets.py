@@ -9,14 +9,17 @@ text and marks matches. Works on any length of text (no 32K cut-off).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .analysis import TOKEN_PATTERN, english_analyzer
 
 ELLIPSIS = "…"
 SNIPPET_CHARS = 240
 LEAD_CHARS = 200
+_RUN_CHAR = r"[\w'’.,]"  # every character TOKEN_PATTERN can put in a token
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,32 @@ class Passage:
     matches: list[Match]
 
 
+STEM_CACHE = 200_000  # words whose analysed form is remembered across snippets
+_stems: dict[str, str | None] = {}
+
+
+def _stem_of(word: str) -> str | None:
+    """Return the index term of one lower-case word (None for a stop word), memoised."""
+    found = _stems.get(word, "")
+    if found == "":
+        if len(_stems) >= STEM_CACHE:
+            _stems.clear()
+        found = _stems[word] = next((t.text for t in english_analyzer()(word)), None)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _normalize(terms: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    stems, prefixes = set(), []
+    for t in sorted(terms):
+        if t.endswith("*") and len(t) > 2:
+            prefixes.append(t.rstrip("*").lower())
+            continue
+        stems.add(t.lower())
+        stems.update(tok.text for tok in english_analyzer()(t))
+    return frozenset(stems), tuple(prefixes)
+
+
 def normalize_terms(terms: Iterable[str] | str) -> tuple[set[str], tuple[str, ...]]:
     """Return (stems, prefixes) for query words, stems or a whole query string."""
     if isinstance(terms, str):
@@ -45,37 +74,51 @@ def normalize_terms(terms: Iterable[str] | str) -> tuple[set[str], tuple[str, ..
 
         loose = Settings(max_query_chars=len(terms), max_query_terms=len(terms) + 1)
         terms = positive_terms(parse(terms, loose))
-    stems, prefixes = set(), []
-    for t in terms:
-        if t.endswith("*") and len(t) > 2:
-            prefixes.append(t.rstrip("*").lower())
-            continue
-        stems.add(t.lower())
-        stems.update(tok.text for tok in english_analyzer()(t))
-    return stems, tuple(prefixes)
+    stems, prefixes = _normalize(frozenset(terms))
+    return set(stems), prefixes
 
 
 def find_matches(text: str, stems: set[str], prefixes: tuple[str, ...] = ()) -> list[Match]:
     """Return the tokens of text whose stem (or lower-case word, for prefixes) matches.
 
     Tokens come from the index analyzer's own pattern; only words sharing their first letters
-    with a wanted stem are run through the analyzer, so long articles stay fast.
+    with a wanted stem are run through the analyzer (memoised), so long articles stay fast.
     """
     if not stems and not prefixes:
         return []
-    heads = {s[:2] for s in stems}
-    analyzer, seen, out = english_analyzer(), {}, []
-    for m in TOKEN_PATTERN.finditer(text):
-        word = m.group().lower()
+    heads = {s[:2] for s in stems} | {p[:2] for p in prefixes}
+    lower = text.lower()
+    if len(lower) != len(text) or not lower.isascii():
+        return _matches(text, None, stems, prefixes, heads)
+    # Only the runs of token characters holding a head (the first two letters of a wanted
+    # stem) can match; tokenizing each such run alone gives the same tokens as the whole text.
+    out: list[Match] = []
+    for run in _runs(frozenset(heads)).finditer(lower):
+        out += _matches(lower, run.span(), stems, prefixes, heads)
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _runs(heads: frozenset[str]) -> re.Pattern:
+    """Return a pattern for whole runs of token characters that contain one of `heads`."""
+    alts = "|".join(re.escape(h) for h in sorted(heads, key=lambda h: (-len(h), h)))
+    return re.compile(rf"(?<!{_RUN_CHAR}){_RUN_CHAR}*?(?:{alts}){_RUN_CHAR}*")
+
+
+def _matches(text, span, stems, prefixes, heads) -> list[Match]:
+    """Return the matches among the tokens of text (only within span, lower-case, if given)."""
+    out = []
+    tokens = TOKEN_PATTERN.finditer(text, *span) if span else TOKEN_PATTERN.finditer(text)
+    for m in tokens:
+        word = m.group() if span else m.group().lower()
         if prefixes and word.startswith(prefixes):
             out.append(Match(m.start(), m.end(), word))
             continue
         if word[:2] not in heads and word.isascii():
             continue
-        if word not in seen:
-            seen[word] = next((t.text for t in analyzer(word)), None)
-        if seen[word] in stems:
-            out.append(Match(m.start(), m.end(), seen[word]))
+        term = _stem_of(word)
+        if term in stems:
+            out.append(Match(m.start(), m.end(), term))
     return out
 
 
