@@ -177,8 +177,8 @@ def index_typesense(
             if fresh:
                 client.collections.create({"name": target, "fields": FIELDS})
             written = _write(client, target, corpus, plan, summary, progress, settings, fresh)
-            summary.documents = client.collections[target].retrieve()["num_documents"]
             expected = sum(len(e["ids"]) for e in plan.manifest.values())
+            summary.documents = _count(client, target, expected)
             if summary.documents != expected:
                 raise IndexWriteError(
                     f"collection {target} holds {summary.documents} documents, expected {expected}",
@@ -196,6 +196,19 @@ def index_typesense(
     summary.seconds = round(time.monotonic() - start, 3)
     summary.docs_per_s = round(written / summary.seconds, 1) if summary.seconds else 0.0
     return summary
+
+
+def _count(client, name: str, expected: int, wait: float = 15.0) -> int:
+    """Return the collection's document count once it reaches `expected` (or after `wait` s).
+
+    In a cluster the count may come from a follower that has not applied the last writes yet.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        n = client.collections[name].retrieve()["num_documents"]
+        if n == expected or time.monotonic() > deadline:
+            return n
+        time.sleep(0.1)
 
 
 def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> int:
