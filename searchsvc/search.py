@@ -22,6 +22,7 @@ from .results import SORTS, Hit, SearchPage, SearchRequest
 from .snippets import lead, make_snippet
 
 SUGGEST_BELOW = 5  # only look for a spelling correction when the query has fewer hits
+CORRECTION_CACHE = 20_000  # misspelt words whose correction is remembered per generation
 PAGE_CACHE = 2048  # result pages kept per process, keyed by (generation, request)
 
 
@@ -48,6 +49,16 @@ def _newest_positions(searcher) -> list[int]:
             pos[d] = i
         reader.__dict__["_searchsvc_newest"] = pos
     return pos
+
+
+def _corrections(reader, corrector, word: str) -> list[str]:
+    """Return the corrector's best suggestion for word, memoised per reader (per generation)."""
+    cache = reader.__dict__.setdefault("_searchsvc_corrections", {})
+    if word not in cache:
+        if len(cache) >= CORRECTION_CACHE:
+            cache.clear()
+        cache[word] = corrector.suggest(word, limit=1, maxdist=2)
+    return cache[word]
 
 
 def _iso(value) -> str | None:
@@ -88,6 +99,7 @@ class SearchEngine:
         self.settings = settings or Settings()
         self._lock = threading.Lock()
         self._pages: OrderedDict = OrderedDict()  # (generation, SearchRequest) -> SearchPage
+        self._gen_cache: dict = {}  # newest(), stats() of one generation
 
     # -- search -------------------------------------------------------------------------------
     def _validate(self, req: SearchRequest) -> None:
@@ -212,7 +224,7 @@ class SearchEngine:
                         continue
                     if reader.doc_frequency("words", w) > 0:
                         continue
-                    cands = corrector.suggest(w, limit=1, maxdist=2)
+                    cands = _corrections(reader, corrector, w)
                     if cands and cands[0] != w:
                         text = re.sub(rf"(?i)\b{re.escape(word)}\b", cands[0], text)
                         changed = True
@@ -286,14 +298,37 @@ class SearchEngine:
                 break
         return out
 
+    def _per_generation(self, key: tuple, compute):
+        """Return compute() memoised for the live generation (uncached without one)."""
+        gen = getattr(self.store, "generation", None)
+        if gen is None:
+            return compute()
+        with self._lock:
+            if self._gen_cache.get("generation") != gen:
+                self._gen_cache = {"generation": gen}
+            found = self._gen_cache.get(key)
+        if found is None:
+            found = compute()
+            with self._lock:
+                if self._gen_cache.get("generation") == gen:
+                    self._gen_cache[key] = found
+        return found
+
     def newest(self, limit: int = 10) -> list[Hit]:
-        """Return the most recently published articles."""
+        """Return the most recently published articles (cached per index generation)."""
+        return list(self._per_generation(("newest", limit), lambda: self._newest(limit)))
+
+    def _newest(self, limit: int) -> list[Hit]:
         searcher = self.store.searcher()
         res = searcher.search(wq.Every(), limit=limit, sortedby=NEWEST)
         return [_hit(h.fields()) for h in res]
 
     def stats(self) -> dict:
-        """Return the store's statistics plus the most used tags."""
+        """Return the store's statistics plus the most used tags (cached per generation)."""
+        found = self._per_generation(("stats",), self._stats)
+        return {**found, "top_tags": list(found["top_tags"])}
+
+    def _stats(self) -> dict:
         out = dict(self.store.stats())
         reader = self.store.searcher().reader()
         tags = [
