@@ -10,8 +10,7 @@ search result and in the statistics, and described in docs/scaling.md.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime
 from time import perf_counter
 
 from typesense import exceptions as tse
@@ -19,46 +18,25 @@ from typesense import exceptions as tse
 from ..analysis import STOP_WORDS, english_analyzer, fold
 from ..config import Settings
 from ..errors import IndexMissing, NotFound
-from ..facets import TOP_TAGS, timeline
 from ..query import parse, positive_terms
-from ..results import Hit, SearchPage, SearchRequest
+from ..results import Hit, SearchRequest
 from ..search import SearchEngine
 from ..snippets import lead, make_snippet
-from .typesense_index import ALIAS, EPOCH, UNDATED, connect, live_collection, unavailable
+from .typesense_index import ALIAS, UNDATED, connect, live_collection, unavailable
 from .typesense_query import (
     HIDDEN,
     MAX_PER_CALL,
     NOTES,
     SUGGEST_BELOW,
+    TypesensePage,
     build_params,
     did_you_mean,
+    facets_from,
+    make_hit,
     quote,
 )
 
 ERRORS = (tse.ServiceUnavailable, tse.ServerError, tse.HTTPStatus0Error, tse.Timeout, OSError)
-
-
-@dataclass
-class TypesensePage(SearchPage):
-    """A SearchPage plus `notes`: where this backend differs from the Whoosh one."""
-
-    notes: list[str] = field(default_factory=lambda: list(NOTES))
-
-
-def _hit(doc: dict, score: float = 0.0, similar: int = 0, snippet: str | None = None) -> Hit:
-    """Return a Hit from a Typesense document."""
-    return Hit(
-        id=doc["id"],
-        title=doc.get("title", ""),
-        url=doc.get("url", ""),
-        published=doc.get("published"),
-        author=doc.get("author", ""),
-        source=doc.get("source", ""),
-        tags=list(doc.get("tags", ())),
-        score=round(float(score), 4),
-        snippet=lead(doc.get("body", "")) if snippet is None else snippet,
-        similar=similar,
-    )
 
 
 class TypesenseStore:
@@ -111,8 +89,6 @@ class TypesenseStore:
         except ERRORS as err:
             raise unavailable(err, self.settings) from err
         counts = {c["value"]: c["count"] for c in facets["facet_counts"][0]["counts"]}
-        from datetime import UTC, datetime
-
         return {
             "documents": info["num_documents"],
             "index_bytes": None,
@@ -180,7 +156,7 @@ class TypesenseEngine:
             snippet = make_snippet(body, terms | matched) if terms | matched else lead(body)
             score = float(h.get("text_match", 0)) / 2**48 if params["q"] != "*" else 0.0
             hits.append(
-                _hit(
+                make_hit(
                     doc, score, similar.get(doc.get("dup"), 1) - 1, snippet if req.snippets else ""
                 )
             )
@@ -188,7 +164,7 @@ class TypesenseEngine:
         if req.facets:  # counted over every matching document, as without collapsing
             p = {k: v for k, v in params.items() if k not in ("group_by", "group_limit")}
             p.update(facet_by="source,tags,year,day", max_facet_values=1000, per_page=0)
-            facets, tl = self._facets(self._call(p))
+            facets, tl = facets_from(self._call(p))
         suggestion = None
         if found < SUGGEST_BELOW and pq.groups:
 
@@ -223,30 +199,6 @@ class TypesenseEngine:
         p["filter_by"] = f"{p['filter_by']} && {dup}" if p.get("filter_by") else dup
         res = self._call({**p, "facet_by": "dup", "max_facet_values": len(keys), "per_page": 0})
         return {c["value"]: c["count"] for c in res["facet_counts"][0]["counts"]}
-
-    @staticmethod
-    def _facets(res: dict) -> tuple[dict, list]:
-        """Return ({source, tags, year}, timeline) from Typesense facet counts."""
-        got = {f["field_name"]: f["counts"] for f in res.get("facet_counts", ())}
-
-        def ordered(counts) -> dict:
-            return dict(
-                sorted(((c["value"], c["count"]) for c in counts), key=lambda kv: (-kv[1], kv[0]))
-            )
-
-        days = {
-            EPOCH + timedelta(days=int(c["value"])): c["count"]
-            for c in got.get("day", ())
-            if int(c["value"]) > UNDATED
-        }
-        facets = {
-            "source": {k: v for k, v in ordered(got.get("source", ())).items() if k},
-            "tags": dict(list(ordered(got.get("tags", ())).items())[:TOP_TAGS]),
-            "year": dict(
-                sorted(((c["value"], c["count"]) for c in got.get("year", ())), reverse=True)
-            ),
-        }
-        return facets, timeline(days)
 
     # -- other reads ---------------------------------------------------------------------------
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
@@ -317,7 +269,7 @@ class TypesenseEngine:
             }
         )
         return [
-            _hit(g["hits"][0]["document"], float(g["hits"][0].get("text_match", 0)) / 2**48)
+            make_hit(g["hits"][0]["document"], float(g["hits"][0].get("text_match", 0)) / 2**48)
             for g in res.get("grouped_hits", ())
         ][:limit]
 
@@ -331,7 +283,7 @@ class TypesenseEngine:
                 "exclude_fields": HIDDEN,
             }
         )
-        return [_hit(h["document"]) for h in res["hits"]]
+        return [make_hit(h["document"]) for h in res["hits"]]
 
     def stats(self) -> dict:
         """Return the cluster statistics plus the most used tags."""

@@ -1,4 +1,5 @@
-"""Typesense search parameters from searchsvc's parsed query, and the did-you-mean rule.
+"""Typesense search parameters from searchsvc's parsed query, results as SearchPage parts, and
+the did-you-mean rule.
 
 Words are analysed by searchsvc's English analyzer and searched in the stemmed title and body
 fields, so they match exactly as in the Whoosh index; NOTES lists what differs.
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from ..analysis import STOP_WORDS, fold
+from ..facets import TOP_TAGS, timeline
 from ..query import FILTER_FIELDS, ParsedQuery
-from ..results import SearchRequest
+from ..results import Hit, SearchPage, SearchRequest
+from ..snippets import lead
 from .typesense_index import EPOCH, UNDATED, stems
 
 NOTES = [
@@ -29,6 +33,51 @@ KEYS = {"author": "author_key", "source": "source_key", "tag": "tags", "tags": "
 MAX_PER_CALL = 250  # Typesense's per_page limit
 SUGGEST_BELOW = 5  # as the Whoosh backend: look for a correction when fewer hits are found
 HIDDEN = "title_stems,body_stems,words"  # indexed only, never returned
+
+
+@dataclass
+class TypesensePage(SearchPage):
+    """A SearchPage plus `notes`: where this backend differs from the Whoosh one."""
+
+    notes: list[str] = field(default_factory=lambda: list(NOTES))
+
+
+def make_hit(doc: dict, score: float = 0.0, similar: int = 0, snippet: str | None = None) -> Hit:
+    """Return a Hit from a Typesense document."""
+    return Hit(
+        id=doc["id"],
+        title=doc.get("title", ""),
+        url=doc.get("url", ""),
+        published=doc.get("published"),
+        author=doc.get("author", ""),
+        source=doc.get("source", ""),
+        tags=list(doc.get("tags", ())),
+        score=round(float(score), 4),
+        snippet=lead(doc.get("body", "")) if snippet is None else snippet,
+        similar=similar,
+    )
+
+
+def facets_from(res: dict) -> tuple[dict, list]:
+    """Return ({source, tags, year}, timeline) from Typesense facet counts."""
+    got = {f["field_name"]: f["counts"] for f in res.get("facet_counts", ())}
+
+    def ordered(counts) -> dict:
+        return dict(
+            sorted(((c["value"], c["count"]) for c in counts), key=lambda kv: (-kv[1], kv[0]))
+        )
+
+    days = {
+        EPOCH + timedelta(days=int(c["value"])): c["count"]
+        for c in got.get("day", ())
+        if int(c["value"]) > UNDATED
+    }
+    facets = {
+        "source": {k: v for k, v in ordered(got.get("source", ())).items() if k},
+        "tags": dict(list(ordered(got.get("tags", ())).items())[:TOP_TAGS]),
+        "year": dict(sorted(((c["value"], c["count"]) for c in got.get("year", ())), reverse=True)),
+    }
+    return facets, timeline(days)
 
 
 def quote(value: str) -> str:
