@@ -9,8 +9,13 @@ from itertools import chain
 from operator import itemgetter
 
 from whoosh import query as wq
+from whoosh import sorting
 from whoosh.util.times import long_to_datetime
 
+# Newest first, undated last: the year column is "" for undated articles.
+NEWEST = sorting.MultiFacet(
+    [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("published", reverse=True)]
+)
 FEW_VALUES = 8  # a column with at most this many distinct values is counted value by value
 MONTHLY_SPAN_DAYS = 731  # timeline per month when the result dates span at most ~2 years
 TOP_TAGS = 50
@@ -180,3 +185,30 @@ def top(scores: list[float], k: int) -> list[int]:
     if k * 8 < len(scores):
         return heapq.nlargest(k, range(len(scores)), key=scores.__getitem__)
     return sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:k]
+
+
+def collapse(ranked: list, dup: list, end: int) -> list:
+    """Return the first `end` ranked (score, docnum), the best of each near-duplicate key."""
+    page, seen = [], set()
+    for score, d in ranked:
+        if dup[d] in seen:
+            continue
+        seen.add(dup[d])
+        page.append((score, d))
+        if len(page) >= end:
+            break
+    return page
+
+
+def newest_positions(searcher) -> list[int]:
+    """Return each document's position in newest-first order (cached on the reader)."""
+    reader = searcher.reader()
+    pos = reader.__dict__.get("_searchsvc_newest")
+    if pos is None:
+        n = reader.doc_count_all()
+        pos = [n] * n  # deleted documents never match, any position will do
+        res = searcher.search(wq.Every(), limit=None, sortedby=NEWEST)
+        for i, (_, d) in enumerate(res.top_n):
+            pos[d] = i
+        reader.__dict__["_searchsvc_newest"] = pos
+    return pos

@@ -10,12 +10,21 @@ from datetime import date, datetime
 from time import perf_counter
 
 from whoosh import query as wq
-from whoosh import sorting
 
 from .analysis import STOP_WORDS, fold
 from .config import Settings
 from .errors import BadRequest, NotFound
-from .facets import columns, count, doc_set, facets_and_timeline, match_set, top
+from .facets import (
+    NEWEST,
+    collapse,
+    columns,
+    count,
+    doc_set,
+    facets_and_timeline,
+    match_set,
+    newest_positions,
+    top,
+)
 from .query import build, parse, positive_terms
 from .ranking import WEIGHTING
 from .results import SORTS, Hit, SearchPage, SearchRequest
@@ -26,29 +35,9 @@ CORRECTION_CACHE = 20_000  # misspelt words whose correction is remembered per g
 PAGE_CACHE = 2048  # result pages kept per process, keyed by (generation, request)
 
 
-# Newest first, undated last: the year column is "" for undated articles.
-NEWEST = sorting.MultiFacet(
-    [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("published", reverse=True)]
-)
-
-
 def _ms(t0: float) -> float:
     """Return the milliseconds since t0, rounded."""
     return round((perf_counter() - t0) * 1000, 2)
-
-
-def _newest_positions(searcher) -> list[int]:
-    """Return each document's position in newest-first order (cached on the reader)."""
-    reader = searcher.reader()
-    pos = reader.__dict__.get("_searchsvc_newest")
-    if pos is None:
-        n = reader.doc_count_all()
-        pos = [n] * n  # deleted documents never match, any position will do
-        res = searcher.search(wq.Every(), limit=None, sortedby=NEWEST)
-        for i, (_, d) in enumerate(res.top_n):
-            pos[d] = i
-        reader.__dict__["_searchsvc_newest"] = pos
-    return pos
 
 
 def _corrections(reader, corrector, word: str) -> list[str]:
@@ -124,7 +113,7 @@ class SearchEngine:
             searcher, built.scored, doc_set(searcher, built.filter), doc_set(searcher, built.mask)
         )
         if req.sort == "newest" or built.scored is None:
-            pos = _newest_positions(searcher)
+            pos = newest_positions(searcher)
             return [(0.0, d) for d in sorted(ids, key=pos.__getitem__)], ids
         return [(scores[i], ids[i]) for i in top(scores, want)], ids
 
@@ -166,10 +155,10 @@ class SearchEngine:
         dup = cols.get("dup")
         dups = count(dup, ids) if req.collapse else Counter()
         total = len(dups) if req.collapse else len(ids)
-        page = self._collapse(ranked, dup, end) if req.collapse else ranked[:end]
+        page = collapse(ranked, dup, end) if req.collapse else ranked[:end]
         if req.collapse and len(page) < min(end, total) and len(ranked) < len(ids):
             ranked, _ = self._ranked(searcher, req, pq, len(ids))
-            page = self._collapse(ranked, dup, end)
+            page = collapse(ranked, dup, end)
         terms = positive_terms(pq, reader)
         hits = []
         for score, d in page[end - req.per_page :]:
@@ -195,19 +184,6 @@ class SearchEngine:
             total_is_exact=True,
             timeline=tl,
         )
-
-    @staticmethod
-    def _collapse(ranked: list, dup: list, end: int) -> list:
-        """Return the first `end` ranked docs, keeping only the best of each near-duplicate key."""
-        page, seen = [], set()
-        for score, d in ranked:
-            if dup[d] in seen:
-                continue
-            seen.add(dup[d])
-            page.append((score, d))
-            if len(page) >= end:
-                break
-        return page
 
     def _did_you_mean(self, searcher, req, pq) -> str | None:
         """Return a corrected query string when it finds more hits than the query as typed."""

@@ -352,3 +352,30 @@ def test_reuters_queries(reuters):
     assert long_page.total > 10 and long_page.took_ms < 5000
     marked = {w.lower() for w in re.findall(r"<mark>(.*?)</mark>", long_page.hits[0].snippet)}
     assert len(marked) >= 3
+
+
+def test_cached_pages_never_outlive_their_generation(tmp_path):
+    """Pages, newest() and stats() are cached per generation: a switched-in index shows at once."""
+    store = make_store(tmp_path)
+    engine = SearchEngine(store, Settings())
+    try:
+        first = run(engine, "oil")
+        again = run(engine, "oil")
+        assert ids(again) == ids(first) and again.total == first.total
+        again.hits.clear()  # a caller changing its page does not change the cached one
+        assert ids(run(engine, "oil")) == ids(first)
+        assert engine.newest(limit=3)[0].id == "price3"
+        assert engine.stats()["documents"] == len(ARTICLES)
+        gen = tmp_path / gen_name(2)
+        gen.mkdir()
+        ix = whoosh.index.create_in(str(gen), build_schema())
+        fresh = Article("oil9", "Oil glut", "Oil oil oil everywhere.", date(2022, 1, 5), source="X")
+        with ix.writer() as w:
+            w.add_document(**article_to_doc(fresh))
+        switch_current(tmp_path, gen_name(2))
+        page = run(engine, "oil")
+        assert ids(page) == ["oil9"] and page.total == 1 and page.facets["source"] == {"X": 1}
+        assert [h.id for h in engine.newest(limit=3)] == ["oil9"]
+        assert engine.stats()["documents"] == 1
+    finally:
+        store.close()
