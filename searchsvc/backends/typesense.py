@@ -163,7 +163,7 @@ class TypesenseEngine:
         facets, tl = ({}, [])
         if req.facets:  # counted over every matching document, as without collapsing
             p = {k: v for k, v in params.items() if k not in ("group_by", "group_limit")}
-            p.update(facet_by="source,tags,year,day", max_facet_values=1000, per_page=0)
+            p.update(facet_by="source,tags,year,month", max_facet_values=600, per_page=0)
             facets, tl = facets_from(self._call(p))
         suggestion = None
         if found < SUGGEST_BELOW and pq.groups:

@@ -43,8 +43,9 @@ FIELDS = [
     {"name": "title", "type": "string", "index": False, "optional": True},
     {"name": "body", "type": "string", "index": False, "optional": True},
     {"name": "published", "type": "string", "index": False, "optional": True},
-    {"name": "day", "type": "int32", "facet": True},
+    {"name": "day", "type": "int32"},
     {"name": "year", "type": "string", "facet": True, "optional": True},
+    {"name": "month", "type": "string", "facet": True, "optional": True},  # timeline: YYYY-MM
     {"name": "author", "type": "string", "index": False, "optional": True},
     {"name": "author_key", "type": "string"},
     {"name": "source", "type": "string", "facet": True},
@@ -123,6 +124,7 @@ def article_to_ts(article: Article) -> dict:
         doc["published"] = article.published.isoformat()
         doc["day"] = (article.published - EPOCH).days
         doc["year"] = str(article.published.year)
+        doc["month"] = article.published.strftime("%Y-%m")
     return doc
 
 
