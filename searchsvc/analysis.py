@@ -69,6 +69,22 @@ def plain_analyzer() -> Analyzer:
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
 
 
+_ACCENTS = str.maketrans(accent_map)
+
+
+def index_terms(text: str) -> list[str]:
+    """Return the terms english_analyzer() indexes for text, computed in bulk (fast path)."""
+    words = []
+    for w in TOKEN_PATTERN.findall(text.lower().translate(_ACCENTS)):
+        if "'" in w or "’" in w:
+            w = _POSSESSIVE.sub("", w).replace("’", "'")
+        elif "," in w and w[0].isdigit():
+            w = w.replace(",", "")
+        if w and w not in STOP_WORDS:
+            words.append(w)
+    return _stemmer().stemWords(words)
+
+
 def fold(text: str) -> str:
     """Return text folded the way exact-match fields (source, author, tags) are indexed."""
     return " ".join(text.split()).casefold()

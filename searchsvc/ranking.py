@@ -1,35 +1,63 @@
-"""Ranking: a coordinated OR of term groups scored with BM25F (title weighted above body)."""
+"""Ranking: BM25F over title and body, tiers for keyword queries, RM3 feedback for long queries."""
 
 from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import Counter
 
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.matching import Matcher
 
+from .analysis import index_terms
+
 TEXT_FIELDS = ("title", "body")
+# BM25F: each field's term frequency, length-normalised with its own b and multiplied by its
+# weight, is summed into one pseudo-frequency that saturates once (k1): a word in the title and
+# the body is one strong match, not two independent ones.
+K1 = 1.5
+FIELDS = {"title": (2.0, 0.5), "body": (1.0, 0.75)}  # field: (weight, b)
 SHORT_QUERY = 4  # up to this many groups, docs matching more of them always rank first
 LONG_QUERY = 8  # from this many groups on, very common groups only add to rarer groups' docs
 COMMON_FRACTION = 0.1  # "very common": in more than this fraction of the documents
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)
+# Pseudo-relevance feedback (RM3) for natural-language queries: the best FEEDBACK_DOCS documents
+# of the first pass, weighted by exp(score - best score), give a term distribution; its
+# FEEDBACK_TERMS strongest terms (times IDF, found in 2+ of those documents) are added with
+# weight 1 - FEEDBACK_ORIGINAL. It re-ranks the matches of the query; it never adds documents,
+# and needs more than 2 * FEEDBACK_DOCS matches (else the "feedback" is most of the result).
+FEEDBACK_FROM = 5  # groups; shorter (keyword) queries keep their tiers untouched
+FEEDBACK_DOCS = 10
+FEEDBACK_TERMS = 20
+FEEDBACK_ORIGINAL = 0.5
+WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)  # phrases and prefixes (Whoosh scorers)
+
+
+def idf(df: int, total: int) -> float:
+    """Return the BM25 (Lucene) inverse document frequency of a term in df of total documents."""
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
 
 class CoordOr(wq.Query):
-    """OR of term groups; scores are summed BM25F times a coordination factor.
+    """OR of term groups scored with BM25F, summed with each group's query-frequency weight.
 
-    Up to SHORT_QUERY groups the factor is a strict tier (documents matching more distinct
-    groups always rank first); for longer, natural-language queries it is soft: (m / n) ** 0.5.
-    In queries of LONG_QUERY groups or more, very common groups only add score to documents
-    found by rarer groups (the candidate set, and so the total, leaves out documents that
-    match nothing but words like "said"): this keeps paragraph-long queries fast.
+    Up to SHORT_QUERY groups, documents matching more distinct groups always rank first (tiers);
+    longer, natural-language queries are ranked by the plain sum, then re-ranked with RM3
+    pseudo-relevance feedback (FEEDBACK_FROM groups and more). In queries of LONG_QUERY groups or
+    more, very common groups only add score to documents found by rarer groups (the candidate
+    set, and so the total, leaves out documents that match nothing but words like "said").
+    Scores are computed once per searcher over all its segments, with collection-wide statistics.
     """
 
     def __init__(self, groups: list[tuple[wq.Query, float]], weighting=None):
         self.groups = groups
         self.weighting = weighting
         self.boost = 1.0
+        self.feedback_terms: list[tuple[str, float]] = []  # (term, weight) of the last matcher
+        self._done = None  # (top searcher, scored, ids, scores)
 
     def __str__(self) -> str:
-        mode = "tiered" if len(self.groups) <= SHORT_QUERY else "soft"
+        mode = "tiered" if len(self.groups) <= SHORT_QUERY else "summed"
         inner = " ".join(f"{q}" + (f"^{w:g}" if w != 1 else "") for q, w in self.groups)
         return f"Coord[{mode}]({inner})"
 
@@ -54,48 +82,149 @@ class CoordOr(wq.Query):
         return sum(q.estimate_size(ixreader) for q, _ in self.groups)
 
     def matcher(self, searcher, context=None):
-        """Accumulate scores and matched-group counts per document into a list matcher."""
+        """Return a list matcher over this segment's share of the collection-wide scores."""
         if context is not None and self.weighting is not None:
             context = context.set(weighting=self.weighting)
         scored = context is None or context.weighting is not None
+        top = searcher.get_parent()
+        if context is None:
+            context = top.context(weighting=self.weighting or WEIGHTING)
+        if self._done is None or self._done[0] is not top or self._done[1] != scored:
+            self._done = (top, scored, *self._score_all(top, context, scored))
+        ids, final = self._done[2], self._done[3]
+        offset = next((o for s, o in top.leaf_searchers() if s is searcher), 0)
+        lo = bisect_left(ids, offset)
+        hi = bisect_left(ids, offset + searcher.reader().doc_count_all())
+        return ScoreListMatcher([d - offset for d in ids[lo:hi]], final[lo:hi])
+
+    def _score_all(self, top, context, scored) -> tuple[list[int], list[float]]:
+        """Return (sorted global docnums, final scores) of every match."""
         n = len(self.groups)
-        doccount = max(1, searcher.doc_count_all())
+        total = max(1, top.doc_count_all())
         rare, common = [], []
-        for gi, (q, w) in enumerate(self.groups):
-            size = q.estimate_size(searcher.reader())
-            (common if n >= LONG_QUERY and size > doccount * COMMON_FRACTION else rare).append(
-                (gi, q, w)
-            )
+        for q, w in self.groups:
+            size = q.estimate_size(top.reader())
+            (common if n >= LONG_QUERY and size > total * COMMON_FRACTION else rare).append((q, w))
         if not rare:
-            rare, common = rare + common, []
+            rare, common = common, []
         scores: dict[int, float] = {}
         counts: dict[int, int] = {}
-        last: dict[int, int] = {}
-        for gi, q, w in rare:
-            for leaf in _leaves(q):
-                for d, sc in _postings(leaf, searcher, context, scored):
-                    scores[d] = scores.get(d, 0.0) + sc * w
-                    if last.get(d) != gi:
-                        last[d] = gi
-                        counts[d] = counts.get(d, 0) + 1
-        for gi, q, w in common:  # only add to documents that rarer groups found
-            for leaf in _leaves(q):
-                for d, sc in _postings(leaf, searcher, context, scored, only=scores):
-                    scores[d] += sc * w
-                    if last[d] != gi:
-                        last[d] = gi
+        for only, part in ((None, rare), (scores, common)):
+            for q, w in part:
+                for d, sc in _group_scores(q, top, context, scored, only).items():
+                    if d in scores:
+                        scores[d] += sc * w
                         counts[d] += 1
+                    else:
+                        scores[d] = sc * w
+                        counts[d] = 1
+        self.feedback_terms = []
+        if scored and n >= FEEDBACK_FROM and len(scores) > 2 * FEEDBACK_DOCS:
+            self.feedback_terms = feedback_terms(top, scores)
+            original = FEEDBACK_ORIGINAL / sum(w for _, w in self.groups)
+            for d in scores:
+                scores[d] *= original
+            for t, w in self.feedback_terms:
+                for d, sc in bm25f(top, t, scores).items():
+                    scores[d] += (1 - FEEDBACK_ORIGINAL) * w * sc
         ids = sorted(scores)
         if n <= SHORT_QUERY:
-            final = [counts[d] + scores[d] / (scores[d] + 10.0) for d in ids]
-        else:
-            final = [scores[d] * (counts[d] / n) ** 0.5 for d in ids]
-        return ScoreListMatcher(ids, final)
+            return ids, [counts[d] + scores[d] / (scores[d] + 10.0) for d in ids]
+        return ids, [scores[d] for d in ids]
+
+
+def feedback_terms(top, scores: dict[int, float]) -> list[tuple[str, float]]:
+    """Return the RM3 expansion terms of the best-scoring documents, weights summing to 1."""
+    best = sorted(scores, key=scores.__getitem__, reverse=True)[:FEEDBACK_DOCS]
+    doc_weight = {d: math.exp(scores[d] - scores[best[0]]) for d in best}
+    norm = sum(doc_weight.values())
+    model: Counter = Counter()
+    seen: Counter = Counter()
+    for d in best:
+        f = top.stored_fields(d)
+        terms = index_terms(f"{f.get('title') or ''}\n{f.get('body') or ''}")
+        for t, c in Counter(terms).items():
+            model[t] += c * doc_weight[d] / norm / len(terms)
+            seen[t] += 1
+    total = top.doc_count_all()
+    weighted = Counter(
+        {
+            t: p * idf(_doc_frequency(top.reader(), t), total)
+            for t, p in model.items()
+            if seen[t] >= 2 and not t.isdigit()
+        }
+    )
+    chosen = weighted.most_common(FEEDBACK_TERMS)
+    norm = sum(w for _, w in chosen) or 1.0
+    return [(t, w / norm) for t, w in chosen if w > 0]
+
+
+def _doc_frequency(reader, term: str) -> int:
+    """Return the larger document frequency of term in title and body (cached on the reader)."""
+    cache = reader.__dict__.setdefault("_searchsvc_df", {})
+    if term not in cache:
+        cache[term] = max(reader.doc_frequency(f, term) for f in FIELDS)
+    return cache[term]
 
 
 def _leaves(q: wq.Query) -> list[wq.Query]:
     """Return the parts of a group query that can be read one after another."""
     return list(q.subqueries) if isinstance(q, wq.Or) else [q]
+
+
+def _term_text(q: wq.Query) -> str | None:
+    """Return the term when q is one word searched in the text fields (Or of Terms), else None."""
+    leaves = _leaves(q)
+    if all(isinstance(x, wq.Term) and x.fieldname in FIELDS for x in leaves):
+        texts = {x.text for x in leaves}
+        if len(texts) == 1:
+            return texts.pop()
+    return None
+
+
+def _group_scores(q, top, context, scored: bool, only) -> dict[int, float]:
+    """Return {global docnum: score} of one group (restricted to the docs in `only` if given)."""
+    text = _term_text(q)
+    if scored and text is not None:
+        return bm25f(top, text, only)
+    out: dict[int, float] = {}
+    for sub, offset in top.leaf_searchers():
+        for leaf in _leaves(q):
+            m = leaf.matcher(sub, context)
+            while m.is_active():
+                d = m.id() + offset
+                if only is None or d in only:
+                    out[d] = out.get(d, 0.0) + (m.score() if scored else 1.0)
+                m.next()
+    return out
+
+
+def bm25f(top, text: str, only=None) -> dict[int, float]:
+    """Return {global docnum: BM25F score} of one term over title and body."""
+    reader = top.reader()
+    tfs: dict[int, float] = {}
+    df = 0
+    for fname, (weight, b) in FIELDS.items():
+        if (fname, text) not in reader:
+            continue
+        df = max(df, reader.doc_frequency(fname, text))
+        # posting weights carry the schema's field boost: divide it out, apply our own weight
+        c = weight / (top.schema[fname].format.field_boost or 1.0)
+        base, per_len = (1 - b) / c, b / (top.avg_field_length(fname) or 1.0) / c
+        for sub, offset in top.leaf_searchers():
+            seg = sub.reader()
+            if (fname, text) not in seg:
+                continue
+            lengths = _lengths(seg, fname)
+            for ids, weights in _blocks(seg.postings(fname, text)):
+                for d, tf in zip(ids, weights, strict=True):
+                    g = d + offset
+                    if only is None or g in only:
+                        tfs[g] = tfs.get(g, 0.0) + tf / (base + per_len * lengths[d])
+    if not tfs:
+        return tfs
+    num = idf(df, max(1, top.doc_count_all())) * (K1 + 1)
+    return {d: num * x / (K1 + x) for d, x in tfs.items()}
 
 
 def _lengths(reader, fieldname: str) -> list[int]:
@@ -121,36 +250,6 @@ def _blocks(m):
         while m.is_active():
             yield (m.id(),), (m.weight(),)
             m.next()
-
-
-def _postings(q: wq.Query, searcher, context, scored: bool, only: dict | None = None):
-    """Yield (docnum, score) for one leaf query; with `only`, score just those documents."""
-    if (
-        isinstance(q, wq.Term)
-        and q.fieldname in TEXT_FIELDS
-        and context is not None
-        and context.weighting is not None
-    ):
-        reader = searcher.reader()
-        if (q.fieldname, q.text) not in reader:
-            return
-        scorer = context.weighting.scorer(searcher, q.fieldname, q.text)
-        if all(hasattr(scorer, a) for a in ("idf", "avgfl", "B", "K1")):
-            # BM25 inlined over whole posting blocks: the hot loop of long queries
-            lengths = _lengths(reader, q.fieldname)
-            k1, idf = scorer.K1, scorer.idf * q.boost
-            num, base, per_len = idf * (k1 + 1), k1 * (1 - scorer.B), k1 * scorer.B / scorer.avgfl
-            for ids, weights in _blocks(reader.postings(q.fieldname, q.text)):
-                for d, tf in zip(ids, weights, strict=True):
-                    if only is None or d in only:
-                        yield d, num * tf / (tf + base + per_len * lengths[d])
-            return
-    m = q.matcher(searcher, context)
-    while m.is_active():
-        d = m.id()
-        if only is None or d in only:
-            yield d, (m.score() if scored else 1.0)
-        m.next()
 
 
 class ScoreListMatcher(Matcher):

@@ -1,0 +1,125 @@
+"""Ranking on real (tiny) indexes: BM25F scores, query-frequency weights, RM3 feedback."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import whoosh.index
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from searchsvc import ranking
+from searchsvc.analysis import english_analyzer, index_terms
+from searchsvc.articles import Article
+from searchsvc.config import Settings
+from searchsvc.query import build, parse
+from searchsvc.results import SearchRequest
+from searchsvc.schema import article_to_doc, build_schema
+from searchsvc.search import SearchEngine
+from searchsvc.store import Store, gen_name, switch_current
+
+TOPICS = ["engine", "turbine", "fuel", "wing", "rotor", "nozzle"]
+# 30 articles: every one mentions "flight test report"; each has a topic word, and the "wing"
+# ones share a vocabulary ("lift", "drag", "airfoil") that feedback can pick up.
+ARTICLES = [
+    Article(
+        f"a{i:02d}",
+        f"{TOPICS[i % 6].title()} note {i}",
+        f"Flight test report on the {TOPICS[i % 6]}. "
+        + ("The airfoil lift and drag were measured in the tunnel. " if i % 6 == 3 else "")
+        + ("Lift and drag of the airfoil section. " if i in (9, 27) else "")
+        + f"Item {i} of the series.",
+    )
+    for i in range(30)
+]
+
+
+def make_store(root: Path, articles) -> Store:
+    """Write the articles as generation 1 of an index dir and open it with the real Store."""
+    gen = root / gen_name(1)
+    gen.mkdir(parents=True)
+    ix = whoosh.index.create_in(str(gen), build_schema())
+    with ix.writer() as w:
+        for a in articles:
+            w.add_document(**article_to_doc(a))
+    switch_current(root, gen_name(1))
+    return Store(root)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = make_store(tmp_path_factory.mktemp("rank"), ARTICLES)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def engine(store):
+    return SearchEngine(store, Settings())
+
+
+def scored(engine, q: str) -> dict[str, float]:
+    page = engine.search(SearchRequest(q=q, per_page=100, facets=False, snippets=False))
+    return {h.id: h.score for h in page.hits}
+
+
+def test_bm25f_score_matches_the_formula(store):
+    searcher = store.searcher()
+    reader = searcher.reader()
+    got = ranking.bm25f(searcher, "turbin")
+    doc = searcher.document_number(id="a01")  # "Turbine note 1": turbine once in title and body
+    n, df = searcher.doc_count_all(), 5
+    (wt, bt), (wb, bb) = ranking.FIELDS["title"], ranking.FIELDS["body"]
+    tf = wt / (
+        1 - bt + bt * reader.doc_field_length(doc, "title") / searcher.avg_field_length("title")
+    ) + wb / (
+        1 - bb + bb * reader.doc_field_length(doc, "body") / searcher.avg_field_length("body")
+    )
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    assert got[doc] == pytest.approx(idf * (ranking.K1 + 1) * tf / (ranking.K1 + tf))
+    assert len(got) == df
+
+
+def test_short_queries_keep_all_terms_first_and_get_no_feedback(engine, store):
+    hits = scored(engine, "wing lift")
+    both = {"a03", "a09", "a15", "a21", "a27"}
+    assert set(list(hits)[: len(both)]) == both  # every doc with both words ranks first
+    q = build(parse("wing lift flight"), store.searcher().reader()).scored
+    q.matcher(store.searcher(), store.searcher().context())
+    assert q.feedback_terms == []
+
+
+def test_feedback_reranks_but_never_adds_or_drops_documents(engine, store, monkeypatch):
+    text = "flight test report series wing"  # 5 groups, all 30 documents match
+    with_fb = scored(engine, text)
+    q = build(parse(text), store.searcher().reader()).scored
+    q.matcher(store.searcher(), store.searcher().context())
+    terms = dict(q.feedback_terms)
+    assert terms and sum(terms.values()) == pytest.approx(1.0)
+    assert {"lift", "drag", "airfoil"} <= set(terms)  # the wing documents' shared vocabulary
+    monkeypatch.setattr(ranking, "FEEDBACK_FROM", 10**6)
+    without = scored(SearchEngine(store, Settings()), text)  # a fresh engine: no cached pages
+    assert set(with_fb) == set(without) and len(with_fb) == 30
+    assert all(s > 0 for s in with_fb.values())  # the original terms still score every match
+    wing = {d for d in without if int(d[1:]) % 6 == 3}
+    assert set(list(with_fb)[: len(wing)]) == wing  # feedback keeps the query's best on top
+
+
+def test_feedback_needs_enough_matches(store):
+    q = build(parse("wing airfoil lift drag tunnel"), store.searcher().reader()).scored
+    q.matcher(store.searcher(), store.searcher().context())
+    assert q.feedback_terms == []  # 5 matches: no pool of feedback documents to learn from
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aeiouLMNsZ'’,.0129 éÅ-\n"), max_size=60))
+def test_index_terms_equal_the_analyzer(text):
+    assert index_terms(text) == [t.text for t in english_analyzer()(text)]
+
+
+def test_index_terms_examples():
+    text = "The Bank's 1,000 Cafés ran; rates’ rise"
+    assert index_terms(text) == [t.text for t in english_analyzer()(text)]
+    assert "bank" in index_terms(text) and "1000" in index_terms(text)
