@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from flask import Blueprint, jsonify, request
@@ -21,7 +22,14 @@ SUGGEST_LIMIT = 8
 def search():
     """Return one page of results as SearchPage.to_dict()."""
     req = parse_search(request.args, settings())
-    return jsonify(engine().search(req).to_dict())
+    return jsonify(page_json(engine().search(req)))
+
+
+def page_json(page) -> dict:
+    """Return SearchPage.to_dict() without dataclasses.asdict's deep copies (same JSON)."""
+    out = {f.name: getattr(page, f.name) for f in fields(page)}
+    out["hits"] = [{f.name: getattr(h, f.name) for f in fields(h)} for h in page.hits]
+    return out
 
 
 @bp.get("/api/suggest")
