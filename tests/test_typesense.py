@@ -14,7 +14,7 @@ from typesense_fixtures import typesense_node as typesense_node
 
 from searchsvc.backends import index_with, open_engine, open_store
 from searchsvc.backends.tsserver import free_port
-from searchsvc.backends.typesense_index import ALIAS, BackendUnavailable, connect
+from searchsvc.backends.typesense_index import ALIAS, FIELDS, BackendUnavailable, connect
 from searchsvc.backends.typesense_query import NOTES
 from searchsvc.cli import main
 from searchsvc.errors import IndexMissing
@@ -64,6 +64,7 @@ def test_rebuild_switches_the_alias_without_a_failed_search(indexed):
     engine = open_engine(indexed)
     client = engine.store.client
     before = engine.store.generation
+    client.collections.create({"name": f"{ALIAS}_1", "fields": FIELDS})  # a killed build's
     results, errors, stop = [], [], threading.Event()
 
     def searcher():
@@ -87,7 +88,7 @@ def test_rebuild_switches_the_alias_without_a_failed_search(indexed):
     after = engine.store.generation
     assert after != before
     names = {c["name"] for c in client.collections.retrieve()}
-    assert names == {after}  # the replaced collections were dropped after the switch
+    assert names == {after}  # the replaced collections and leftovers were dropped
 
 
 def test_web_app_on_typesense(indexed):

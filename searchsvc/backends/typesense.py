@@ -10,8 +10,8 @@ search result and in the statistics, and described in docs/scaling.md.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
-from time import perf_counter
 
 from typesense import exceptions as tse
 
@@ -36,6 +36,7 @@ from .typesense_query import (
     quote,
 )
 
+EXISTS_TTL_S = 1.0  # the web app asks before every request; one alias lookup a second is enough
 ERRORS = (tse.ServiceUnavailable, tse.ServerError, tse.HTTPStatus0Error, tse.Timeout, OSError)
 
 
@@ -45,6 +46,7 @@ class TypesenseStore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client = connect(settings)
+        self._seen = -EXISTS_TTL_S  # when exists() last found the alias
 
     def collection(self) -> str:
         """Return the live collection name; raise IndexMissing/BackendUnavailable otherwise."""
@@ -60,11 +62,16 @@ class TypesenseStore:
         return name
 
     def exists(self) -> bool:
-        """Return True when the alias points to a collection."""
+        """Return True when the alias points to a collection (a yes is trusted for a second)."""
+        if time.monotonic() - self._seen < EXISTS_TTL_S:
+            return True
         try:
-            return live_collection(self.client) is not None
+            found = live_collection(self.client) is not None
         except ERRORS:
             return False
+        if found:
+            self._seen = time.monotonic()
+        return found
 
     @property
     def generation(self) -> str:
@@ -89,12 +96,11 @@ class TypesenseStore:
         except ERRORS as err:
             raise unavailable(err, self.settings) from err
         counts = {c["value"]: c["count"] for c in facets["facet_counts"][0]["counts"]}
+        created = info["created_at"]  # the last rebuild: updates keep the collection
         return {
             "documents": info["num_documents"],
             "index_bytes": None,
-            "last_update": datetime.fromtimestamp(info["created_at"], UTC).isoformat(
-                timespec="seconds"
-            ),
+            "last_update": datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds"),
             "sources": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
             "date_span": [h[0]["document"].get("published") if h else None for h in span],
             "generation": name,
@@ -127,7 +133,7 @@ class TypesenseEngine:
     # -- search -------------------------------------------------------------------------------
     def search(self, req: SearchRequest) -> TypesensePage:
         """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion."""
-        t0 = perf_counter()
+        t0 = time.perf_counter()
         SearchEngine._validate(self, req)  # the same checks and messages as the Whoosh backend
         pq = parse(req.q, self.settings)
         params = build_params(pq, req)
@@ -180,7 +186,7 @@ class TypesenseEngine:
             total=total,
             page=req.page,
             per_page=req.per_page,
-            took_ms=round((perf_counter() - t0) * 1000, 2),
+            took_ms=round((time.perf_counter() - t0) * 1000, 2),
             hits=hits,
             facets=facets,
             suggestion=suggestion,
@@ -275,15 +281,8 @@ class TypesenseEngine:
 
     def newest(self, limit: int = 10) -> list[Hit]:
         """Return the most recently published articles."""
-        res = self._call(
-            {
-                "q": "*",
-                "sort_by": "day:desc",
-                "per_page": limit,
-                "exclude_fields": HIDDEN,
-            }
-        )
-        return [make_hit(h["document"]) for h in res["hits"]]
+        params = {"q": "*", "sort_by": "day:desc", "per_page": limit, "exclude_fields": HIDDEN}
+        return [make_hit(h["document"]) for h in self._call(params)["hits"]]
 
     def stats(self) -> dict:
         """Return the cluster statistics plus the most used tags."""

@@ -189,8 +189,8 @@ def index_typesense(
             if fresh:
                 client.aliases.upsert(ALIAS, {"collection_name": target})
             _save(index_dir, target, plan.manifest)
-            if fresh and live is not None:
-                client.collections[live].delete()  # searches already use the new collection
+            if fresh:  # searches use the new collection now; drop the old one and leftovers
+                _drop_others(client, target)
         except (tse.TypesenseClientError, OSError) as err:
             if isinstance(err, tse.ObjectUnprocessable | tse.RequestMalformed):
                 raise IndexWriteError(f"Typesense rejected a write: {err}") from err
@@ -198,6 +198,13 @@ def index_typesense(
     summary.seconds = round(time.monotonic() - start, 3)
     summary.docs_per_s = round(written / summary.seconds, 1) if summary.seconds else 0.0
     return summary
+
+
+def _drop_others(client, keep: str) -> None:
+    """Delete every searchsvc collection but `keep` (the replaced one, or a killed build's)."""
+    for c in client.collections.retrieve():
+        if c["name"].startswith(f"{ALIAS}_") and c["name"] != keep:
+            client.collections[c["name"]].delete()
 
 
 def _count(client, name: str, expected: int, wait: float = 15.0) -> int:
