@@ -109,9 +109,13 @@ class CoordOr(wq.Query):
             rare, common = common, []
         scores: dict[int, float] = {}
         counts: dict[int, int] = {}
+        known: dict[str, dict[int, float]] = {}  # term -> its scores, reused by feedback
         for only, part in ((None, rare), (scores, common)):
             for q, w in part:
-                for d, sc in _group_scores(q, top, context, scored, only).items():
+                got = _group_scores(q, top, context, scored, only)
+                if _term_text(q) is not None and len(_leaves(q)) == len(FIELDS):
+                    known[_term_text(q)] = got
+                for d, sc in got.items():
                     if d in scores:
                         scores[d] += sc * w
                         counts[d] += 1
@@ -125,7 +129,8 @@ class CoordOr(wq.Query):
             for d in scores:
                 scores[d] *= original
             for t, w in self.feedback_terms:
-                for d, sc in bm25f(top, t, scores).items():
+                got = known[t] if t in known else bm25f(top, t, scores)
+                for d, sc in got.items():
                     scores[d] += (1 - FEEDBACK_ORIGINAL) * w * sc
         ids = sorted(scores)
         if n <= SHORT_QUERY:
@@ -186,7 +191,7 @@ def _group_scores(q, top, context, scored: bool, only) -> dict[int, float]:
     """Return {global docnum: score} of one group (restricted to the docs in `only` if given)."""
     text = _term_text(q)
     if scored and text is not None:
-        return bm25f(top, text, only)
+        return bm25f(top, text, only, {x.fieldname for x in _leaves(q)})
     out: dict[int, float] = {}
     for sub, offset in top.leaf_searchers():
         for leaf in _leaves(q):
@@ -199,13 +204,13 @@ def _group_scores(q, top, context, scored: bool, only) -> dict[int, float]:
     return out
 
 
-def bm25f(top, text: str, only=None) -> dict[int, float]:
-    """Return {global docnum: BM25F score} of one term over title and body."""
+def bm25f(top, text: str, only=None, fields=FIELDS) -> dict[int, float]:
+    """Return {global docnum: BM25F score} of one term over title and body (or `fields`)."""
     reader = top.reader()
     tfs: dict[int, float] = {}
     df = 0
     for fname, (weight, b) in FIELDS.items():
-        if (fname, text) not in reader:
+        if fname not in fields or (fname, text) not in reader:
             continue
         df = max(df, reader.doc_frequency(fname, text))
         # posting weights carry the schema's field boost: divide it out, apply our own weight

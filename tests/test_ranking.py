@@ -123,3 +123,9 @@ def test_index_terms_examples():
     text = "The Bank's 1,000 Cafés ran; rates’ rise"
     assert index_terms(text) == [t.text for t in english_analyzer()(text)]
     assert "bank" in index_terms(text) and "1000" in index_terms(text)
+
+
+def test_title_clause_scores_only_the_title(engine):
+    hits = scored(engine, "title:wing")
+    assert set(hits) == {f"a{i:02d}" for i in range(3, 30, 6)}
+    assert set(scored(engine, "title:airfoil")) == set()  # airfoil is only ever in bodies
