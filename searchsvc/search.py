@@ -32,7 +32,7 @@ from .snippets import lead, make_snippet
 
 SUGGEST_BELOW = 5  # only look for a spelling correction when the query has fewer hits
 CORRECTION_CACHE = 20_000  # misspelt words whose correction is remembered per generation
-PAGE_CACHE = 2048  # result pages kept per process, keyed by (generation, request)
+PAGE_CACHE = 1024  # pages kept per process (~15 KB each), keyed by (generation, request)
 
 
 def _ms(t0: float) -> float:
