@@ -83,6 +83,57 @@ def load(port: int, path: str, queries: list[str], clients: int, cap_s: float) -
     }
 
 
+def load_wrk(port: int, path: str, queries: list[str], clients: int, cap_s: float) -> dict:
+    """Like load(), with the C client wrk for a fixed time (cap_s): lighter on the 2 cores.
+
+    wrk cannot stop at a request count, so it cycles through queries; "capped" marks a cell
+    that sent more requests than there are queries is marked "repeats".
+    """
+    import os
+    import subprocess
+
+    paths = sc.OUT / "wrk-paths.txt"
+    paths.write_text(
+        "".join(
+            path + ("?" + urlencode({"q": q, "per_page": 10}) if q else "") + "\n" for q in queries
+        )
+    )
+    threads = min(clients, 2)
+    env = dict(os.environ, WRK_PATHS=str(paths), WRK_THREADS=str(threads))
+    cmd = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(clients),
+        "-d",
+        f"{int(cap_s)}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(sc.BENCH / "wrk_paths.lua"),
+        f"http://127.0.0.1:{port}",
+    ]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=cap_s + 60).stdout
+    f = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    errors = [
+        f"{k} errors: {f[k]}" for k in ("connect", "read", "write", "status", "timeout") if f[k]
+    ]
+    wall = f["us"] / 1e6
+    ok = f["requests"] - f["status"]
+    return {
+        "requests": f["requests"],
+        "ok": ok,
+        "errors": errors,
+        "wall": wall,
+        "rps": ok / wall if wall else 0.0,
+        "p50": f["p50"],
+        "p99": f["p99"],
+        "capped": False,
+        "repeats": f["requests"] > len(queries),
+    }
+
+
 def servers(args, port_ours: int, port_tv: int) -> dict:
     """Return {name: (command, env, index problem)} for searchsvc and the tantivy app."""
     import os
@@ -141,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=sc.OUT / "indexes", help="index cache folder")
     ap.add_argument("--reuse", action="store_true", help="reuse a searchsvc index built earlier")
     ap.add_argument(
+        "--client",
+        choices=("python", "wrk"),
+        default="python",
+        help="load client: Python threads (checks every JSON shape) or wrk [python]",
+    )
+    ap.add_argument(
         "--py-spy",
         type=float,
         default=0,
@@ -160,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{n:,} draws per cell; {n:,} requests per cell, cap {args.cap:.0f}s",
         flush=True,
     )
+    client = load_wrk if args.client == "wrk" else load
+    print(f"   client: {args.client}", flush=True)
     ports = {"searchsvc": sc.free_port(), "tantivy": sc.free_port()}
     results: dict = {}
     problems: dict = {}
@@ -179,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                         if mix == "distinct"
                         else sc.zipf_sample(pool, n, seed=sc.QUERY_SEED + 10 + k)
                     )
-                    r = load(port, "/api/search", qs, c, args.cap)
+                    r = client(port, "/api/search", qs, c, args.cap)
                     results[(name, mix, c)] = r
                     print(
                         f"   {name:9s} {mix:8s} c={c}: {r['rps']:.0f} req/s  p50 "
@@ -188,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
             if name == "tantivy":
                 for c in levels:
-                    results[("canned", "canned", c)] = load(
+                    results[("canned", "canned", c)] = client(
                         port, "/api/canned", [""] * n, c, args.cap
                     )
             rss = [sc.rss_mb(p) for p in sc.children(proc.pid)]
@@ -217,7 +276,8 @@ def report(results: dict, problems: dict, levels: list[int]) -> None:
                 sc.fmt(r["rps"], 0),
                 sc.fmt(r["p50"], 1),
                 sc.fmt(r["p99"], 1),
-                f"{len(r['errors'])}{' (time cap)' if r['capped'] else ''}",
+                f"{len(r['errors'])}{' (time cap)' if r['capped'] else ''}"
+                f"{' (repeats)' if r.get('repeats') else ''}",
             ]
         )
     for name in problems:
