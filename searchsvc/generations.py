@@ -31,11 +31,12 @@ import threading
 import time
 from pathlib import Path
 
-from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.multiproc import MpWriter, SubWriterTask, finish_subsegment
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from .errors import IndexBusy, IndexWriteError
+from .segwriter import BulkSegmentWriter
 
 CURRENT = "CURRENT"
 LOCK_FILE = ".write.lock"
@@ -177,12 +178,22 @@ class SafeSubWriterTask(SubWriterTask):
         self.parent_pid = os.getpid()
 
     def run(self) -> None:
-        """Ask the kernel for SIGKILL when the parent dies, then work as Whoosh's worker does."""
+        """Ask for SIGKILL when the parent dies, then work as Whoosh's worker (bulk writer)."""
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != self.parent_pid:  # the parent died before the line above
             os._exit(1)
-        super().run()
+        ix = self.storage.open_index(self.indexname)
+        writer = self.writer = BulkSegmentWriter(ix, _lk=False, **self.kwargs)
+        while self.running and (job := self.jobqueue.get()) is not None:
+            self._process_file(*job)
+        if not self.running:
+            writer.cancel()
+        elif self.multisegment:
+            result = (None, writer.pool.fieldnames, writer._finalize_segment())
+            self.resultqueue.put(result, timeout=5)
+        else:
+            self.resultqueue.put(finish_subsegment(writer, self.kwargs.get("k", 64)), timeout=5)
 
 
 class SafeMpWriter(MpWriter):

@@ -41,6 +41,7 @@ from .generations import (
 )
 from .readers import discover, read_file
 from .schema import article_to_doc, build_schema
+from .segwriter import BulkSegmentWriter
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 Progress = Callable[[int, int, str], None]
@@ -220,7 +221,7 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
     if n > 1:
         writer = SafeMpWriter(ix, procs=n, multisegment=True, limitmb=LIMIT_MB)
     else:
-        writer = ix.writer(limitmb=LIMIT_MB)
+        writer = BulkSegmentWriter(ix, limitmb=LIMIT_MB)
     try:
         for rel in plan.to_delete:  # by path, and by id in case a reader named the path otherwise
             writer.delete_by_term("path", rel)
