@@ -208,6 +208,8 @@ def fuse(chain, per_token: tuple[type, ...] = ()) -> FusedAnalyzer:
 
     `per_token` names extra filter classes that look at one token at a time without state.
     """
+    if isinstance(chain, FusedAnalyzer):
+        return chain
     items = list(chain.items) if isinstance(chain, CompositeAnalyzer) else [chain]
     tokenizer, filters = items[0], items[1:]
     if type(tokenizer) is not RegexTokenizer or tokenizer.gaps:
