@@ -115,6 +115,10 @@ class CoordOr(wq.Query):
                 got = _group_scores(q, top, context, scored, only)
                 if _term_text(q) is not None and len(_leaves(q)) == len(FIELDS):
                     known[_term_text(q)] = got
+                if not scores:
+                    scores.update({d: sc * w for d, sc in got.items()} if w != 1 else got)
+                    counts.update(dict.fromkeys(got, 1))
+                    continue
                 for d, sc in got.items():
                     if d in scores:
                         scores[d] += sc * w
@@ -207,12 +211,15 @@ def _group_scores(q, top, context, scored: bool, only) -> dict[int, float]:
 def bm25f(top, text: str, only=None, fields=FIELDS) -> dict[int, float]:
     """Return {global docnum: BM25F score} of one term over title and body (or `fields`)."""
     reader = top.reader()
-    tfs: dict[int, float] = {}
-    df = 0
-    for fname, (weight, b) in FIELDS.items():
-        if fname not in fields or (fname, text) not in reader:
-            continue
-        df = max(df, reader.doc_frequency(fname, text))
+    present = [(f, wb) for f, wb in FIELDS.items() if f in fields and (f, text) in reader]
+    if not present:
+        return {}
+    df = max(reader.doc_frequency(f, text) for f, _ in present)
+    num = idf(df, max(1, top.doc_count_all())) * (K1 + 1)
+    tfs: dict[int, float] = {}  # pseudo-frequency so far, of docs not yet scored
+    out: dict[int, float] = {}
+    for i, (fname, (weight, b)) in enumerate(present):
+        last = i == len(present) - 1
         # posting weights carry the schema's field boost: divide it out, apply our own weight
         c = weight / (top.schema[fname].format.field_boost or 1.0)
         base, per_len = (1 - b) / c, b / (top.avg_field_length(fname) or 1.0) / c
@@ -225,11 +232,15 @@ def bm25f(top, text: str, only=None, fields=FIELDS) -> dict[int, float]:
                 for d, tf in zip(ids, weights, strict=True):
                     g = d + offset
                     if only is None or g in only:
-                        tfs[g] = tfs.get(g, 0.0) + tf / (base + per_len * lengths[d])
-    if not tfs:
-        return tfs
-    num = idf(df, max(1, top.doc_count_all())) * (K1 + 1)
-    return {d: num * x / (K1 + x) for d, x in tfs.items()}
+                        x = tf / (base + per_len * lengths[d])
+                        if last:  # the last field saturates at once
+                            x += tfs.pop(g, 0.0)
+                            out[g] = num * x / (K1 + x)
+                        else:
+                            tfs[g] = tfs.get(g, 0.0) + x
+    for g, x in tfs.items():  # documents with the term in earlier fields only
+        out[g] = num * x / (K1 + x)
+    return out
 
 
 def _lengths(reader, fieldname: str) -> list[int]:
