@@ -5,7 +5,6 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from datetime import date, timedelta
-from itertools import chain
 from operator import itemgetter
 
 from whoosh import query as wq
@@ -83,6 +82,9 @@ def columns(reader) -> dict[str, list]:
         cache = {"dup": col("dup"), "source": col("source")}
         cache["day"] = [days[raw] for raw in col("published", False)]
         cache["tags"] = tags
+        sigs: dict[tuple, int] = {}
+        cache["tag_sig"] = [sigs.setdefault(t, len(sigs)) for t in tags]
+        cache["tag_sets"] = list(sigs)
         values = set(cache["source"])
         cache["source_values"] = values if len(values) <= FEW_VALUES else None
         reader.__dict__["_searchsvc_columns"] = cache
@@ -113,7 +115,10 @@ def facets_and_timeline(cols: dict, docs: list[int]) -> tuple[dict, list]:
     sources = count(cols["source"], docs, cols.get("source_values"))
     sources.pop("", None)
     sources.pop(None, None)
-    tags = Counter(chain.from_iterable(pick(cols["tags"], docs)))
+    tags: Counter = Counter()
+    for sig, n in Counter(pick(cols["tag_sig"], docs)).items():  # count each tag combination once
+        for tag in cols["tag_sets"][sig]:
+            tags[tag] += n
     days = Counter(pick(cols["day"], docs))
     days.pop(None, None)
     years: Counter = Counter()
