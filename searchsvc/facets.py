@@ -78,9 +78,10 @@ def columns(reader) -> dict[str, list]:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             for d in reader.postings("tags", text).all_ids():
                 tags[d] = (*tags[d], text)
-        days = {raw: _day(raw) for raw in set(col("published", False))}
+        raw_days = col("published", False)
+        days = {raw: _day(raw) for raw in set(raw_days)}
         cache = {"dup": col("dup"), "source": col("source")}
-        cache["day"] = [days[raw] for raw in col("published", False)]
+        cache["day"] = [days[raw] for raw in raw_days]
         cache["tags"] = tags
         sigs: dict[tuple, int] = {}
         cache["tag_sig"] = [sigs.setdefault(t, len(sigs)) for t in tags]
