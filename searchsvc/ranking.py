@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, OrderedDict
+from operator import itemgetter, truediv
 
 from whoosh import query as wq
 from whoosh import scoring
@@ -209,15 +210,35 @@ def _group_scores(q, top, context, scored: bool, only) -> dict[int, float]:
 
 
 def bm25f(top, text: str, only=None, fields=FIELDS) -> dict[int, float]:
-    """Return {global docnum: BM25F score} of one term over title and body (or `fields`)."""
+    """Return {global docnum: BM25F score} of one term over title and body (or `fields`).
+
+    The scores of every document are collection-wide constants of the searcher, so they are
+    computed once per (searcher, term, fields) and kept in a byte-bounded LRU on its reader.
+    The returned dict may be that cached one: callers must not change it.
+    """
+    cache = _score_cache(top.reader())
+    key = (text, tuple(f for f in FIELDS if f in fields))
+    full = cache.get(key)
+    if full is None:
+        full = cache.put(key, _bm25f_all(top, text, fields))
+    if only is None:
+        return full
+    if len(only) < len(full):
+        return {d: full[d] for d in only if d in full}
+    return {d: sc for d, sc in full.items() if d in only}
+
+
+def _bm25f_all(top, text: str, fields) -> dict[int, float]:
+    """Return {global docnum: BM25F score} of every document holding the term in `fields`."""
     reader = top.reader()
     present = [(f, wb) for f, wb in FIELDS.items() if f in fields and (f, text) in reader]
     if not present:
         return {}
     df = max(reader.doc_frequency(f, text) for f, _ in present)
     num = idf(df, max(1, top.doc_count_all())) * (K1 + 1)
-    tfs: dict[int, float] = {}  # pseudo-frequency so far, of docs not yet scored
-    out: dict[int, float] = {}
+    tfs: dict[int, float] = {}  # pseudo-frequency of the earlier fields
+    gids: list[int] = []
+    xs: list[float] = []
     for i, (fname, (weight, b)) in enumerate(present):
         last = i == len(present) - 1
         # posting weights carry the schema's field boost: divide it out, apply our own weight
@@ -227,20 +248,41 @@ def bm25f(top, text: str, only=None, fields=FIELDS) -> dict[int, float]:
             seg = sub.reader()
             if (fname, text) not in seg:
                 continue
-            lengths = _lengths(seg, fname)
+            den = _denominators(seg, fname, base, per_len)
             for ids, weights in _blocks(seg.postings(fname, text)):
-                for d, tf in zip(ids, weights, strict=True):
-                    g = d + offset
-                    if only is None or g in only:
-                        x = tf / (base + per_len * lengths[d])
-                        if last:  # the last field saturates at once
-                            x += tfs.pop(g, 0.0)
-                            out[g] = num * x / (K1 + x)
-                        else:
-                            tfs[g] = tfs.get(g, 0.0) + x
-    for g, x in tfs.items():  # documents with the term in earlier fields only
-        out[g] = num * x / (K1 + x)
-    return out
+                got = [d + offset for d in ids] if offset else list(ids)
+                x = list(map(truediv, weights, _pick(den, ids)))
+                if last:  # the last field saturates at once
+                    if tfs:
+                        pop = tfs.pop
+                        x = [v + pop(g, 0.0) for g, v in zip(got, x, strict=True)]
+                    else:
+                        x = [v + 0.0 for v in x]
+                    gids += got
+                    xs += x
+                else:
+                    get = tfs.get
+                    tfs.update({g: get(g, 0.0) + v for g, v in zip(got, x, strict=True)})
+    gids += tfs  # documents with the term in earlier fields only
+    xs += tfs.values()
+    return dict(zip(gids, [num * x / (K1 + x) for x in xs], strict=True))
+
+
+def _pick(values: list, ids) -> tuple:
+    """Return values[d] for every d of ids (itemgetter does the work in C)."""
+    if len(ids) < 2:
+        return tuple(values[d] for d in ids)
+    return itemgetter(*ids)(values)
+
+
+def _denominators(seg, fieldname: str, base: float, per_len: float) -> list[float]:
+    """Return base + per_len * length of every document of a segment (cached on the reader)."""
+    cache = seg.__dict__.setdefault("_searchsvc_den", {})
+    key = (fieldname, base, per_len)
+    if key not in cache:
+        lengths = _lengths(seg, fieldname)
+        cache[key] = [None if n is None else base + per_len * n for n in lengths]
+    return cache[key]
 
 
 def _lengths(reader, fieldname: str) -> list[int]:
@@ -250,6 +292,44 @@ def _lengths(reader, fieldname: str) -> list[int]:
         dfl = reader.doc_field_length
         cache[fieldname] = [dfl(d, fieldname) for d in range(reader.doc_count_all())]
     return cache[fieldname]
+
+
+SCORE_CACHE_BYTES = 48 << 20  # per reader (one per thread and generation)
+_ENTRY_BYTES = 100  # a dict entry with its int and float objects, roughly
+
+
+class _ScoreCache:
+    """An LRU of per-term score dicts, bounded by their estimated size in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+        self.items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        """Return the cached value of key (and mark it recently used), or None."""
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key, value: dict) -> dict:
+        """Cache value under key, dropping the least recently used ones over the limit."""
+        size = 200 + _ENTRY_BYTES * len(value)
+        if size <= self.limit:
+            self.items[key] = value
+            self.used += size
+            while self.used > self.limit:
+                _, old = self.items.popitem(last=False)
+                self.used -= 200 + _ENTRY_BYTES * len(old)
+        return value
+
+
+def _score_cache(reader) -> _ScoreCache:
+    """Return the score cache of a (top-level) reader."""
+    cache = reader.__dict__.get("_searchsvc_scores")
+    if cache is None:
+        cache = reader.__dict__["_searchsvc_scores"] = _ScoreCache(SCORE_CACHE_BYTES)
+    return cache
 
 
 def _blocks(m):
