@@ -92,19 +92,17 @@ def find_matches(text: str, stems: set[str], prefixes: tuple[str, ...] = ()) -> 
         return _matches(text, None, stems, prefixes, heads)
     # Only the runs of token characters holding a head (the first two letters of a wanted
     # stem) can match; tokenizing each such run alone gives the same tokens as the whole text.
-    spans = set()
-    for head in heads:
-        spans.update(run.span() for run in _runs(head).finditer(lower))
     out: list[Match] = []
-    for span in sorted(spans):  # runs are maximal: two heads' runs are the same or disjoint
-        out += _matches(lower, span, stems, prefixes, heads)
+    for run in _runs(frozenset(heads)).finditer(lower):  # maximal runs, in text order
+        out += _matches(lower, run.span(), stems, prefixes, heads)
     return out
 
 
 @lru_cache(maxsize=4096)
-def _runs(head: str) -> re.Pattern:
-    """Return a pattern for whole runs of token characters that contain `head`."""
-    return re.compile(rf"(?<!{_RUN_CHAR}){_RUN_CHAR}*?{re.escape(head)}{_RUN_CHAR}*")
+def _runs(heads: frozenset[str]) -> re.Pattern:
+    """Return a pattern for whole runs of token characters that contain any of `heads`."""
+    alt = "|".join(re.escape(h) for h in sorted(heads, key=lambda h: (-len(h), h)))
+    return re.compile(rf"(?<!{_RUN_CHAR}){_RUN_CHAR}*?(?:{alt}){_RUN_CHAR}*")
 
 
 def _matches(text, span, stems, prefixes, heads) -> list[Match]:
