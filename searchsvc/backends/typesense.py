@@ -158,14 +158,10 @@ class TypesenseEngine:
         for h in rows:
             doc = h["document"]
             matched = {t for hl in h.get("highlights", ()) for t in hl.get("matched_tokens", ())}
-            body = doc.get("body", "")
-            snippet = make_snippet(body, terms | matched) if terms | matched else lead(body)
+            body, words = doc.get("body", ""), terms | matched
+            snippet = (make_snippet(body, words) if words else lead(body)) if req.snippets else ""
             score = float(h.get("text_match", 0)) / 2**48 if params["q"] != "*" else 0.0
-            hits.append(
-                make_hit(
-                    doc, score, similar.get(doc.get("dup"), 1) - 1, snippet if req.snippets else ""
-                )
-            )
+            hits.append(make_hit(doc, score, similar.get(doc.get("dup"), 1) - 1, snippet))
         facets, tl = ({}, [])
         if req.facets:  # counted over every matching document, as without collapsing
             p = {k: v for k, v in params.items() if k not in ("group_by", "group_limit")}
