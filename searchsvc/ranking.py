@@ -109,24 +109,23 @@ class CoordOr(wq.Query):
         if not rare:
             rare, common = common, []
         scores: dict[int, float] = {}
-        counts: dict[int, int] = {}
+        counts: Counter = Counter()
         known: dict[str, dict[int, float]] = {}  # term -> its scores, reused by feedback
         for only, part in ((None, rare), (scores, common)):
             for q, w in part:
                 got = _group_scores(q, top, context, scored, only)
                 if _term_text(q) is not None and len(_leaves(q)) == len(FIELDS):
                     known[_term_text(q)] = got
+                counts.update(iter(got))  # an iterator is counted in C
                 if not scores:
                     scores.update({d: sc * w for d, sc in got.items()} if w != 1 else got)
-                    counts.update(dict.fromkeys(got, 1))
                     continue
-                for d, sc in got.items():
-                    if d in scores:
-                        scores[d] += sc * w
-                        counts[d] += 1
-                    else:
-                        scores[d] = sc * w
-                        counts[d] = 1
+                # same sums as `scores[d] += sc * w` (0.0 + x == x), new docs appended in order
+                get = scores.get
+                if w == 1:
+                    scores.update({d: get(d, 0.0) + sc for d, sc in got.items()})
+                else:
+                    scores.update({d: get(d, 0.0) + sc * w for d, sc in got.items()})
         self.feedback_terms = []
         if scored and n >= FEEDBACK_FROM and len(scores) > 2 * FEEDBACK_DOCS:
             self.feedback_terms = feedback_terms(top, scores)
