@@ -8,13 +8,8 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.util.times import long_to_datetime
 
-# Newest first, undated last: the year column is "" for undated articles.
-NEWEST = sorting.MultiFacet(
-    [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("published", reverse=True)]
-)
 FEW_VALUES = 8  # a column with at most this many distinct values is counted value by value
 MONTHLY_SPAN_DAYS = 731  # timeline per month when the result dates span at most ~2 years
 TOP_TAGS = 50
@@ -69,9 +64,15 @@ def columns(reader) -> dict[str, list]:
         n = reader.doc_count_all()
 
         def col(name: str, translate: bool = True) -> list:
-            if not reader.has_column(name):
-                return [None] * n
-            return list(reader.column_reader(name, translate=translate))
+            # Per segment: a segment with no value for a field (e.g. only undated articles
+            # added by an update) has no column, and Whoosh's joined column comes out short.
+            out: list = []
+            for leaf, _offset in reader.leaf_readers():
+                if leaf.has_column(name):
+                    out.extend(leaf.column_reader(name, translate=translate))
+                else:
+                    out.extend([None] * leaf.doc_count_all())
+            return out
 
         tags: list[tuple] = [()] * n
         for term in reader.lexicon("tags"):
@@ -164,7 +165,10 @@ def match_set(searcher, q: wq.Query | None, allow=None, deny=None) -> tuple[list
         scores = [0.0] * len(ids)
     else:
         context = searcher.context()
-        for sub, offset in searcher.leaf_searchers():
+        if hasattr(q, "all_scores"):  # ranking.CoordOr: scored once over all segments
+            ids, scores = q.all_scores(searcher.get_parent(), context)
+            ids, scores = list(ids), list(scores)
+        for sub, offset in [] if ids else searcher.leaf_searchers():
             m = q.matcher(sub, context)
             if hasattr(m, "_scores") and hasattr(m, "_ids"):  # ranking.ScoreListMatcher
                 got, sc = m._ids[m._i :], m._scores[m._i :]
@@ -207,14 +211,21 @@ def collapse(ranked: list, dup: list, end: int) -> list:
 
 
 def newest_positions(searcher) -> list[int]:
-    """Return each document's position in newest-first order (cached on the reader)."""
+    """Return each document's position in newest-first order, undated last (cached on the reader).
+
+    Built from our own date column rather than a Whoosh sort, which fails on an index whose
+    newer segments hold no dated article (they have no `published` column).
+    """
     reader = searcher.reader()
     pos = reader.__dict__.get("_searchsvc_newest")
     if pos is None:
-        n = reader.doc_count_all()
-        pos = [n] * n  # deleted documents never match, any position will do
-        res = searcher.search(wq.Every(), limit=None, sortedby=NEWEST)
-        for i, (_, d) in enumerate(res.top_n):
+        days = columns(reader)["day"]
+        order = sorted(
+            range(len(days)),
+            key=lambda d: (days[d] is None, -days[d].toordinal() if days[d] else 0, d),
+        )
+        pos = [0] * len(days)
+        for i, d in enumerate(order):
             pos[d] = i
         reader.__dict__["_searchsvc_newest"] = pos
     return pos

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -15,7 +16,6 @@ from .analysis import STOP_WORDS, fold
 from .config import Settings
 from .errors import BadRequest, NotFound
 from .facets import (
-    NEWEST,
     collapse,
     columns,
     count,
@@ -296,8 +296,11 @@ class SearchEngine:
 
     def _newest(self, limit: int) -> list[Hit]:
         searcher = self.store.searcher()
-        res = searcher.search(wq.Every(), limit=limit, sortedby=NEWEST)
-        return [_hit(h.fields()) for h in res]
+        reader, pos = searcher.reader(), newest_positions(searcher)
+        live = (d for d in range(len(pos)) if not reader.is_deleted(d))
+        return [
+            _hit(searcher.stored_fields(d)) for d in heapq.nsmallest(limit, live, pos.__getitem__)
+        ]
 
     def stats(self) -> dict:
         """Return the store's statistics plus the most used tags (cached per generation)."""

@@ -1,0 +1,34 @@
+"""An update that adds only undated articles makes a segment with no date column."""
+
+import json
+
+from searchsvc.config import Settings
+from searchsvc.indexer import index_corpus
+from searchsvc.results import SearchRequest
+from searchsvc.search import SearchEngine
+from searchsvc.store import Store
+
+
+def _write(path, *docs):
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+
+
+def test_search_facets_and_newest_after_an_undated_only_update(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    _write(
+        corpus / "a.jsonl",
+        {"id": "old", "title": "Coffee", "body": "Coffee prices rose.", "published": "2020-01-02"},
+        {"id": "new", "title": "Cocoa", "body": "Cocoa prices rose.", "published": "2021-05-06"},
+    )
+    index_corpus(corpus, index)
+    _write(corpus / "b.jsonl", {"id": "tea", "title": "Tea", "body": "Kenyan tea prices fell."})
+    assert index_corpus(corpus, index).added == 1
+
+    engine = SearchEngine(Store(index), Settings())
+    page = engine.search(SearchRequest(q="prices"))
+    assert sorted(h.id for h in page.hits) == ["new", "old", "tea"]
+    assert page.facets["year"] == {"2020": 1, "2021": 1}
+    newest = engine.search(SearchRequest(q="prices", sort="newest"))
+    assert [h.id for h in newest.hits] == ["new", "old", "tea"]
+    assert [h.id for h in engine.newest(5)] == ["new", "old", "tea"]
