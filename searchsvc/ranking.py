@@ -84,19 +84,27 @@ class CoordOr(wq.Query):
 
     def matcher(self, searcher, context=None):
         """Return a list matcher over this segment's share of the collection-wide scores."""
+        top = searcher.get_parent()
+        ids, final = self.all_scores(top, context)
+        offset = next((o for s, o in top.leaf_searchers() if s is searcher), 0)
+        lo = bisect_left(ids, offset)
+        hi = bisect_left(ids, offset + searcher.reader().doc_count_all())
+        mine = [d - offset for d in ids[lo:hi]] if offset else ids[lo:hi]
+        return ScoreListMatcher(mine, final[lo:hi])
+
+    def all_scores(self, top, context=None) -> tuple[list[int], list[float]]:
+        """Return (sorted global docnums, final scores) of every match of the top searcher.
+
+        The same documents and scores as the matchers of its segments, put end to end.
+        """
         if context is not None and self.weighting is not None:
             context = context.set(weighting=self.weighting)
         scored = context is None or context.weighting is not None
-        top = searcher.get_parent()
         if context is None:
             context = top.context(weighting=self.weighting or WEIGHTING)
         if self._done is None or self._done[0] is not top or self._done[1] != scored:
             self._done = (top, scored, *self._score_all(top, context, scored))
-        ids, final = self._done[2], self._done[3]
-        offset = next((o for s, o in top.leaf_searchers() if s is searcher), 0)
-        lo = bisect_left(ids, offset)
-        hi = bisect_left(ids, offset + searcher.reader().doc_count_all())
-        return ScoreListMatcher([d - offset for d in ids[lo:hi]], final[lo:hi])
+        return self._done[2], self._done[3]
 
     def _score_all(self, top, context, scored) -> tuple[list[int], list[float]]:
         """Return (sorted global docnums, final scores) of every match."""
@@ -136,10 +144,10 @@ class CoordOr(wq.Query):
                 got = known[t] if t in known else bm25f(top, t, scores)
                 for d, sc in got.items():
                     scores[d] += (1 - FEEDBACK_ORIGINAL) * w * sc
-        ids = sorted(scores)
         if n <= SHORT_QUERY:
-            return ids, [counts[d] + scores[d] / (scores[d] + 10.0) for d in ids]
-        return ids, [scores[d] for d in ids]
+            scores = {d: counts[d] + sc / (sc + 10.0) for d, sc in scores.items()}
+        ids = sorted(scores)
+        return ids, list(map(scores.__getitem__, ids))
 
 
 def feedback_terms(top, scores: dict[int, float]) -> list[tuple[str, float]]:
