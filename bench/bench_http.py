@@ -138,7 +138,7 @@ def servers(args, port_ours: int, port_tv: int) -> dict:
     """Return {name: (command, env, index problem)} for searchsvc and the tantivy app."""
     import os
 
-    out = args.out
+    out = args.out.resolve()
     ours, why = sc.project_index(out, 1, args.reuse)
     if not why and sc.missing(sc.project_piece("web.server", "run")):
         why = sc.missing(sc.project_piece("web.server", "run"))[0]
@@ -228,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         port = ports[name]
         log = sc.OUT / f"http-{name}.log"
-        proc = sc.start_server(cmd, f"http://127.0.0.1:{port}/healthz", log, env)
+        try:
+            proc = sc.start_server(cmd, f"http://127.0.0.1:{port}/healthz", log, env)
+        except RuntimeError as err:
+            problems[name] = str(err)
+            continue
         try:
             load(port, "/api/search", warm, 2, args.cap)
             for mix in ("distinct", "zipf"):
