@@ -9,7 +9,10 @@ from operator import itemgetter, truediv
 
 from whoosh import query as wq
 from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.columns import NumericColumn
 from whoosh.matching import Matcher
+from whoosh.util.numeric import byte_to_length
 
 from .analysis import index_terms
 
@@ -296,9 +299,35 @@ def _lengths(reader, fieldname: str) -> list[int]:
     """Return the field length of every document of a segment (cached on the reader)."""
     cache = reader.__dict__.setdefault("_searchsvc_lengths", {})
     if fieldname not in cache:
-        dfl = reader.doc_field_length
-        cache[fieldname] = [dfl(d, fieldname) for d in range(reader.doc_count_all())]
+        found = _length_column(reader, fieldname)
+        if found is None:
+            dfl = reader.doc_field_length
+            found = [dfl(d, fieldname) for d in range(reader.doc_count_all())]
+        cache[fieldname] = found
     return cache[fieldname]
+
+
+# doc_field_length() of a length byte: None for 0 (Whoosh 2.7's W3 codec falls through).
+_BYTE_LENGTHS = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+
+def _length_column(reader, fieldname: str) -> list | None:
+    """Return doc_field_length() of every document, read as one slice of the W3 length column.
+
+    None when the reader is not a W3 segment reader as expected (callers then ask per document).
+    """
+    perdoc = getattr(reader, "_perdoc", None)
+    if not isinstance(perdoc, W3PerDocReader) or reader.is_closed:
+        return None
+    col = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    n = reader.doc_count_all()
+    if col is None:
+        return [0] * n  # no length column: doc_field_length's default
+    if not isinstance(col, NumericColumn.Reader) or col._typecode != "B":
+        return None
+    count = min(col._count, n)
+    raw = col._dbfile.get(col._basepos, count)
+    return [_BYTE_LENGTHS[b] for b in raw] + [None] * (n - count)
 
 
 SCORE_CACHE_BYTES = 48 << 20  # per reader (one per thread and generation)
