@@ -126,9 +126,12 @@ class WriteLock:
             raise self._busy(os.getpid())
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:
+        except OSError as exc:
             self._thread_lock.release()
-            raise
+            raise IndexWriteError(
+                f"cannot write the index in {self.path.parent}: {exc.strerror or exc}",
+                hint="check that the index folder is writable (permissions, read-only disk)",
+            ) from None
         while True:
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

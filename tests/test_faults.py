@@ -236,12 +236,6 @@ def without_root_override(cmd: list[str]) -> list[str]:
     return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *cmd]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generations.py WriteLock.__enter__ re-raises the raw PermissionError of "
-    "os.open(.write.lock) (index_corpus only wraps mkdir in write_error), so the CLI prints "
-    "a traceback instead of 'cannot write the index'",
-)
 def test_permission_denied_on_the_index_is_a_clear_error_and_keeps_the_index(tmp_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     count = set_state(corpus, 3, 10, "cocoa")
