@@ -229,12 +229,6 @@ def test_cli_indexes_the_good_files_of_a_hostile_corpus(hostile_corpus, tmp_path
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers/extract.py parse() hands the page to lxml.html.document_fromstring, whose "
-    "duplicate-attribute check is quadratic: 10k attributes take ~1 s, 30k ~6 s, 1e6 hang "
-    "the reader (and so `searchsvc index`) for hours",
-)
 def test_a_page_with_a_million_attributes_is_read_or_skipped_quickly(tmp_path):
     write_many_attributes(tmp_path / "attrs.html")
     code = (
@@ -255,11 +249,6 @@ def test_a_page_with_a_million_attributes_is_read_or_skipped_quickly(tmp_path):
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers/html.py decode_html trusts <meta charset=iso-8859-1> over bytes that are "
-    "valid multi-byte UTF-8, so 'café' is indexed as the mojibake 'cafÃ©'",
-)
 def test_utf8_declared_as_latin1_is_read_as_utf8(tmp_path):
     from searchsvc.readers import read_file
 

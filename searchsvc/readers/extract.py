@@ -232,8 +232,18 @@ def extract_body(root) -> str:
     return "\n\n".join(texts)
 
 
+# A start tag this long carries thousands of attributes; lxml's duplicate-attribute check is
+# quadratic in their number, so such a tag is cut down to its name before parsing.
+_GIANT_TAG = (
+    re.compile(rb"<([A-Za-z][\w:-]{0,30})[^<>]{20000,}>"),
+    re.compile(r"<([A-Za-z][\w:-]{0,30})[^<>]{20000,}>"),
+)
+
+
 def parse(data: bytes | str):
     """Parse HTML with lxml (fast); fall back to BeautifulSoup's html.parser converted to lxml."""
+    giant = _GIANT_TAG[isinstance(data, str)]
+    data = giant.sub(r"<\1>" if isinstance(data, str) else rb"<\1>", data)
     try:
         root = html.document_fromstring(data)
         if root is not None and len(root):

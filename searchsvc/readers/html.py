@@ -63,6 +63,9 @@ def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
     return bytes(out)
 
 
+_SINGLE_BYTE_LATIN = {"cp1252", "windows-1252", "iso-8859-15", "latin-1", "l1"}
+
+
 def decode_html(data: bytes) -> str:
     """Decode HTML bytes: BOM, <meta charset>/http-equiv, UTF-8, charset-normalizer, replacement."""
     body, bom = strip_bom(data)
@@ -72,6 +75,13 @@ def decode_html(data: bytes) -> str:
     if m:
         name = m.group(1).decode("ascii", "ignore").lower()
         name = {"iso-8859-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252"}.get(name, name)
+        if name in _SINGLE_BYTE_LATIN and not data.isascii():
+            # A page saved as UTF-8 under a stale Latin declaration: real Latin-1 text is
+            # practically never also valid multi-byte UTF-8, so the bytes win over the label.
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
         try:
             return data.decode(name)
         except (LookupError, UnicodeDecodeError):
