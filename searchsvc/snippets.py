@@ -93,10 +93,35 @@ def find_matches(text: str, stems: set[str], prefixes: tuple[str, ...] = ()) -> 
         return _matches(text, None, stems, prefixes, heads)
     # Only the runs of token characters holding a head (the first two letters of a wanted
     # stem) can match; tokenizing each such run alone gives the same tokens as the whole text.
+    if all(_RUN.fullmatch(h) for h in heads):
+        spans = _head_runs(lower, heads)
+    else:  # a head with other characters: the general pattern
+        spans = [run.span() for run in _runs(frozenset(heads)).finditer(lower)]
     out: list[Match] = []
-    for run in _runs(frozenset(heads)).finditer(lower):  # maximal runs, in text order
-        out += _matches(lower, run.span(), stems, prefixes, heads)
+    for span in spans:  # maximal runs, in text order
+        out += _matches(lower, span, stems, prefixes, heads)
     return out
+
+
+_RUN = re.compile(_ASCII_RUN_CHAR + "+")
+_RUN_TAIL = re.compile(_ASCII_RUN_CHAR + "*")
+
+
+def _head_runs(lower: str, heads: set[str]) -> list[tuple[int, int]]:
+    """Return the spans of the maximal runs holding a head, in text order (heads: run chars).
+
+    str.find jumps between head occurrences; each is widened to its run both ways.
+    """
+    spans = set()
+    rev, n = lower[::-1], len(lower)
+    tail, find = _RUN_TAIL.match, lower.find
+    for h in heads:
+        i = find(h)
+        while i >= 0:
+            end = tail(lower, i).end()
+            spans.add((i - tail(rev, n - i).end() + (n - i), end))
+            i = find(h, end)
+    return sorted(spans)
 
 
 @lru_cache(maxsize=4096)
