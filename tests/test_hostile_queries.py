@@ -140,12 +140,6 @@ def wide_engine(tmp_path_factory):
     store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="search.py SearchEngine._did_you_mean calls corrector.suggest(maxdist=2) for every "
-    "unknown word: 50 unknown words (249 characters, limits 1000/200) take ~2 s of CPU on a "
-    "600-word vocabulary, more on a real one; a sync worker is blocked meanwhile",
-)
 def test_a_short_query_of_unknown_words_is_cheap(wide_engine):
     import random
     import string
@@ -158,11 +152,6 @@ def test_a_short_query_of_unknown_words_is_cheap(wide_engine):
     assert took < 0.5, f"a {len(q)}-character query took {took:.1f} s"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="search.py SearchEngine._did_you_mean re-parses the corrected text with the user "
-    "limits: a valid 991-character query gets 400 'Query too long: 1115 characters'",
-)
 def test_a_query_within_the_limits_is_never_refused_because_of_the_correction(web_index):
     q = " ".join(["refnery"] * 124)  # 991 characters: within the 1000-character limit
     r = client_for(web_index).get("/api/search", query_string={"q": q})
