@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter, OrderedDict
+from itertools import accumulate
 from operator import itemgetter, truediv
 
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.matching import Matcher
 from whoosh.util.numeric import byte_to_length
@@ -373,7 +374,7 @@ def _blocks(m):
     if all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_next_block", "_ids")):
         while m.is_active():
             if m._ids is None:
-                m._read_ids()
+                _read_ids(m)
             if m._weights is None:
                 m._read_weights()
             yield m._ids[m._i :], m._weights[m._i :]
@@ -382,6 +383,17 @@ def _blocks(m):
         while m.is_active():
             yield (m.id(),), (m.weight(),)
             m.next()
+
+
+def _read_ids(m) -> None:
+    """Decode the current block's ids as m._read_ids() does, the W3 delta decoding in C."""
+    if not isinstance(m, W3LeafMatcher):
+        m._read_ids()
+        return
+    if m._data is None:
+        m._read_data()
+    ids = m._data[0]
+    m._ids = ids if m._byteids else tuple(accumulate(ids))  # = tuple(delta_decode(ids))
 
 
 class ScoreListMatcher(Matcher):
