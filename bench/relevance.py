@@ -19,7 +19,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: import bench.* from the repo root, not bench/
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bench import collections as evalcols
+from bench import eval_collections as evalcols
 from searchsvc.evaluate import evaluate, read_run, run_topics, write_run
 
 ENGINES = ("searchsvc", "searchsvc-cli", "whoosh-and", "whoosh-or", "bm25s", "tantivy")

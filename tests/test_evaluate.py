@@ -184,7 +184,7 @@ def test_run_topics_on_a_real_index_pages_and_reports_errors(tiny_index):
 
 @pytest.mark.data
 def test_cranfield_converter(data_dir, tmp_path):
-    cols = _bench_module("collections")
+    cols = _bench_module("eval_collections")
     col = cols.load("cranfield", data_dir)
     assert len(col.docs) == 1400 and len(col.topics) == 225
     # Queries are numbered by position: qrels query 3 is ".I 004".
@@ -209,7 +209,7 @@ def test_cranfield_converter(data_dir, tmp_path):
 
 @pytest.mark.data
 def test_cisi_converter(data_dir):
-    cols = _bench_module("collections")
+    cols = _bench_module("eval_collections")
     col = cols.load("cisi", data_dir)
     assert len(col.docs) == 1460 and len(col.topics) == 112 and not col.exclude
     assert sum(len(g) for g in col.qrels.values()) == 3114 and len(col.qrels) == 76
