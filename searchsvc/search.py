@@ -56,6 +56,24 @@ def _corrections(reader, corrector, word: str) -> list[str]:
     return cache[word]
 
 
+STORED_CACHE = 4096  # documents' stored fields kept per reader (top hits recur across queries)
+
+
+def _stored(reader, docnum: int) -> dict:
+    """Return the stored fields of a document, memoised per reader (callers must not change it)."""
+    cache = reader.__dict__.get("_searchsvc_stored")
+    if cache is None:
+        cache = reader.__dict__["_searchsvc_stored"] = OrderedDict()
+    found = cache.get(docnum)
+    if found is None:
+        found = cache[docnum] = reader.stored_fields(docnum)
+        if len(cache) > STORED_CACHE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(docnum)
+    return found
+
+
 def _iso(value) -> str | None:
     """Return YYYY-MM-DD for a datetime/date, else None."""
     return (
@@ -168,7 +186,7 @@ class SearchEngine:
         terms = positive_terms(pq, reader)
         hits = []
         for score, d in page[end - req.per_page :]:
-            f = searcher.stored_fields(d)
+            f = _stored(searcher.reader(), d)
             body = f.get("body", "")
             snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
             similar = dups[dup[d]] - 1 if req.collapse else 0
