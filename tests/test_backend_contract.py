@@ -11,9 +11,9 @@ import dataclasses
 from datetime import date
 
 import pytest
-from conftest import web_articles
 from typesense_fixtures import require_server, ts_settings, write_corpus
 from typesense_fixtures import typesense_node as typesense_node
+from webdata import web_articles
 
 from searchsvc.backends import index_with, open_engine, open_store
 from searchsvc.config import Settings

@@ -8,9 +8,9 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from conftest import web_articles
 from typesense_fixtures import API_KEY, ts_settings, write_corpus
 from typesense_fixtures import typesense_node as typesense_node
+from webdata import web_articles
 
 from searchsvc.backends import index_with, open_engine, open_store
 from searchsvc.backends.tsserver import free_port

@@ -15,8 +15,8 @@ import time
 import urllib.request
 
 import pytest
-from conftest import web_articles
 from typesense_fixtures import API_KEY, require_server, ts_settings, write_corpus
+from webdata import web_articles
 
 from searchsvc.articles import Article
 from searchsvc.backends import index_with, open_engine
