@@ -8,7 +8,10 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from whoosh import query as wq
+from whoosh.columns import TranslatingColumnReader
 from whoosh.util.times import long_to_datetime
+
+from .ranking import posting_ids
 
 FEW_VALUES = 8  # a column with at most this many distinct values is counted value by value
 MONTHLY_SPAN_DAYS = 731  # timeline per month when the result dates span at most ~2 years
@@ -68,16 +71,22 @@ def columns(reader) -> dict[str, list]:
             # added by an update) has no column, and Whoosh's joined column comes out short.
             out: list = []
             for leaf, _offset in reader.leaf_readers():
-                if leaf.has_column(name):
-                    out.extend(leaf.column_reader(name, translate=translate))
-                else:
+                if not leaf.has_column(name):
                     out.extend([None] * leaf.doc_count_all())
+                    continue
+                cr = leaf.column_reader(name, translate=translate)
+                if isinstance(cr, TranslatingColumnReader):  # translate each distinct value once
+                    raw = list(cr.raw_column())
+                    memo = {v: cr._translate(v) for v in set(raw)}
+                    out.extend(map(memo.__getitem__, raw))
+                else:
+                    out.extend(cr)
             return out
 
         tags: list[tuple] = [()] * n
         for term in reader.lexicon("tags"):
             text = term.decode("utf-8") if isinstance(term, bytes) else term
-            for d in reader.postings("tags", text).all_ids():
+            for d in posting_ids(reader, "tags", text):
                 tags[d] = (*tags[d], text)
         raw_days = col("published", False)
         days = {raw: _day(raw) for raw in set(raw_days)}

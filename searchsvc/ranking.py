@@ -385,6 +385,16 @@ def _blocks(m):
             m.next()
 
 
+def posting_ids(reader, fieldname: str, text: str) -> list[int]:
+    """Return the (live) documents holding a term, ascending, read block by block per segment."""
+    out: list[int] = []
+    for leaf, offset in reader.leaf_readers():
+        if (fieldname, text) in leaf:
+            for ids, _ in _blocks(leaf.postings(fieldname, text)):
+                out += [d + offset for d in ids] if offset else ids
+    return out
+
+
 def _read_ids(m) -> None:
     """Decode the current block's ids as m._read_ids() does, the W3 delta decoding in C."""
     if not isinstance(m, W3LeafMatcher):
