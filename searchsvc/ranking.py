@@ -128,7 +128,8 @@ class CoordOr(wq.Query):
                 got = _group_scores(q, top, context, scored, only)
                 if _term_text(q) is not None and len(_leaves(q)) == len(FIELDS):
                     known[_term_text(q)] = got
-                counts.update(iter(got))  # an iterator is counted in C
+                if 1 < n <= SHORT_QUERY:  # only tiers use counts (all 1 for one group)
+                    counts.update(iter(got))  # an iterator is counted in C
                 if not scores:
                     scores.update({d: sc * w for d, sc in got.items()} if w != 1 else got)
                     continue
@@ -149,7 +150,10 @@ class CoordOr(wq.Query):
                 for d, sc in got.items():
                     scores[d] += (1 - FEEDBACK_ORIGINAL) * w * sc
         if n <= SHORT_QUERY:
-            scores = {d: counts[d] + sc / (sc + 10.0) for d, sc in scores.items()}
+            if n == 1:
+                scores = {d: 1 + sc / (sc + 10.0) for d, sc in scores.items()}
+            else:
+                scores = {d: counts[d] + sc / (sc + 10.0) for d, sc in scores.items()}
         ids = sorted(scores)
         return ids, list(map(scores.__getitem__, ids))
 
