@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from itertools import accumulate
@@ -228,10 +229,10 @@ def bm25f(top, text: str, only=None, fields=FIELDS) -> dict[int, float]:
     """Return {global docnum: BM25F score} of one term over title and body (or `fields`).
 
     The scores of every document are collection-wide constants of the searcher, so they are
-    computed once per (searcher, term, fields) and kept in a byte-bounded LRU on its reader.
+    computed once per (index state, term, fields) and kept in a byte-bounded LRU (_score_cache).
     The returned dict may be that cached one: callers must not change it.
     """
-    cache = _score_cache(top.reader())
+    cache = _score_cache(top)
     key = (text, tuple(f for f in FIELDS if f in fields))
     full = cache.get(key)
     if full is None:
@@ -335,42 +336,58 @@ def _length_column(reader, fieldname: str) -> list | None:
     return [_BYTE_LENGTHS[b] for b in raw] + [None] * (n - count)
 
 
-SCORE_CACHE_BYTES = 48 << 20  # per reader (one per thread and generation)
+SCORE_CACHE_BYTES = 64 << 20  # per process and index generation
 _ENTRY_BYTES = 100  # a dict entry with its int and float objects, roughly
 
 
 class _ScoreCache:
-    """An LRU of per-term score dicts, bounded by their estimated size in bytes."""
+    """A thread-safe LRU of per-term score dicts, bounded by their estimated size in bytes."""
 
     def __init__(self, limit: int) -> None:
         self.limit, self.used = limit, 0
         self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
 
     def get(self, key):
         """Return the cached value of key (and mark it recently used), or None."""
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-        return found
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
 
     def put(self, key, value: dict) -> dict:
         """Cache value under key, dropping the least recently used ones over the limit."""
         size = 200 + _ENTRY_BYTES * len(value)
-        if size <= self.limit:
-            self.items[key] = value
-            self.used += size
-            while self.used > self.limit:
-                _, old = self.items.popitem(last=False)
-                self.used -= 200 + _ENTRY_BYTES * len(old)
+        with self.lock:
+            if key in self.items:  # another thread was first: keep one copy
+                return self.items[key]
+            if size <= self.limit:
+                self.items[key] = value
+                self.used += size
+                while self.used > self.limit:
+                    _, old = self.items.popitem(last=False)
+                    self.used -= 200 + _ENTRY_BYTES * len(old)
         return value
 
 
-def _score_cache(reader) -> _ScoreCache:
-    """Return the score cache of a (top-level) reader."""
-    cache = reader.__dict__.get("_searchsvc_scores")
-    if cache is None:
-        cache = reader.__dict__["_searchsvc_scores"] = _ScoreCache(SCORE_CACHE_BYTES)
-    return cache
+_HOSTS_LOCK = threading.Lock()
+
+
+def _score_cache(top) -> _ScoreCache:
+    """Return the score cache of a searcher's index state.
+
+    Shared by every thread's searcher of the same opened index and TOC generation (scores are
+    the same there), so memory is bounded per process, not per thread; else per reader.
+    """
+    reader = top.reader()
+    ix, gen = getattr(top, "_ix", None), reader.generation()
+    host, key = (ix, gen) if ix is not None and gen is not None else (reader, None)
+    with _HOSTS_LOCK:
+        owned = host.__dict__.get("_searchsvc_scores")
+        if owned is None or owned[0] != key:
+            owned = host.__dict__["_searchsvc_scores"] = (key, _ScoreCache(SCORE_CACHE_BYTES))
+    return owned[1]
 
 
 def _blocks(m):
