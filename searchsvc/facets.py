@@ -11,7 +11,7 @@ from whoosh import query as wq
 from whoosh.columns import TranslatingColumnReader
 from whoosh.util.times import long_to_datetime
 
-from .ranking import posting_ids
+from .postings import posting_ids
 
 FEW_VALUES = 8  # a column with at most this many distinct values is counted value by value
 MONTHLY_SPAN_DAYS = 731  # timeline per month when the result dates span at most ~2 years

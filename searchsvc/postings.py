@@ -1,0 +1,159 @@
+"""Posting and per-document readers of the ranking, with their caches.
+
+Decoded field lengths and BM25 denominators per segment, block-wise posting reads (the W3
+delta decoding in C), and the LRU of per-term BM25F scores shared by a generation's searchers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from itertools import accumulate
+from operator import itemgetter
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
+from whoosh.columns import NumericColumn
+from whoosh.util.numeric import byte_to_length
+
+
+def _pick(values: list, ids) -> tuple:
+    """Return values[d] for every d of ids (itemgetter does the work in C)."""
+    if len(ids) < 2:
+        return tuple(values[d] for d in ids)
+    return itemgetter(*ids)(values)
+
+
+def _denominators(seg, fieldname: str, base: float, per_len: float) -> list[float]:
+    """Return base + per_len * length of every document of a segment (cached on the reader)."""
+    cache = seg.__dict__.setdefault("_searchsvc_den", {})
+    key = (fieldname, base, per_len)
+    if key not in cache:
+        lengths = _lengths(seg, fieldname)
+        cache[key] = [None if n is None else base + per_len * n for n in lengths]
+    return cache[key]
+
+
+def _lengths(reader, fieldname: str) -> list[int]:
+    """Return the field length of every document of a segment (cached on the reader)."""
+    cache = reader.__dict__.setdefault("_searchsvc_lengths", {})
+    if fieldname not in cache:
+        found = _length_column(reader, fieldname)
+        if found is None:
+            dfl = reader.doc_field_length
+            found = [dfl(d, fieldname) for d in range(reader.doc_count_all())]
+        cache[fieldname] = found
+    return cache[fieldname]
+
+
+# doc_field_length() of a length byte: None for 0 (Whoosh 2.7's W3 codec falls through).
+_BYTE_LENGTHS = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+
+def _length_column(reader, fieldname: str) -> list | None:
+    """Return doc_field_length() of every document, read as one slice of the W3 length column.
+
+    None when the reader is not a W3 segment reader as expected (callers then ask per document).
+    """
+    perdoc = getattr(reader, "_perdoc", None)
+    if not isinstance(perdoc, W3PerDocReader) or reader.is_closed:
+        return None
+    col = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    n = reader.doc_count_all()
+    if col is None:
+        return [0] * n  # no length column: doc_field_length's default
+    if not isinstance(col, NumericColumn.Reader) or col._typecode != "B":
+        return None
+    count = min(col._count, n)
+    raw = col._dbfile.get(col._basepos, count)
+    return [_BYTE_LENGTHS[b] for b in raw] + [None] * (n - count)
+
+
+SCORE_CACHE_BYTES = 64 << 20  # per process and index generation
+_ENTRY_BYTES = 100  # a dict entry with its int and float objects, roughly
+
+
+class _ScoreCache:
+    """A thread-safe LRU of per-term score dicts, bounded by their estimated size in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        """Return the cached value of key (and mark it recently used), or None."""
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key, value: dict) -> dict:
+        """Cache value under key, dropping the least recently used ones over the limit."""
+        size = 200 + _ENTRY_BYTES * len(value)
+        with self.lock:
+            if key in self.items:  # another thread was first: keep one copy
+                return self.items[key]
+            if size <= self.limit:
+                self.items[key] = value
+                self.used += size
+                while self.used > self.limit:
+                    _, old = self.items.popitem(last=False)
+                    self.used -= 200 + _ENTRY_BYTES * len(old)
+        return value
+
+
+_HOSTS_LOCK = threading.Lock()
+
+
+def _score_cache(top) -> _ScoreCache:
+    """Return the score cache of a searcher's index state.
+
+    Shared by every thread's searcher of the same opened index and TOC generation (scores are
+    the same there), so memory is bounded per process, not per thread; else per reader.
+    """
+    reader = top.reader()
+    ix, gen = getattr(top, "_ix", None), reader.generation()
+    host, key = (ix, gen) if ix is not None and gen is not None else (reader, None)
+    with _HOSTS_LOCK:
+        owned = host.__dict__.get("_searchsvc_scores")
+        if owned is None or owned[0] != key:
+            owned = host.__dict__["_searchsvc_scores"] = (key, _ScoreCache(SCORE_CACHE_BYTES))
+    return owned[1]
+
+
+def _blocks(m):
+    """Yield (ids, weights) per posting block of a leaf matcher (per posting for others)."""
+    if all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_next_block", "_ids")):
+        while m.is_active():
+            if m._ids is None:
+                _read_ids(m)
+            if m._weights is None:
+                m._read_weights()
+            yield m._ids[m._i :], m._weights[m._i :]
+            m._next_block()
+    else:
+        while m.is_active():
+            yield (m.id(),), (m.weight(),)
+            m.next()
+
+
+def posting_ids(reader, fieldname: str, text: str) -> list[int]:
+    """Return the (live) documents holding a term, ascending, read block by block per segment."""
+    out: list[int] = []
+    for leaf, offset in reader.leaf_readers():
+        if (fieldname, text) in leaf:
+            for ids, _ in _blocks(leaf.postings(fieldname, text)):
+                out += [d + offset for d in ids] if offset else ids
+    return out
+
+
+def _read_ids(m) -> None:
+    """Decode the current block's ids as m._read_ids() does, the W3 delta decoding in C."""
+    if not isinstance(m, W3LeafMatcher):
+        m._read_ids()
+        return
+    if m._data is None:
+        m._read_data()
+    ids = m._data[0]
+    m._ids = ids if m._byteids else tuple(accumulate(ids))  # = tuple(delta_decode(ids))
