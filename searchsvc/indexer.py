@@ -252,10 +252,20 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
 
 
 def _add_file(writer, corpus, rel, entry, owners, summary, max_bytes, is_new) -> None:
-    """Read one file and add its articles; record its ids (and ids lost to duplicates)."""
+    """Read one file and add its articles to the Whoosh writer."""
+    for article in accept_file(corpus, rel, entry, owners, summary, max_bytes, is_new):
+        writer.add_document(**article_to_doc(article))
+
+
+def accept_file(corpus, rel, entry, owners, summary, max_bytes, is_new) -> list:
+    """Read one file; return its articles whose ids are free, recording ids, skips and losers.
+
+    Shared by every backend's indexer: the first file to claim an id keeps it, later ones are
+    reported as skipped (and remembered in the manifest entry, to be read again if it frees).
+    """
     result = read_file(corpus / rel, corpus, max_bytes=max_bytes)
     summary.skipped.extend({"path": s.path, "reason": s.reason} for s in result.skipped)
-    ids, shadowed = [], []
+    accepted, shadowed = [], []
     for article in result.articles:
         if article.id in owners:
             shadowed.append(article.id)
@@ -265,15 +275,15 @@ def _add_file(writer, corpus, rel, entry, owners, summary, max_bytes, is_new) ->
                 {"path": rel, "reason": f"duplicate article id {article.id} ({where})"}
             )
             continue
-        writer.add_document(**article_to_doc(article))
         owners[article.id] = rel
-        ids.append(article.id)
-    if is_new and not ids and result.skipped:
+        accepted.append(article)
+    if is_new and not accepted and result.skipped:
         summary.added -= 1  # a new file that gave nothing is reported as skipped only
-    entry["ids"] = ids
+    entry["ids"] = [a.id for a in accepted]
     entry.pop("shadowed", None)
     if shadowed:
         entry["shadowed"] = shadowed
+    return accepted
 
 
 def procs_for(procs: int, nbytes: int) -> int:

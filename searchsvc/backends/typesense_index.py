@@ -25,8 +25,7 @@ from ..articles import Article, near_duplicate_key
 from ..config import Settings
 from ..errors import IndexBusy, IndexWriteError, SearchsvcError
 from ..generations import WriteLock
-from ..indexer import IndexSummary, Progress, _plan
-from ..readers import read_file
+from ..indexer import IndexSummary, Progress, _plan, accept_file
 
 ALIAS = "searchsvc_articles"
 MANIFEST = "typesense-manifest.json"
@@ -245,29 +244,10 @@ def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> 
 
 
 def _read_one(corpus, rel, entry, owners, summary, settings, batch, is_new) -> int:
-    """Read one file into the batch; record its ids and the ids it lost to duplicates."""
-    result = read_file(corpus / rel, corpus, max_bytes=settings.max_file_bytes)
-    summary.skipped.extend({"path": s.path, "reason": s.reason} for s in result.skipped)
-    ids, shadowed = [], []
-    for article in result.articles:
-        if article.id in owners:
-            shadowed.append(article.id)
-            other = owners[article.id]
-            where = "earlier in this file" if other == rel else f"already indexed from {other}"
-            summary.skipped.append(
-                {"path": rel, "reason": f"duplicate article id {article.id} ({where})"}
-            )
-            continue
-        batch.append(article_to_ts(article))
-        owners[article.id] = rel
-        ids.append(article.id)
-    if is_new and not ids and result.skipped:
-        summary.added -= 1  # a new file that gave nothing is reported as skipped only
-    entry["ids"] = ids
-    entry.pop("shadowed", None)
-    if shadowed:
-        entry["shadowed"] = shadowed
-    return len(ids)
+    """Read one file into the batch (the same id rules as the Whoosh indexer)."""
+    accepted = accept_file(corpus, rel, entry, owners, summary, settings.max_file_bytes, is_new)
+    batch.extend(article_to_ts(article) for article in accepted)
+    return len(accepted)
 
 
 def _import(docs, batch: list[dict]) -> None:
