@@ -54,60 +54,10 @@ def client(app):
     return app.test_client()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(web_index, tmp_path_factory):
-    """Start the real gunicorn server (2 workers) on a free port; yield its base URL."""
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    """Start the real `searchsvc serve` (gunicorn, 2 workers) on a free port; yield its URL."""
+    from servers import serve
 
-    port = _free_port()
-    log = tmp_path_factory.getbasetemp() / "live_server.log"  # read by test_web
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "searchsvc.web.server",
-                "--index",
-                str(web_index),
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
+    with serve(web_index, tmp_path_factory.getbasetemp() / "live_server.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

@@ -14,8 +14,9 @@ import time
 from http.client import HTTPConnection
 from urllib.parse import quote
 
+from servers import serve
 from test_crash import write_corpus
-from test_faults import run_index, serve
+from test_faults import run_index
 
 REQUESTS = 1_500
 THREADS = 4

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from searchsvc.indexer import index_corpus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_faults import serve
+from servers import serve
 
 
 def web_articles() -> list[dict]:
