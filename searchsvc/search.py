@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import re
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import replace
@@ -12,7 +11,6 @@ from time import perf_counter
 
 from whoosh import query as wq
 
-from .analysis import STOP_WORDS, fold
 from .config import Settings
 from .errors import BadRequest, NotFound
 from .facets import (
@@ -29,31 +27,15 @@ from .query import build, parse, positive_terms
 from .ranking import WEIGHTING
 from .results import SORTS, Hit, SearchPage, SearchRequest
 from .snippets import lead, make_snippet
+from .spelling import complete, correct
 
 SUGGEST_BELOW = 5  # only look for a spelling correction when the query has fewer hits
-CORRECTION_CACHE = 20_000  # misspelt words whose correction is remembered per generation
 PAGE_CACHE = 1024  # pages kept per process (~15 KB each), keyed by (generation, request)
 
 
 def _ms(t0: float) -> float:
     """Return the milliseconds since t0, rounded."""
     return round((perf_counter() - t0) * 1000, 2)
-
-
-MAX_CORRECTED_WORDS = (
-    3  # did-you-mean is tried only for queries with at most this many unknown words
-)
-
-
-def _corrections(reader, corrector, word: str) -> list[str]:
-    """Return the corrector's best suggestion for word, memoised per reader (per generation)."""
-    cache = reader.__dict__.setdefault("_searchsvc_corrections", {})
-    if word not in cache:
-        if len(cache) >= CORRECTION_CACHE:
-            cache.clear()
-        # prefix=1: typos rarely hit the first letter, and it cuts the lexicon walk ~10x.
-        cache[word] = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
-    return cache[word]
 
 
 STORED_CACHE = 4096  # documents' stored fields kept per reader (top hits recur across queries)
@@ -211,30 +193,8 @@ class SearchEngine:
 
     def _did_you_mean(self, searcher, req, pq) -> str | None:
         """Return a corrected query string when it finds more hits than the query as typed."""
-        corrector = searcher.corrector("words")
-        reader = searcher.reader()
-        unknown: dict[str, str] = {}
-        for group in pq.groups:
-            for c in group:
-                if c.kind != "word" or c.field in ("author", "source", "tag", "tags"):
-                    continue
-                for word in re.findall(r"\w+", c.text):
-                    w = fold(word)
-                    if w in STOP_WORDS or len(w) < 3 or w.isdigit() or w in unknown.values():
-                        continue
-                    if reader.doc_frequency("words", w) == 0:
-                        unknown[word] = w
-        # A few unknown words are typos; many are another language or noise, and correcting
-        # each would cost a lexicon walk per word while a worker waits.
-        if not unknown or len(unknown) > MAX_CORRECTED_WORDS:
-            return None
-        text, changed = pq.text, False
-        for word, w in unknown.items():
-            cands = _corrections(reader, corrector, w)
-            if cands and cands[0] != w:
-                text = re.sub(rf"(?i)\b{re.escape(word)}\b", cands[0], text)
-                changed = True
-        if not changed:
+        text = correct(searcher, pq)
+        if text is None:
             return None
         try:  # the correction may be longer than the user's limits allow: never refuse for it
             fixed = parse(text, replace(self.settings, max_query_chars=2 * len(text) + 10))
@@ -255,23 +215,7 @@ class SearchEngine:
     # -- other reads ---------------------------------------------------------------------------
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Return whole query strings completing the last word typed, most frequent words first."""
-        if not prefix or prefix[-1].isspace():
-            return []
-        head, _, last = prefix.rpartition(" ")
-        stem = fold(last).lstrip("-\"'(")
-        if len(stem) < 1 or not re.fullmatch(r"\w+", stem):
-            return []
-        reader = self.store.searcher().reader()
-        cands = []
-        for i, term in enumerate(reader.expand_prefix("words", stem)):
-            if i >= 5000:
-                break
-            t = term.decode() if isinstance(term, bytes) else term
-            if t not in STOP_WORDS and len(t) > 1:
-                cands.append((reader.doc_frequency("words", t), t))
-        cands.sort(key=lambda c: (-c[0], c[1]))
-        keep = last[: len(last) - len(last.lstrip("-\"'("))]
-        return [f"{head} {keep}{t}".strip() for _, t in cands[:limit]]
+        return complete(self.store.searcher().reader(), prefix, limit)
 
     def article(self, article_id: str) -> dict:
         """Return the stored fields of one article; raise NotFound for an unknown id."""
