@@ -53,21 +53,34 @@ def correct(searcher, pq) -> str | None:
     return text if changed else None
 
 
-def complete(reader, prefix: str, limit: int = 8) -> list[str]:
-    """Return whole query strings completing the last word typed, most frequent words first."""
+def last_word(prefix: str) -> tuple[str, str, str] | None:
+    """Split typed text into (earlier words, leading quote or minus, folded last word), or None."""
     if not prefix or prefix[-1].isspace():
-        return []
+        return None
     head, _, last = prefix.rpartition(" ")
     stem = fold(last).lstrip("-\"'(")
-    if len(stem) < 1 or not re.fullmatch(r"\w+", stem):
+    if not stem or not re.fullmatch(r"\w+", stem):
+        return None
+    return head, last[: len(last) - len(last.lstrip("-\"'("))], stem
+
+
+def completions(head: str, keep: str, counted: list[tuple[int, str]], limit: int) -> list[str]:
+    """Return whole query strings for (frequency, word) candidates, most frequent first."""
+    words = sorted((c for c in counted if c[1] not in STOP_WORDS and len(c[1]) > 1),
+                   key=lambda c: (-c[0], c[1]))  # fmt: skip
+    return [f"{head} {keep}{t}".strip() for _, t in words[:limit]]
+
+
+def complete(reader, prefix: str, limit: int = 8) -> list[str]:
+    """Return whole query strings completing the last word typed, most frequent words first."""
+    split = last_word(prefix)
+    if split is None:
         return []
-    cands = []
+    head, keep, stem = split
+    counted = []
     for i, term in enumerate(reader.expand_prefix("words", stem)):
         if i >= MAX_COMPLETION_SCAN:
             break
         t = term.decode() if isinstance(term, bytes) else term
-        if t not in STOP_WORDS and len(t) > 1:
-            cands.append((reader.doc_frequency("words", t), t))
-    cands.sort(key=lambda c: (-c[0], c[1]))
-    keep = last[: len(last) - len(last.lstrip("-\"'("))]
-    return [f"{head} {keep}{t}".strip() for _, t in cands[:limit]]
+        counted.append((reader.doc_frequency("words", t), t))
+    return completions(head, keep, counted, limit)

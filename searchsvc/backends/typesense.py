@@ -9,19 +9,19 @@ search result and in the statistics, and described in docs/scaling.md.
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime
 
 from typesense import exceptions as tse
 
-from ..analysis import STOP_WORDS, english_analyzer, fold
+from ..analysis import STOP_WORDS, english_analyzer
 from ..config import Settings
 from ..errors import IndexMissing, NotFound
 from ..query import parse, positive_terms
 from ..results import Hit, SearchRequest
 from ..search import SearchEngine
 from ..snippets import lead, make_snippet
+from ..spelling import completions, last_word
 from .typesense_index import ALIAS, UNDATED, connect, live_collection, unavailable
 from .typesense_query import (
     HIDDEN,
@@ -205,12 +205,10 @@ class TypesenseEngine:
     # -- other reads ---------------------------------------------------------------------------
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Return whole query strings completing the last word typed, most frequent words first."""
-        if not prefix or prefix[-1].isspace():
+        split = last_word(prefix)
+        if split is None:
             return []
-        head, _, last = prefix.rpartition(" ")
-        stem = fold(last).lstrip("-\"'(")
-        if len(stem) < 1 or not re.fullmatch(r"\w+", stem):
-            return []
+        head, keep, stem = split
         res = self._call(
             {
                 "q": "*",
@@ -221,14 +219,8 @@ class TypesenseEngine:
             }
         )
         counts = res["facet_counts"][0]["counts"] if res.get("facet_counts") else []
-        cands = [
-            (c["count"], c["value"])
-            for c in counts
-            if c["value"].startswith(stem) and c["value"] not in STOP_WORDS and len(c["value"]) > 1
-        ]
-        cands.sort(key=lambda c: (-c[0], c[1]))
-        keep = last[: len(last) - len(last.lstrip("-\"'("))]
-        return [f"{head} {keep}{t}".strip() for _, t in cands[:limit]]
+        cands = [(c["count"], c["value"]) for c in counts if c["value"].startswith(stem)]
+        return completions(head, keep, cands, limit)
 
     def _get(self, article_id: str) -> dict:
         try:
