@@ -9,27 +9,25 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from itertools import accumulate
-from operator import itemgetter
 
+import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.util.numeric import byte_to_length
 
 
-def _pick(values: list, ids) -> tuple:
-    """Return values[d] for every d of ids (itemgetter does the work in C)."""
-    if len(ids) < 2:
-        return tuple(values[d] for d in ids)
-    return itemgetter(*ids)(values)
+def _denominators(seg, fieldname: str, base: float, per_len: float) -> np.ndarray:
+    """Return base + per_len * length of every document of a segment (cached on the reader).
 
-
-def _denominators(seg, fieldname: str, base: float, per_len: float) -> list[float]:
-    """Return base + per_len * length of every document of a segment (cached on the reader)."""
+    Documents without a length (no such field) get NaN: no posting of the field points there.
+    """
     cache = seg.__dict__.setdefault("_searchsvc_den", {})
     key = (fieldname, base, per_len)
     if key not in cache:
-        lengths = _lengths(seg, fieldname)
-        cache[key] = [None if n is None else base + per_len * n for n in lengths]
+        lengths = np.array(
+            [np.nan if n is None else n for n in _lengths(seg, fieldname)], dtype=np.float64
+        )
+        cache[key] = base + per_len * lengths
     return cache[key]
 
 
@@ -69,7 +67,11 @@ def _length_column(reader, fieldname: str) -> list | None:
 
 
 SCORE_CACHE_BYTES = 32 << 20  # per process and index generation
-_ENTRY_BYTES = 110  # a dict entry with its int and float objects (measured: ~108)
+
+
+def _size(value: tuple) -> int:
+    """Return the bytes held by a cached (ids, scores) pair of arrays, with their headers."""
+    return 250 + sum(a.nbytes for a in value)
 
 
 class _ScoreCache:
@@ -88,9 +90,9 @@ class _ScoreCache:
                 self.items.move_to_end(key)
             return found
 
-    def put(self, key, value: dict) -> dict:
-        """Cache value under key, dropping the least recently used ones over the limit."""
-        size = 200 + _ENTRY_BYTES * len(value)
+    def put(self, key, value: tuple) -> tuple:
+        """Cache (ids, scores) under key, dropping the least recently used ones over the limit."""
+        size = _size(value)
         with self.lock:
             if key in self.items:  # another thread was first: keep one copy
                 return self.items[key]
@@ -99,7 +101,7 @@ class _ScoreCache:
                 self.used += size
                 while self.used > self.limit:
                     _, old = self.items.popitem(last=False)
-                    self.used -= 200 + _ENTRY_BYTES * len(old)
+                    self.used -= _size(old)
         return value
 
 
@@ -136,6 +138,16 @@ def _blocks(m):
         while m.is_active():
             yield (m.id(),), (m.weight(),)
             m.next()
+
+
+def posting_arrays(m) -> tuple[np.ndarray, np.ndarray]:
+    """Return (doc ids, weights) of every posting of a leaf matcher, as int64 and float64 arrays."""
+    ids: list = []
+    weights: list = []
+    for i, w in _blocks(m):
+        ids += i
+        weights += w
+    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
 def posting_ids(reader, fieldname: str, text: str) -> list[int]:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections import Counter
-from operator import truediv
 
+import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.matching import Matcher
 
 from .analysis import index_terms
-from .postings import _blocks, _denominators, _pick, _score_cache
+from .postings import _denominators, _score_cache, posting_arrays
 
 TEXT_FIELDS = ("title", "body")
 # BM25F: each field's term frequency, length-normalised with its own b and multiplied by its
@@ -88,12 +87,10 @@ class CoordOr(wq.Query):
         top = searcher.get_parent()
         ids, final = self.all_scores(top, context)
         offset = next((o for s, o in top.leaf_searchers() if s is searcher), 0)
-        lo = bisect_left(ids, offset)
-        hi = bisect_left(ids, offset + searcher.reader().doc_count_all())
-        mine = [d - offset for d in ids[lo:hi]] if offset else ids[lo:hi]
-        return ScoreListMatcher(mine, final[lo:hi])
+        lo, hi = np.searchsorted(ids, [offset, offset + searcher.reader().doc_count_all()])
+        return ScoreListMatcher((ids[lo:hi] - offset).tolist(), final[lo:hi].tolist())
 
-    def all_scores(self, top, context=None) -> tuple[list[int], list[float]]:
+    def all_scores(self, top, context=None) -> tuple[np.ndarray, np.ndarray]:
         """Return (sorted global docnums, final scores) of every match of the top searcher.
 
         The same documents and scores as the matchers of its segments, put end to end.
@@ -107,8 +104,12 @@ class CoordOr(wq.Query):
             self._done = (top, scored, *self._score_all(top, context, scored))
         return self._done[2], self._done[3]
 
-    def _score_all(self, top, context, scored) -> tuple[list[int], list[float]]:
-        """Return (sorted global docnums, final scores) of every match."""
+    def _score_all(self, top, context, scored) -> tuple[np.ndarray, np.ndarray]:
+        """Return (sorted global docnums, final scores) of every match, as numpy arrays.
+
+        Scores are summed group by group into one dense array per query (float64, the same
+        additions in the same order as a per-document sum), so the work per posting is in C.
+        """
         n = len(self.groups)
         total = max(1, top.doc_count_all())
         rare, common = [], []
@@ -117,48 +118,38 @@ class CoordOr(wq.Query):
             (common if n >= LONG_QUERY and size > total * COMMON_FRACTION else rare).append((q, w))
         if not rare:
             rare, common = common, []
-        scores: dict[int, float] = {}
-        counts: Counter = Counter()
-        known: dict[str, dict[int, float]] = {}  # term -> its scores, reused by feedback
-        for only, part in ((None, rare), (scores, common)):
+        acc = np.zeros(total)
+        hits = np.zeros(total, dtype=np.int32)  # how many groups each document matches
+        known: dict[str, tuple] = {}  # term -> its (ids, scores), reused by feedback
+        for part, restrict in ((rare, False), (common, True)):
+            only = hits > 0 if restrict and part else None
             for q, w in part:
-                got = _group_scores(q, top, context, scored, only)
+                ids, got = _group_scores(q, top, context, scored, only)
                 if _term_text(q) is not None and len(_leaves(q)) == len(FIELDS):
-                    known[_term_text(q)] = got
-                if 1 < n <= SHORT_QUERY:  # only tiers use counts (all 1 for one group)
-                    counts.update(iter(got))  # an iterator is counted in C
-                if not scores:
-                    scores.update({d: sc * w for d, sc in got.items()} if w != 1 else got)
-                    continue
-                # same sums as `scores[d] += sc * w` (0.0 + x == x), new docs appended in order
-                get = scores.get
-                if w == 1:
-                    scores.update({d: get(d, 0.0) + sc for d, sc in got.items()})
-                else:
-                    scores.update({d: get(d, 0.0) + sc * w for d, sc in got.items()})
+                    known[_term_text(q)] = (ids, got)
+                acc[ids] += got * w if w != 1 else got
+                hits[ids] += 1
+        matched = np.flatnonzero(hits)
         self.feedback_terms = []
-        if scored and n >= FEEDBACK_FROM and len(scores) > 2 * FEEDBACK_DOCS:
-            self.feedback_terms = feedback_terms(top, scores)
-            original = FEEDBACK_ORIGINAL / sum(w for _, w in self.groups)
-            for d in scores:
-                scores[d] *= original
+        if scored and n >= FEEDBACK_FROM and len(matched) > 2 * FEEDBACK_DOCS:
+            self.feedback_terms = feedback_terms(top, matched, acc[matched])
+            acc *= FEEDBACK_ORIGINAL / sum(w for _, w in self.groups)
+            only = hits > 0
             for t, w in self.feedback_terms:
-                got = known[t] if t in known else bm25f(top, t, scores)
-                for d, sc in got.items():
-                    scores[d] += (1 - FEEDBACK_ORIGINAL) * w * sc
-        if n <= SHORT_QUERY:
-            if n == 1:
-                scores = {d: 1 + sc / (sc + 10.0) for d, sc in scores.items()}
-            else:
-                scores = {d: counts[d] + sc / (sc + 10.0) for d, sc in scores.items()}
-        ids = sorted(scores)
-        return ids, list(map(scores.__getitem__, ids))
+                ids, got = known[t] if t in known else bm25f(top, t)
+                keep = only[ids]
+                acc[ids[keep]] += (1 - FEEDBACK_ORIGINAL) * w * got[keep]
+        final = acc[matched]
+        if n <= SHORT_QUERY:  # tiers: documents matching more groups first
+            final = (1 if n == 1 else hits[matched]) + final / (final + 10.0)
+        return matched, final
 
 
-def feedback_terms(top, scores: dict[int, float]) -> list[tuple[str, float]]:
+def feedback_terms(top, ids: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
     """Return the RM3 expansion terms of the best-scoring documents, weights summing to 1."""
-    best = sorted(scores, key=scores.__getitem__, reverse=True)[:FEEDBACK_DOCS]
-    doc_weight = {d: math.exp(scores[d] - scores[best[0]]) for d in best}
+    order = np.lexsort((ids, -scores))[:FEEDBACK_DOCS]  # best first, ties by docnum
+    best, top_scores = ids[order].tolist(), scores[order].tolist()
+    doc_weight = {d: math.exp(sc - top_scores[0]) for d, sc in zip(best, top_scores, strict=True)}
     norm = sum(doc_weight.values())
     model: Counter = Counter()
     seen: Counter = Counter()
@@ -204,8 +195,8 @@ def _term_text(q: wq.Query) -> str | None:
     return None
 
 
-def _group_scores(q, top, context, scored: bool, only) -> dict[int, float]:
-    """Return {global docnum: score} of one group (restricted to the docs in `only` if given)."""
+def _group_scores(q, top, context, scored: bool, only) -> tuple[np.ndarray, np.ndarray]:
+    """Return (global docnums ascending, scores) of one group (only docs where `only` is True)."""
     text = _term_text(q)
     if scored and text is not None:
         return bm25f(top, text, only, {x.fieldname for x in _leaves(q)})
@@ -215,18 +206,19 @@ def _group_scores(q, top, context, scored: bool, only) -> dict[int, float]:
             m = leaf.matcher(sub, context)
             while m.is_active():
                 d = m.id() + offset
-                if only is None or d in only:
+                if only is None or only[d]:
                     out[d] = out.get(d, 0.0) + (m.score() if scored else 1.0)
                 m.next()
-    return out
+    ids = sorted(out)
+    return np.array(ids, dtype=np.int64), np.array([out[d] for d in ids], dtype=np.float64)
 
 
-def bm25f(top, text: str, only=None, fields=FIELDS) -> dict[int, float]:
-    """Return {global docnum: BM25F score} of one term over title and body (or `fields`).
+def bm25f(top, text: str, only=None, fields=FIELDS) -> tuple[np.ndarray, np.ndarray]:
+    """Return (global docnums ascending, BM25F scores) of one term over title and body.
 
     The scores of every document are collection-wide constants of the searcher, so they are
     computed once per (index state, term, fields) and kept in a byte-bounded LRU (_score_cache).
-    The returned dict may be that cached one: callers must not change it.
+    `only`: a boolean array over all documents; the cached arrays are never changed.
     """
     cache = _score_cache(top)
     key = (text, tuple(f for f in FIELDS if f in fields))
@@ -235,24 +227,20 @@ def bm25f(top, text: str, only=None, fields=FIELDS) -> dict[int, float]:
         full = cache.put(key, _bm25f_all(top, text, fields))
     if only is None:
         return full
-    if len(only) < len(full):
-        return {d: full[d] for d in only if d in full}
-    return {d: sc for d, sc in full.items() if d in only}
+    keep = only[full[0]]
+    return full[0][keep], full[1][keep]
 
 
-def _bm25f_all(top, text: str, fields) -> dict[int, float]:
-    """Return {global docnum: BM25F score} of every document holding the term in `fields`."""
+def _bm25f_all(top, text: str, fields) -> tuple[np.ndarray, np.ndarray]:
+    """Return (global docnums ascending, BM25F scores) of every document with the term."""
     reader = top.reader()
     present = [(f, wb) for f, wb in FIELDS.items() if f in fields and (f, text) in reader]
     if not present:
-        return {}
+        return np.zeros(0, dtype=np.int32), np.zeros(0)
     df = max(reader.doc_frequency(f, text) for f, _ in present)
     num = idf(df, max(1, top.doc_count_all())) * (K1 + 1)
-    tfs: dict[int, float] = {}  # pseudo-frequency of the earlier fields
-    gids: list[int] = []
-    xs: list[float] = []
-    for i, (fname, (weight, b)) in enumerate(present):
-        last = i == len(present) - 1
+    id_parts, x_parts = [], []
+    for fname, (weight, b) in present:
         # posting weights carry the schema's field boost: divide it out, apply our own weight
         c = weight / (top.schema[fname].format.field_boost or 1.0)
         base, per_len = (1 - b) / c, b / (top.avg_field_length(fname) or 1.0) / c
@@ -260,24 +248,14 @@ def _bm25f_all(top, text: str, fields) -> dict[int, float]:
             seg = sub.reader()
             if (fname, text) not in seg:
                 continue
-            den = _denominators(seg, fname, base, per_len)
-            for ids, weights in _blocks(seg.postings(fname, text)):
-                got = [d + offset for d in ids] if offset else list(ids)
-                x = list(map(truediv, weights, _pick(den, ids)))
-                if last:  # the last field saturates at once
-                    if tfs:
-                        pop = tfs.pop
-                        x = [v + pop(g, 0.0) for g, v in zip(got, x, strict=True)]
-                    else:
-                        x = [v + 0.0 for v in x]
-                    gids += got
-                    xs += x
-                else:
-                    get = tfs.get
-                    tfs.update({g: get(g, 0.0) + v for g, v in zip(got, x, strict=True)})
-    gids += tfs  # documents with the term in earlier fields only
-    xs += tfs.values()
-    return dict(zip(gids, [num * x / (K1 + x) for x in xs], strict=True))
+            ids, weights = posting_arrays(seg.postings(fname, text))
+            id_parts.append(ids + offset)
+            x_parts.append(weights / _denominators(seg, fname, base, per_len)[ids])
+    ids, x = np.concatenate(id_parts), np.concatenate(x_parts)
+    if len(present) > 1:  # one pseudo-frequency per document: the fields' parts summed
+        ids, where = np.unique(ids, return_inverse=True)
+        x = np.bincount(where, weights=x, minlength=len(ids))
+    return ids.astype(np.int32), num * x / (K1 + x)
 
 
 class ScoreListMatcher(Matcher):

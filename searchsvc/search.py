@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import heapq
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import date, datetime
 from time import perf_counter
 
+import numpy as np
 from whoosh import query as wq
 
 from .config import Settings
@@ -16,9 +16,9 @@ from .errors import BadRequest, NotFound
 from .facets import (
     collapse,
     columns,
-    count,
     doc_set,
     facets_and_timeline,
+    live_ids,
     match_set,
     newest_positions,
     top,
@@ -119,9 +119,10 @@ class SearchEngine:
             searcher, built.scored, doc_set(searcher, built.filter), doc_set(searcher, built.mask)
         )
         if req.sort == "newest" or built.scored is None:
-            pos = newest_positions(searcher)
-            return [(0.0, d) for d in sorted(ids, key=pos.__getitem__)], ids
-        return [(scores[i], ids[i]) for i in top(scores, want)], ids
+            best = top(-newest_positions(searcher)[ids].astype(np.float64), want)
+            return [(0.0, d) for d in ids[best].tolist()], ids
+        best = top(scores, want)
+        return list(zip(scores[best].tolist(), ids[best].tolist(), strict=True)), ids
 
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion.
@@ -157,9 +158,12 @@ class SearchEngine:
         # counts from per-document columns cached on the reader.
         want = end * 2 + 10 if req.collapse else end
         ranked, ids = self._ranked(searcher, req, pq, want)
+        dups: dict = {}
         cols = columns(reader) if (req.collapse or req.facets) else {}
         dup = cols.get("dup")
-        dups = count(dup, ids) if req.collapse else Counter()
+        if req.collapse:  # near-duplicate groups among the matches, and their sizes
+            keys, sizes = np.unique(dup[ids], return_counts=True)
+            dups = dict(zip(keys.tolist(), sizes.tolist(), strict=True))
         total = len(dups) if req.collapse else len(ids)
         page = collapse(ranked, dup, end) if req.collapse else ranked[:end]
         if req.collapse and len(page) < min(end, total) and len(ranked) < len(ids):
@@ -171,7 +175,7 @@ class SearchEngine:
             f = _stored(searcher.reader(), d)
             body = f.get("body", "")
             snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
-            similar = dups[dup[d]] - 1 if req.collapse else 0
+            similar = dups[int(dup[d])] - 1 if req.collapse else 0
             hits.append(_hit(f, score, similar, snippet))
         facets, tl = facets_and_timeline(cols, ids) if req.facets else ({}, [])
         suggestion = None
@@ -274,11 +278,9 @@ class SearchEngine:
 
     def _newest(self, limit: int) -> list[Hit]:
         searcher = self.store.searcher()
-        reader, pos = searcher.reader(), newest_positions(searcher)
-        live = (d for d in range(len(pos)) if not reader.is_deleted(d))
-        return [
-            _hit(searcher.stored_fields(d)) for d in heapq.nsmallest(limit, live, pos.__getitem__)
-        ]
+        live = live_ids(searcher.reader())
+        order = np.argsort(newest_positions(searcher)[live], kind="stable")[:limit]
+        return [_hit(searcher.stored_fields(d)) for d in live[order].tolist()]
 
     def stats(self) -> dict:
         """Return the store's statistics plus the most used tags (cached per generation)."""

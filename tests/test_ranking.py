@@ -68,7 +68,8 @@ def scored(engine, q: str) -> dict[str, float]:
 def test_bm25f_score_matches_the_formula(store):
     searcher = store.searcher()
     reader = searcher.reader()
-    got = ranking.bm25f(searcher, "turbin")
+    ids, scores = ranking.bm25f(searcher, "turbin")
+    got = dict(zip(ids.tolist(), scores.tolist(), strict=True))
     doc = searcher.document_number(id="a01")  # "Turbine note 1": turbine once in title and body
     n, df = searcher.doc_count_all(), 5
     (wt, bt), (wb, bb) = ranking.FIELDS["title"], ranking.FIELDS["body"]
