@@ -22,11 +22,11 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from .bulkmp import ParallelBulkWriter
 from .errors import IndexWriteError, SearchsvcError
 from .generations import (
     MANIFEST,
     TMP_SUFFIX,
-    SafeMpWriter,
     WriteLock,
     fsync_dir,
     gen_name,
@@ -41,7 +41,7 @@ from .generations import (
 )
 from .readers import discover, read_file
 from .schema import article_to_doc, build_schema
-from .segwriter import BulkSegmentWriter
+from .segwriter import BulkWriter
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 Progress = Callable[[int, int, str], None]
@@ -222,9 +222,9 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
     """Delete stale paths, add the articles of the files to read; return the expected doc count."""
     n = procs_for(procs, sum(plan.manifest[r]["size"] for r in plan.to_read))
     if n > 1:
-        writer = SafeMpWriter(ix, procs=n, multisegment=True, limitmb=LIMIT_MB // n)
+        writer = ParallelBulkWriter(ix, procs=n, limitmb=LIMIT_MB)
     else:
-        writer = BulkSegmentWriter(ix, limitmb=LIMIT_MB)
+        writer = BulkWriter(ix, limitmb=LIMIT_MB)
     try:
         for rel in plan.to_delete:  # by path, and by id in case a reader named the path otherwise
             writer.delete_by_term("path", rel)
@@ -243,8 +243,6 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
             if progress is not None:
                 progress(done, len(plan.files), rel)
         writer.commit(merge=not fresh)
-        if isinstance(writer, SafeMpWriter):
-            writer.check_workers()
     except BaseException:
         writer.cancel()
         raise

@@ -9,6 +9,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import PostingPool, SegmentWriter
 
+from .bulkwrite import SegmentBuilder
+
 RUN_CHUNK = 20_000  # postings per marshal record in a spilled run
 
 
@@ -77,3 +79,53 @@ class BulkSegmentWriter(SegmentWriter):
         self.fieldwriter.close()
         if pdr is not None:
             pdr.close()
+
+
+# Tokens per bulk segment per MB of the writer's budget (~40 bytes of arrays per token at flush).
+TOKENS_PER_MB = 25_000
+
+
+class BulkWriter(BulkSegmentWriter):
+    """A Whoosh writer whose added documents become bulk-built segments (bulkwrite.py).
+
+    Deletions, merges of existing segments and the TOC go through Whoosh as before; every
+    `limitmb` worth of tokens the builder writes a segment, and commit lists them in the TOC
+    beside the surviving old ones (like Whoosh's multisegment writer).
+    """
+
+    def __init__(self, ix, limitmb: int = 128, **kwargs) -> None:
+        super().__init__(ix, limitmb=limitmb, **kwargs)
+        self.builder = SegmentBuilder(
+            self.schema, self.storage, self.indexname, self.codec, limitmb * TOKENS_PER_MB
+        )
+        self.bulk_segments: list = []
+
+    def add_document(self, **fields) -> None:
+        """Add a document to the current bulk segment (written when the budget is full)."""
+        self._check_state()
+        if self.builder.add(fields):
+            self.bulk_segments.append(self.builder.flush())
+
+    def finish_bulk(self) -> list:
+        """Write the last bulk segment; return all bulk segments written by this writer."""
+        segment = self.builder.flush()
+        if segment is not None:
+            self.bulk_segments.append(segment)
+        return self.bulk_segments
+
+    def commit(self, mergetype=None, optimize=None, merge=None, extra=()) -> None:
+        """Merge as Whoosh does, then write a TOC with the old, merged and bulk segments."""
+        self._check_state()
+        bulk = self.finish_bulk()
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc([*finalsegments, *bulk, *extra])
+        self._finish()
+
+    def cancel(self) -> None:
+        """Drop the unwritten bulk documents, then cancel as Whoosh does."""
+        self.builder.discard()
+        super().cancel()

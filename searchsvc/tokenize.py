@@ -84,6 +84,28 @@ class FusedAnalyzer(Tokenizer):
             self._cache[raw] = entry
         return entry
 
+    def index_texts(self, raws: list[str]) -> list[str | None]:
+        """Return the indexed text of each raw token (None: dropped or a stop word), in bulk.
+
+        The filters run once over all the tokens instead of once per token; they are per-token
+        filters that yield the Token they were given, which is checked (else: one at a time).
+        """
+        tokens = [Token(text=raw, boost=1.0, stopped=False, removestops=False) for raw in raws]
+        filters, stem = self.filters, None
+        if filters and type(filters[-1]) is StemFilter and not filters[-1].lang:
+            filters, stem = filters[:-1], filters[-1]  # stemmed below without its Python cache
+        out: Iterable[Token] = iter(tokens)
+        for f in filters:
+            out = f(out)
+        kept = {id(t): t for t in out}
+        if not kept.keys() <= {id(t) for t in tokens}:
+            return [e[2] if e[0] and not e[1] else None for e in map(self.outcome, raws)]
+        texts = [None if (k := kept.get(id(t))) is None or k.stopped else k.text for t in tokens]
+        if stem is not None:  # StemFilter.__call__: stem unless stopped or in its ignore set
+            fn, ignore = stem.stemfn, stem.ignore
+            texts = [t if t is None or t in ignore else fn(t) for t in texts]
+        return texts
+
     def positions(self, value: str) -> dict[str, list[int]]:
         """Return {term: [positions]} as indexing sees value (stops removed): the bulk path."""
         cache, outcome, renumber = self._cache, self.outcome, self.renumber

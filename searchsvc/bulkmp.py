@@ -1,0 +1,144 @@
+"""Bulk segments built by several worker processes (forked; each writes its own segments).
+
+The parent keeps everything that needs one view of the index (reading files in path order,
+duplicate ids, deletions, merging, the TOC) and sends batches of documents round-robin to the
+workers; each worker runs a SegmentBuilder and returns the segments it wrote. Workers die with the
+parent (PR_SET_PDEATHSIG) and are killed on cancel, so a killed indexer leaves no orphans.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import traceback
+
+from whoosh.filedb.filestore import FileStorage
+
+from .bulkwrite import SegmentBuilder
+from .errors import IndexWriteError
+from .segwriter import TOKENS_PER_MB, BulkWriter
+
+BATCH_DOCS = 200  # documents per message to a worker
+_PR_SET_PDEATHSIG = 1
+
+
+def _work(conn, folder: str, indexname: str, schema, codec, limit_tokens: int, parent: int):
+    """Worker process: build segments from the batches received until None, send them back."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+    builder = SegmentBuilder(schema, FileStorage(folder), indexname, codec, limit_tokens)
+    segments = []
+    try:
+        while (batch := conn.recv()) is not None:
+            for fields in batch:
+                if builder.add(fields):
+                    segments.append(builder.flush())
+        last = builder.flush()
+        conn.send(("ok", [*segments, *([last] if last is not None else [])]))
+    except OSError as e:
+        conn.send(("oserror", (e.errno, e.strerror, e.filename)))
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+        os._exit(0)
+
+
+class ParallelBulkWriter(BulkWriter):
+    """A BulkWriter whose added documents are built into segments by `procs` worker processes."""
+
+    def __init__(self, ix, procs: int = 2, limitmb: int = 128, **kwargs) -> None:
+        super().__init__(ix, limitmb=limitmb, **kwargs)
+        ctx = multiprocessing.get_context("fork")
+        self.workers: list = []
+        self.batch: list[dict] = []
+        self._sent = 0
+        folder = self.storage.folder
+        for _ in range(procs):
+            mine, theirs = ctx.Pipe()
+            args = (theirs, folder, self.indexname, self.schema, self.codec)
+            limit = max(1, limitmb // procs) * TOKENS_PER_MB
+            proc = ctx.Process(target=_work, args=(*args, limit, os.getpid()), daemon=True)
+            proc.start()
+            theirs.close()  # a dead worker then shows as a broken pipe here
+            self.workers.append((proc, mine))
+
+    def add_document(self, **fields) -> None:
+        """Queue a document for the next worker (sent in batches)."""
+        self._check_state()
+        self.batch.append(fields)
+        if len(self.batch) >= BATCH_DOCS:
+            self._send(self.batch)
+            self.batch = []
+
+    def _send(self, message) -> None:
+        conn = self.workers[self._sent % len(self.workers)][1]
+        self._sent += 1
+        try:
+            conn.send(message)
+        except OSError:
+            raise self._failed() from None
+
+    def _failed(self) -> IndexWriteError:
+        return IndexWriteError(
+            f"cannot write the index in {os.path.dirname(self.storage.folder)}: "
+            "a writer process failed (its error is above)",
+            hint="the previous index is still live; fix the cause and run again",
+        )
+
+    def _collect(self) -> list:
+        """Tell every worker to finish; return all their segments (raise on a failure)."""
+        if self.batch:
+            self._send(self.batch)
+            self.batch = []
+        for _, conn in self.workers:
+            try:
+                conn.send(None)
+            except OSError:
+                raise self._failed() from None
+        segments = []
+        for proc, conn in self.workers:
+            while not conn.poll(0.2):
+                if not proc.is_alive():
+                    raise self._failed()
+            try:
+                status, payload = conn.recv()
+            except (EOFError, OSError):
+                raise self._failed() from None
+            if status == "oserror":
+                raise OSError(*payload)
+            if status != "ok":
+                print(payload, flush=True)
+                raise self._failed()
+            segments += payload
+        for proc, _ in self.workers:
+            proc.join()
+        return segments
+
+    def commit(self, mergetype=None, optimize=None, merge=None, extra=()) -> None:
+        """Collect the workers' segments, then commit them with the rest."""
+        self._check_state()
+        try:
+            segments = self._collect()
+        finally:
+            self._stop()
+        super().commit(mergetype, optimize, merge, extra=[*segments, *extra])
+
+    def cancel(self) -> None:
+        """Kill the workers, then cancel as BulkWriter does."""
+        self._stop()
+        if not self.is_closed:
+            super().cancel()
+
+    def _stop(self) -> None:
+        for proc, conn in self.workers:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+            conn.close()
+        self.workers = []
