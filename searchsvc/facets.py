@@ -104,7 +104,8 @@ def columns(reader) -> dict:
         raw_days = col("published", False)
         days = {raw: _day(raw) for raw in set(raw_days)}
         cache = {}
-        cache["dup"], _ = _codes(col("dup"))
+        cache["dup"], dup_values = _codes(col("dup"))
+        cache["dup_count"] = len(dup_values)
         cache["source"], cache["source_values"] = _codes(col("source"))
         cache["day"], cache["day_values"] = _codes([days[raw] for raw in raw_days])
         dated = [d or date.min for d in cache["day_values"]]  # date.min: undated, never counted

@@ -140,6 +140,16 @@ def _blocks(m):
             m.next()
 
 
+def live_mask(seg) -> np.ndarray:
+    """Return a boolean array over a segment's documents, False where deleted (cached on it)."""
+    found = seg.__dict__.get("_searchsvc_live_mask")
+    if found is None:
+        found = np.zeros(seg.doc_count_all(), dtype=bool)
+        found[list(seg.all_doc_ids())] = True
+        seg.__dict__["_searchsvc_live_mask"] = found
+    return found
+
+
 def posting_arrays(m) -> tuple[np.ndarray, np.ndarray]:
     """Return (doc ids, weights) of every posting of a leaf matcher, as int64 and float64 arrays."""
     ids: list = []

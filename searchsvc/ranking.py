@@ -11,7 +11,8 @@ from whoosh import scoring
 from whoosh.matching import Matcher
 
 from .analysis import index_terms
-from .postings import _denominators, _score_cache, posting_arrays
+from .postings import _denominators, _score_cache, live_mask, posting_arrays
+from .termarrays import open_arrays
 
 TEXT_FIELDS = ("title", "body")
 # BM25F: each field's term frequency, length-normalised with its own b and multiplied by its
@@ -112,10 +113,10 @@ class CoordOr(wq.Query):
         """
         n = len(self.groups)
         total = max(1, top.doc_count_all())
-        rare, common = [], []
-        for q, w in self.groups:
-            size = q.estimate_size(top.reader())
-            (common if n >= LONG_QUERY and size > total * COMMON_FRACTION else rare).append((q, w))
+        rare, common = list(self.groups), []
+        if n >= LONG_QUERY:  # document frequencies cost term lookups: only where they matter
+            common = [g for g in rare if g[0].estimate_size(top.reader()) > total * COMMON_FRACTION]
+            rare = [g for g in rare if g not in common]
         if not rare:
             rare, common = common, []
         acc = np.zeros(total)
@@ -125,8 +126,9 @@ class CoordOr(wq.Query):
             only = hits > 0 if restrict and part else None
             for q, w in part:
                 ids, got = _group_scores(q, top, context, scored, only)
-                if _term_text(q) is not None and len(_leaves(q)) == len(FIELDS):
-                    known[_term_text(q)] = (ids, got)
+                text = _term_text(q)
+                if text is not None and len(_leaves(q)) == len(FIELDS):
+                    known[text] = (ids, got)
                 acc[ids] += got * w if w != 1 else got
                 hits[ids] += 1
         matched = np.flatnonzero(hits)
@@ -233,29 +235,53 @@ def bm25f(top, text: str, only=None, fields=FIELDS) -> tuple[np.ndarray, np.ndar
 
 def _bm25f_all(top, text: str, fields) -> tuple[np.ndarray, np.ndarray]:
     """Return (global docnums ascending, BM25F scores) of every document with the term."""
-    reader = top.reader()
-    present = [(f, wb) for f, wb in FIELDS.items() if f in fields and (f, text) in reader]
-    if not present:
+    parts, dfs = [], {}
+    for fname in FIELDS:
+        if fname not in fields:
+            continue
+        for sub, offset in top.leaf_searchers():
+            got = _segment_postings(sub.reader(), fname, text)
+            if got is not None:
+                parts.append((fname, sub.reader(), offset, *got[:2]))
+                dfs[fname] = dfs.get(fname, 0) + got[2]
+    if not parts:
         return np.zeros(0, dtype=np.int32), np.zeros(0)
-    df = max(reader.doc_frequency(f, text) for f, _ in present)
-    num = idf(df, max(1, top.doc_count_all())) * (K1 + 1)
+    num = idf(max(dfs.values()), max(1, top.doc_count_all())) * (K1 + 1)
     id_parts, x_parts = [], []
-    for fname, (weight, b) in present:
+    for fname, seg, offset, ids, weights in parts:
+        weight, b = FIELDS[fname]
         # posting weights carry the schema's field boost: divide it out, apply our own weight
         c = weight / (top.schema[fname].format.field_boost or 1.0)
         base, per_len = (1 - b) / c, b / (top.avg_field_length(fname) or 1.0) / c
-        for sub, offset in top.leaf_searchers():
-            seg = sub.reader()
-            if (fname, text) not in seg:
-                continue
-            ids, weights = posting_arrays(seg.postings(fname, text))
-            id_parts.append(ids + offset)
-            x_parts.append(weights / _denominators(seg, fname, base, per_len)[ids])
+        id_parts.append(ids + offset)
+        x_parts.append(weights / _denominators(seg, fname, base, per_len)[ids])
     ids, x = np.concatenate(id_parts), np.concatenate(x_parts)
-    if len(present) > 1:  # one pseudo-frequency per document: the fields' parts summed
+    if len(dfs) > 1:  # one pseudo-frequency per document: the fields' parts summed
         ids, where = np.unique(ids, return_inverse=True)
         x = np.bincount(where, weights=x, minlength=len(ids))
     return ids.astype(np.int32), num * x / (K1 + x)
+
+
+def _segment_postings(seg, fname: str, text: str):
+    """Return (live doc ids, weights, document frequency) of a term in one segment, or None.
+
+    From the segment's term arrays when it has them (two slices), else through Whoosh.
+    """
+    arrays = open_arrays(seg, fname)
+    got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
+    if got is None:
+        if (fname, text) not in seg:
+            return None
+        ids, weights = posting_arrays(seg.postings(fname, text))
+        return ids, weights, seg.doc_frequency(fname, text)
+    ids, weights = got
+    if not len(ids):
+        return None
+    df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
+    if seg.has_deletions():
+        keep = live_mask(seg)[ids]
+        ids, weights = ids[keep], weights[keep]
+    return ids.astype(np.int64), weights.astype(np.float64), df
 
 
 class ScoreListMatcher(Matcher):

@@ -108,9 +108,12 @@ class SearchEngine:
         if req.date_from and req.date_to and req.date_from > req.date_to:
             raise BadRequest("The start date is after the end date.", hint="Swap the two dates.")
 
-    def _ranked(self, searcher, req: SearchRequest, pq, want: int):
-        """Return (ranked [(score, docnum)] of at least `want` docs (all when sorted by date),
-        every matching docnum) for the query and the request's filters."""
+    def _matches(self, searcher, req: SearchRequest, pq) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Return (every matching docnum, its rank key: higher first, by date?) for a request.
+
+        The key is the score, or for newest-first order (and filter-only queries) the negated
+        position in date order.
+        """
         reader = searcher.reader()
         built = build(pq, reader, req.date_from, req.date_to, req.source, req.tag)
         if built.scored is not None:
@@ -119,10 +122,15 @@ class SearchEngine:
             searcher, built.scored, doc_set(searcher, built.filter), doc_set(searcher, built.mask)
         )
         if req.sort == "newest" or built.scored is None:
-            best = top(-newest_positions(searcher)[ids].astype(np.float64), want)
-            return [(0.0, d) for d in ids[best].tolist()], ids
-        best = top(scores, want)
-        return list(zip(scores[best].tolist(), ids[best].tolist(), strict=True)), ids
+            return ids, -newest_positions(searcher)[ids].astype(np.float64), True
+        return ids, scores, False
+
+    @staticmethod
+    def _ranked(ids: np.ndarray, keys: np.ndarray, newest: bool, want: int) -> list:
+        """Return the best `want` matches as [(score, docnum)], best first."""
+        best = top(keys, want)
+        scores = [0.0] * len(best) if newest else keys[best].tolist()
+        return list(zip(scores, ids[best].tolist(), strict=True))
 
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion.
@@ -157,17 +165,18 @@ class SearchEngine:
         # Collapsing needs more than `end` ranked docs; facets and totals use every match, with
         # counts from per-document columns cached on the reader.
         want = end * 2 + 10 if req.collapse else end
-        ranked, ids = self._ranked(searcher, req, pq, want)
-        dups: dict = {}
+        ids, keys, newest = self._matches(searcher, req, pq)
+        ranked = self._ranked(ids, keys, newest, want)
+        dups = None
         cols = columns(reader) if (req.collapse or req.facets) else {}
         dup = cols.get("dup")
         if req.collapse:  # near-duplicate groups among the matches, and their sizes
-            keys, sizes = np.unique(dup[ids], return_counts=True)
-            dups = dict(zip(keys.tolist(), sizes.tolist(), strict=True))
-        total = len(dups) if req.collapse else len(ids)
+            dups = np.bincount(dup[ids], minlength=cols["dup_count"])
+        total = int(np.count_nonzero(dups)) if req.collapse else len(ids)
         page = collapse(ranked, dup, end) if req.collapse else ranked[:end]
-        if req.collapse and len(page) < min(end, total) and len(ranked) < len(ids):
-            ranked, _ = self._ranked(searcher, req, pq, len(ids))
+        while req.collapse and len(page) < min(end, total) and len(ranked) < len(ids):
+            want *= 4  # many near-duplicates among the best: look further down
+            ranked = self._ranked(ids, keys, newest, want)
             page = collapse(ranked, dup, end)
         terms = positive_terms(pq, reader)
         hits = []
@@ -175,7 +184,7 @@ class SearchEngine:
             f = _stored(searcher.reader(), d)
             body = f.get("body", "")
             snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
-            similar = dups[int(dup[d])] - 1 if req.collapse else 0
+            similar = int(dups[dup[d]]) - 1 if req.collapse else 0
             hits.append(_hit(f, score, similar, snippet))
         facets, tl = facets_and_timeline(cols, ids) if req.facets else ({}, [])
         suggestion = None

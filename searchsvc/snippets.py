@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .analysis import TOKEN_PATTERN, english_analyzer
+from .analysis import TOKEN_PATTERN, english_analyzer, index_terms
 
 ELLIPSIS = "…"
 SNIPPET_CHARS = 240
@@ -51,7 +51,7 @@ def _stem_of(word: str) -> str | None:
     if found == "":
         if len(_stems) >= STEM_CACHE:
             _stems.clear()
-        found = _stems[word] = next((t.text for t in english_analyzer()(word)), None)
+        found = _stems[word] = next(iter(index_terms(word)), None)
     return found
 
 

@@ -24,6 +24,7 @@ from .generations import (
     read_current,
     switch_current,
 )
+from .mapped import MappedStorage
 from .schema import build_schema
 
 # The layout helpers stay importable from here, where they lived first.
@@ -149,7 +150,7 @@ class Store:
             raise IndexMissing(f"no index in {self.index_dir}", hint="run `searchsvc index` first")
         if gen != self._gen or self._index is None:
             try:
-                ix = whoosh_index.open_dir(str(self.index_dir / gen))
+                ix = open_readonly(self.index_dir / gen)
             except (OSError, whoosh_index.EmptyIndexError) as e:
                 raise IndexMissing(
                     f"the index in {self.index_dir} cannot be opened ({e})",
@@ -159,6 +160,11 @@ class Store:
             self._searchers.clear()
             self._index, self._gen = ix, gen
         self._stamp = stamp
+
+
+def open_readonly(gen_dir: Path):
+    """Open a generation for searching, its segments read from shared memory maps."""
+    return MappedStorage(str(gen_dir)).open_index()
 
 
 def _compute_stats(searcher: Searcher, gen_dir: Path) -> dict:

@@ -1,0 +1,111 @@
+"""Term arrays beside segments and the zero-copy segment maps give what Whoosh's own reads give.
+
+A real two-segment index on disk with a deletion; its term arrays are written by decoding the
+segments (the path a bulk writer shortcuts), then every ranked term is compared three ways.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import whoosh.index
+
+from searchsvc import ranking, termarrays
+from searchsvc.articles import Article
+from searchsvc.mapped import MappedStorage
+from searchsvc.schema import article_to_doc, build_schema
+
+WORDS = ["oil", "price", "crude", "wheat", "grain", "export", "bank", "rate"]
+LONG = "x" * (termarrays.MAX_TERM_BYTES + 5)
+
+
+def _article(i: int) -> Article:
+    words = " ".join(WORDS[(i * k) % len(WORDS)] for k in range(1, 2 + i % 7))
+    extra = f" {LONG}" if i % 4 == 0 else ""
+    return Article(f"d{i:03d}", f"{WORDS[i % len(WORDS)].title()} news {i}", f"{words}.{extra}")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("arrays")
+    ix = whoosh.index.create_in(str(folder), build_schema())
+    for part in (range(0, 30), range(30, 70)):  # two segments
+        with ix.writer() as w:
+            w.merge = False
+            for i in part:
+                w.add_document(**article_to_doc(_article(i)))
+    with ix.writer() as w:
+        w.merge = False
+        w.delete_by_term("id", "d033")
+        w.delete_by_term("id", "d004")
+    return folder
+
+
+def _scores(folder: Path, text: str) -> tuple[list, list]:
+    ix = MappedStorage(str(folder)).open_index()
+    with ix.searcher() as s:
+        ids, scores = ranking._bm25f_all(s, text, ranking.FIELDS)
+        return ids.tolist(), scores.tolist()
+
+
+def test_arrays_hold_every_posting_of_the_segment(folder):
+    ix = whoosh.index.open_dir(str(folder))
+    with ix.reader() as r:
+        for leaf, _ in r.leaf_readers():
+            termarrays.write_segment(leaf, folder)
+        for leaf, _ in r.leaf_readers():
+            for field in termarrays.FIELDS:
+                arrays = termarrays.open_arrays(leaf, field)
+                assert arrays is not None
+                for tbytes in leaf.lexicon(field):
+                    got = arrays.postings(tbytes)
+                    if len(tbytes) > termarrays.MAX_TERM_BYTES:
+                        assert got is None
+                        continue
+                    m = leaf._terms.matcher(field, tbytes, leaf.schema[field].format)
+                    ids, weights = [], []
+                    while m.is_active():  # deleted documents included, as stored
+                        ids.append(m.id())
+                        weights.append(m.weight())
+                        m.next()
+                    assert got[0].tolist() == ids and got[1].tolist() == weights
+                assert arrays.postings(b"nosuchterm")[0].tolist() == []
+
+
+@pytest.mark.parametrize("text", ["oil", "price", "news", "d", "7", LONG, "nosuchterm"])
+def test_scores_are_the_same_with_and_without_arrays(folder, tmp_path, text):
+    ix = whoosh.index.open_dir(str(folder))
+    with ix.reader() as r:
+        for leaf, _ in r.leaf_readers():
+            termarrays.write_segment(leaf, folder)
+    with_arrays = _scores(folder, text)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for p in folder.iterdir():
+        if not p.name.endswith(".npy"):
+            os.link(p, plain / p.name)
+    without = _scores(plain, text)
+    assert with_arrays == without
+    assert not any(d in with_arrays[0] for d in (4, 33))  # deleted documents never score
+
+
+def test_mapped_storage_reads_like_whoosh_from_views_of_the_map(folder):
+    plain = whoosh.index.open_dir(str(folder))
+    mapped = MappedStorage(str(folder)).open_index()
+    with plain.searcher() as a, mapped.searcher() as b:
+        assert [a.stored_fields(d) for d in a.reader().all_doc_ids()] == [
+            b.stored_fields(d) for d in b.reader().all_doc_ids()
+        ]
+        for field in ("title", "body", "id"):
+            assert list(a.reader().lexicon(field)) == list(b.reader().lexicon(field))
+        for leaf, _ in b.reader().leaf_readers():  # every part is a view of the map, no copy
+            f = leaf._storage.open_file(leaf.segment().make_filename(".pst"))
+            assert isinstance(f._buf, memoryview) and isinstance(f._buf.obj, mmap.mmap)
+        np.testing.assert_array_equal(
+            ranking._bm25f_all(a, "oil", ranking.FIELDS)[1],
+            ranking._bm25f_all(b, "oil", ranking.FIELDS)[1],
+        )
