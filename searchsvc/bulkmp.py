@@ -14,6 +14,8 @@ import multiprocessing
 import os
 import signal
 import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 
@@ -27,6 +29,8 @@ _PR_SET_PDEATHSIG = 1
 
 def _work(conn, folder: str, indexname: str, schema, codec, limit_tokens: int, parent: int):
     """Worker process: build segments from the batches received until None, send them back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it kills us
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above
@@ -34,9 +38,10 @@ def _work(conn, folder: str, indexname: str, schema, codec, limit_tokens: int, p
     builder = SegmentBuilder(schema, FileStorage(folder), indexname, codec, limit_tokens)
     segments = []
     try:
-        while (batch := conn.recv()) is not None:
-            for fields in batch:
-                if builder.add(fields):
+        while (message := conn.recv()) is not None:
+            to_fields, batch = message
+            for item in batch:
+                if builder.add(item if to_fields is None else to_fields(item)):
                     segments.append(builder.flush())
         last = builder.flush()
         conn.send(("ok", [*segments, *([last] if last is not None else [])]))
@@ -56,7 +61,8 @@ class ParallelBulkWriter(BulkWriter):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         ctx = multiprocessing.get_context("fork")
         self.workers: list = []
-        self.batch: list[dict] = []
+        self.batch: list = []
+        self.to_fields: Callable[[Any], dict] | None = None
         self._sent = 0
         folder = self.storage.folder
         for _ in range(procs):
@@ -64,16 +70,34 @@ class ParallelBulkWriter(BulkWriter):
             args = (theirs, folder, self.indexname, self.schema, self.codec)
             limit = max(1, limitmb // procs) * TOKENS_PER_MB
             proc = ctx.Process(target=_work, args=(*args, limit, os.getpid()), daemon=True)
-            proc.start()
+            # SIGINT stays pending during the fork: delivered in Python's at-fork hooks, its
+            # KeyboardInterrupt would be printed and ignored, and the build would go on.
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                proc.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
             theirs.close()  # a dead worker then shows as a broken pipe here
             self.workers.append((proc, mine))
 
     def add_document(self, **fields) -> None:
         """Queue a document for the next worker (sent in batches)."""
+        self.add_many([fields], None)
+
+    def add_many(self, items: Iterable, to_fields: Callable[[Any], dict] | None) -> None:
+        """Queue items for the workers, which add `to_fields(item)` (a module-level function)."""
         self._check_state()
-        self.batch.append(fields)
-        if len(self.batch) >= BATCH_DOCS:
-            self._send(self.batch)
+        if to_fields is not self.to_fields:
+            self._send_batch()
+            self.to_fields = to_fields
+        for item in items:
+            self.batch.append(item)
+            if len(self.batch) >= BATCH_DOCS:
+                self._send_batch()
+
+    def _send_batch(self) -> None:
+        if self.batch:
+            self._send((self.to_fields, self.batch))
             self.batch = []
 
     def _send(self, message) -> None:
@@ -93,9 +117,7 @@ class ParallelBulkWriter(BulkWriter):
 
     def _collect(self) -> list:
         """Tell every worker to finish; return all their segments (raise on a failure)."""
-        if self.batch:
-            self._send(self.batch)
-            self.batch = []
+        self._send_batch()
         for _, conn in self.workers:
             try:
                 conn.send(None)

@@ -14,7 +14,9 @@ from array import array
 from pickle import dumps
 
 import numpy as np
+from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, _lenfield
+from whoosh.formats import Existence
 from whoosh.util.numeric import _length_byte_cache
 
 from .postwrite import TermsOut, TermTable, deflate, encode_positions
@@ -40,23 +42,25 @@ class _TermIds:
         self.texts: list[str] = []
         self._text_ids: dict[str, int] = {}
 
-    def lookup(self, value: str) -> list[int]:
+    def lookup(self, value: str) -> array:
         """Return the term id of every raw token of value (in order)."""
         tokens = self.findall(value)
         get = self.ids.get
-        ids = list(map(get, tokens))
-        if None in ids:
-            new = list({t for t, i in zip(tokens, ids, strict=True) if i is None})
-            for raw, text in zip(new, self.analyzer.index_texts(new), strict=True):
-                tid = -1
-                if text is not None:
-                    tid = self._text_ids.get(text, -1)
-                    if tid < 0:
-                        tid = self._text_ids[text] = len(self.texts)
-                        self.texts.append(text)
-                self.ids[raw] = tid
-            ids = list(map(get, tokens))
-        return ids
+        try:
+            return array("i", map(get, tokens))
+        except TypeError:  # a None: words not seen before in this segment
+            pass
+        ids = self.ids
+        new = list({t for t in tokens if t not in ids})
+        for raw, text in zip(new, self.analyzer.index_texts(new), strict=True):
+            tid = -1
+            if text is not None:
+                tid = self._text_ids.get(text, -1)
+                if tid < 0:
+                    tid = self._text_ids[text] = len(self.texts)
+                    self.texts.append(text)
+            ids[raw] = tid
+        return array("i", map(get, tokens))
 
 
 class _TextField:
@@ -127,6 +131,9 @@ class _OtherField:
     def __init__(self, name: str, field) -> None:
         self.name, self.field = name, field
         self.scorable = bool(field.scorable)
+        # ID fields index the whole value as one term: no need to run Whoosh's analyzer for it.
+        self.direct = type(field.analyzer) is IDTokenizer and type(field.format) is Existence
+        self.boost = field.format.field_boost
         self.value_size = field.format.fixed_value_size()
         self._cache: dict = {}
         self.reset()
@@ -139,6 +146,8 @@ class _OtherField:
         self.lengths: dict[int, int] = {}
 
     def _index(self, value) -> list:
+        if self.direct and isinstance(value, str):
+            return [(value.encode("utf-8"), 1, self.boost, b"")]
         try:
             items = self._cache.get(value)
         except TypeError:  # a list value

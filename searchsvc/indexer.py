@@ -250,9 +250,10 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
 
 
 def _add_file(writer, corpus, rel, entry, owners, summary, max_bytes, is_new) -> None:
-    """Read one file and add its articles to the Whoosh writer."""
-    for article in accept_file(corpus, rel, entry, owners, summary, max_bytes, is_new):
-        writer.add_document(**article_to_doc(article))
+    """Read one file and add its articles to the writer (which maps them to documents)."""
+    writer.add_many(
+        accept_file(corpus, rel, entry, owners, summary, max_bytes, is_new), article_to_doc
+    )
 
 
 def accept_file(corpus, rel, entry, owners, summary, max_bytes, is_new) -> list:

@@ -30,6 +30,8 @@ BLOCK_PROTOCOL = 4
 MIN_DEFLATE = 128
 _TERMINFO = W3TermInfo._struct
 _LENGTHS = struct.Struct("!ii")  # key and value length of a term table record
+_POINTER = struct.Struct("!Iq")  # hash and record position in a term table hash slot
+_NULL_SLOT = _POINTER.pack(0, 0)
 
 
 def deflate(data: bytes, level: int = COMPRESSION) -> bytes:
@@ -71,6 +73,41 @@ class TermTable(OrderedHashWriter):
         h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")  # md5_hash
         self.buckets[h & 255].append((h, pos))
         self.lastkey = key
+
+    def add_many(self, keys: list[bytes], values: list[bytes]) -> None:
+        """Add keys (increasing, all greater than the last one) and their values."""
+        if not keys:
+            return
+        if keys[0] <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{keys[0]!r}")
+        pack, buckets, pos = _LENGTHS.pack, self.buckets, self._pos
+        records, positions = self._records, self._positions
+        for key, value in zip(keys, values, strict=True):
+            record = pack(len(key), len(value)) + key + value
+            records.append(record)
+            positions.append(pos)
+            h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+            buckets[h & 255].append((h, pos))
+            pos += len(record)
+        self._pos = pos
+        self.lastkey = keys[-1]
+
+    def _write_hashes(self) -> None:
+        """HashWriter._write_hashes (same linear-probing tables), written in one call."""
+        pos = self.dbfile.tell()
+        out = []
+        for entries in self.buckets:
+            numslots = 2 * len(entries)
+            self.directory.append((pos, numslots))
+            table: list = [None] * numslots
+            for entry in entries:
+                slot = (entry[0] >> 8) % numslots
+                while table[slot] is not None:
+                    slot = (slot + 1) % numslots
+                table[slot] = entry
+            out.append(b"".join([_NULL_SLOT if e is None else _POINTER.pack(*e) for e in table]))
+            pos += numslots * _POINTER.size
+        self.dbfile.write(b"".join(out))
 
     def close(self) -> None:
         """Write the buffered records, then finish the table as Whoosh does."""
@@ -153,14 +190,12 @@ class TermsOut:
         bstart, bend, docs, delta, wf = post
         wsum, wmax, wsame, wfirst = stats
         lmin, lmax = lens
-        out, add_term, pos = [], self.tindex.add, self.offset
+        out, keys, infos, pos = [], [], [], self.offset
         b = 0
         for term, nb in zip(terms, nblocks, strict=True):
             term_start = pos
-            out.append(WHOOSH3_HEADER_MAGIC)
-            pos += 4
             tw, tmaxw, tmin, tmax = 0.0, 0, 255, 0
-            first = docs[bstart[b]]
+            blobs = [WHOOSH3_HEADER_MAGIC]
             for k in range(nb):
                 s, e = bstart[b], bend[b]
                 mini_w = wfirst[b] if wsame[b] else tuple(wf[s:e])
@@ -176,22 +211,21 @@ class TermsOut:
                     data = deflate(data)
                 info = dumps((e - s, docs[e - 1], wmax[b], comp, lmin[b], lmax[b]), 2)
                 size = len(info) + len(data)
-                out.append(pack_int(-size if k == nb - 1 else size))
-                out.append(info)
-                out.append(data)
-                pos += 4 + size
+                blobs += (pack_int(-size if k == nb - 1 else size), info, data)
                 tw += wsum[b]
                 tmaxw = max(tmaxw, wmax[b])
                 tmin, tmax = min(tmin, lmin[b]), max(tmax, lmax[b])
                 b += 1
-            last = docs[bend[b - 1] - 1]
+            blob = b"".join(blobs)
+            out.append(blob)
+            pos += len(blob)
+            first, last = docs[bstart[b - nb]], docs[bend[b - 1] - 1]
             df = bend[b - 1] - bstart[b - nb]
             head = _TERMINFO.pack(0, tw, df, tmin if tmax else 0, tmax, tmaxw, first, last)
-            add_term(prefix + term, head + pack_long(term_start) + pack_int(pos - term_start))
-            if len(out) > 4096:
-                self.postfile.write(b"".join(out))
-                out.clear()
+            keys.append(prefix + term)
+            infos.append(head + pack_long(term_start) + pack_int(pos - term_start))
         self.postfile.write(b"".join(out))
+        self.tindex.add_many(keys, infos)
         self.offset = pos
 
     def close(self) -> None:
@@ -240,13 +274,7 @@ def encode_positions(pos: np.ndarray, pstart: np.ndarray, freq: np.ndarray) -> l
     buf[item_end] = np.where(multi, ord("e"), ord("a"))
     buf[item_end + 1] = ord(".")
     raw = buf.tobytes()
-    # Equal values share one bytes object: a block's pickle then refers back to the first copy
-    # (same tuple when loaded, a fraction of the bytes to pickle and deflate).
-    shared: dict[bytes, bytes] = {}
-    values = [
-        shared.setdefault(v, v)
-        for v in map(raw.__getitem__, map(slice, pbeg.tolist(), pend.tolist()))
-    ]
+    values = list(map(raw.__getitem__, map(slice, pbeg.tolist(), pend.tolist())))
     if (ntok and freq.max() > 1000) or delta.max(initial=0) >= 1 << 31:
         # pickle batches APPENDS per 1000 items and has other int opcodes: let it encode those
         ends = np.append(pstart[1:], ntok)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import marshal
+from collections.abc import Callable, Iterable
 from itertools import islice
+from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
@@ -105,6 +107,11 @@ class BulkWriter(BulkSegmentWriter):
         self._check_state()
         if self.builder.add(fields):
             self.bulk_segments.append(self.builder.flush())
+
+    def add_many(self, items: Iterable, to_fields: Callable[[Any], dict]) -> None:
+        """Add one document per item, `to_fields(item)` giving add_document's arguments."""
+        for item in items:
+            self.add_document(**to_fields(item))
 
     def finish_bulk(self) -> list:
         """Write the last bulk segment; return all bulk segments written by this writer."""
