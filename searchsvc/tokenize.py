@@ -11,7 +11,9 @@ to the chain (text, pos, startchar, endchar, stopped) in index and query mode.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import cache
 
+import Stemmer
 from whoosh.analysis import (
     CharsetFilter,
     Filter,
@@ -87,24 +89,51 @@ class FusedAnalyzer(Tokenizer):
     def index_texts(self, raws: list[str]) -> list[str | None]:
         """Return the indexed text of each raw token (None: dropped or a stop word), in bulk.
 
-        The filters run once over all the tokens instead of once per token; they are per-token
-        filters that yield the Token they were given, which is checked (else: one at a time).
+        Each filter runs once over all the tokens: Whoosh's lowercase, charset, stop and stem
+        filters as list operations with their exact rules, any other per-token filter over Token
+        objects, checking that it yields the tokens it was given (else: one token at a time).
         """
-        tokens = [Token(text=raw, boost=1.0, stopped=False, removestops=False) for raw in raws]
-        filters, stem = self.filters, None
-        if filters and type(filters[-1]) is StemFilter and not filters[-1].lang:
-            filters, stem = filters[:-1], filters[-1]  # stemmed below without its Python cache
-        out: Iterable[Token] = iter(tokens)
-        for f in filters:
-            out = f(out)
-        kept = {id(t): t for t in out}
-        if not kept.keys() <= {id(t) for t in tokens}:
-            return [e[2] if e[0] and not e[1] else None for e in map(self.outcome, raws)]
-        texts = [None if (k := kept.get(id(t))) is None or k.stopped else k.text for t in tokens]
-        if stem is not None:  # StemFilter.__call__: stem unless stopped or in its ignore set
-            fn, ignore = stem.stemfn, stem.ignore
-            texts = [t if t is None or t in ignore else fn(t) for t in texts]
-        return texts
+        texts: list[str | None] = list(raws)  # None: dropped by a filter
+        stopped = [False] * len(texts)
+        for f in self.filters:
+            kind = type(f)
+            if kind is LowercaseFilter:
+                texts = [t if t is None else t.lower() for t in texts]
+            elif kind is CharsetFilter:
+                cmap = f.charmap
+                texts = [t if t is None else t.translate(cmap) for t in texts]
+            elif kind is StopFilter:
+                stops, lo, hi = f.stops, f.min, f.max
+                stopped = [
+                    t is not None
+                    and not (len(t) >= lo and (hi is None or len(t) <= hi) and t not in stops)
+                    for t in texts
+                ]
+            elif kind is StemFilter and not f.lang:
+                fn, ignore = f.stemfn, f.ignore
+                todo = [
+                    i
+                    for i, (t, s) in enumerate(zip(texts, stopped, strict=True))
+                    if t is not None and not s and t not in ignore
+                ]
+                words = [texts[i] for i in todo]
+                stems = _bulk_stemmer(fn)(words) if _bulk_stemmer(fn) else list(map(fn, words))
+                for i, w in zip(todo, stems, strict=True):
+                    texts[i] = w
+            else:
+                live = [i for i, t in enumerate(texts) if t is not None]
+                tokens = [
+                    Token(text=texts[i], boost=1.0, stopped=stopped[i], removestops=False)
+                    for i in live
+                ]
+                ids = {id(t) for t in tokens}
+                kept = {id(t) for t in f(iter(tokens))}
+                if not kept <= ids:  # not a per-token filter after all
+                    return [e[2] if e[0] and not e[1] else None for e in map(self.outcome, raws)]
+                for i, t in zip(live, tokens, strict=True):
+                    texts[i] = t.text if id(t) in kept else None
+                    stopped[i] = t.stopped
+        return [None if s else t for t, s in zip(texts, stopped, strict=True)]
 
     def positions(self, value: str) -> dict[str, list[int]]:
         """Return {term: [positions]} as indexing sees value (stops removed): the bulk path."""
@@ -183,6 +212,18 @@ class FusedAnalyzer(Tokenizer):
                     pos += 1
                 t.pos = pos
             yield t
+
+
+@cache
+def _english_stemmer():
+    return Stemmer.Stemmer("english", 0)  # PyStemmer's own word cache costs more than it saves
+
+
+def _bulk_stemmer(fn):
+    """Return a list -> list stemmer equal to `fn` word by word, when one is known."""
+    from .analysis import stem  # analysis imports this module
+
+    return _english_stemmer().stemWords if fn is stem else None
 
 
 class FastPositions(Positions):
