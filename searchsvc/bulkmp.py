@@ -23,7 +23,7 @@ from .bulkwrite import SegmentBuilder
 from .errors import IndexWriteError
 from .segwriter import TOKENS_PER_MB, BulkWriter
 
-BATCH_DOCS = 200  # documents per message to a worker
+BATCH_DOCS = 200  # most documents per message to a worker (a message holds one file's at most)
 _PR_SET_PDEATHSIG = 1
 
 
@@ -63,7 +63,7 @@ class ParallelBulkWriter(BulkWriter):
         self.workers: list = []
         self.batch: list = []
         self.to_fields: Callable[[Any], dict] | None = None
-        self._sent = 0
+        self._sent = [0] * procs  # documents sent to each worker
         folder = self.storage.folder
         for _ in range(procs):
             mine, theirs = ctx.Pipe()
@@ -94,15 +94,19 @@ class ParallelBulkWriter(BulkWriter):
             self.batch.append(item)
             if len(self.batch) >= BATCH_DOCS:
                 self._send_batch()
+        if to_fields is not None:  # a file's articles: a batch ends with them
+            self._send_batch()
 
     def _send_batch(self) -> None:
         if self.batch:
-            self._send((self.to_fields, self.batch))
+            self._send((self.to_fields, self.batch), len(self.batch))
             self.batch = []
 
-    def _send(self, message) -> None:
-        conn = self.workers[self._sent % len(self.workers)][1]
-        self._sent += 1
+    def _send(self, message, ndocs: int = 0) -> None:
+        """Send to the worker that was sent the fewest documents so far."""
+        k = self._sent.index(min(self._sent))
+        self._sent[k] += ndocs
+        conn = self.workers[k][1]
         try:
             conn.send(message)
         except OSError:

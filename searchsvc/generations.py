@@ -17,26 +17,17 @@ previous generation live and complete.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import itertools
 import json
 import os
-import pickle
-import queue
 import shutil
-import signal
 import threading
 import time
 from pathlib import Path
 
-from whoosh.multiproc import MpWriter, SubWriterTask, finish_subsegment
-from whoosh.util import random_name
-from whoosh.writing import SegmentWriter
-
 from .errors import IndexBusy, IndexWriteError
-from .segwriter import BulkSegmentWriter
 
 CURRENT = "CURRENT"
 LOCK_FILE = ".write.lock"
@@ -44,7 +35,6 @@ MANIFEST = "manifest.json"
 GEN_PREFIX = "gen-"
 TMP_SUFFIX = ".tmp"
 
-_PR_SET_PDEATHSIG = 1
 # A generation that stopped being live is deleted after this long (the previous one is always kept).
 GENERATION_GRACE_S = 60.0
 
@@ -171,83 +161,6 @@ def _read_pid(fd: int) -> int | None:
     except OSError:
         return None
     return int(text) if text.isdigit() else None
-
-
-class SafeSubWriterTask(SubWriterTask):
-    """A Whoosh worker process that dies with its parent, so a killed indexer leaves no orphans."""
-
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
-        self.parent_pid = os.getpid()
-
-    def run(self) -> None:
-        """Ask for SIGKILL when the parent dies, then work as Whoosh's worker (bulk writer)."""
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != self.parent_pid:  # the parent died before the line above
-            os._exit(1)
-        ix = self.storage.open_index(self.indexname)
-        writer = self.writer = BulkSegmentWriter(ix, _lk=False, **self.kwargs)
-        while self.running and (job := self.jobqueue.get()) is not None:
-            self._process_file(*job)
-        if not self.running:
-            writer.cancel()
-        elif self.multisegment:
-            result = (None, writer.pool.fieldnames, writer._finalize_segment())
-            self.resultqueue.put(result, timeout=5)
-        else:
-            self.resultqueue.put(finish_subsegment(writer, self.kwargs.get("k", 64)), timeout=5)
-
-
-class SafeMpWriter(MpWriter):
-    """Whoosh's multi-process writer with workers that die with the parent and on cancel."""
-
-    def _new_task(self):
-        task = SafeSubWriterTask(
-            self.storage,
-            self.indexname,
-            self.jobqueue,
-            self.resultqueue,
-            self.subargs,
-            self.multisegment,
-        )
-        task.daemon = True
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    def _enqueue(self) -> None:
-        """Whoosh's _enqueue, but never block for ever on a job queue no worker reads any more."""
-        name = f"{random_name()}.doclist"
-        with self.temp_storage().create_file(name).raw_file() as f:
-            for item in self.docbuffer:
-                pickle.dump(item, f, 2)
-        if len(self.tasks) < self.procs:
-            self._new_task()
-        while True:
-            try:
-                self.jobqueue.put((name, len(self.docbuffer)), timeout=0.5)
-                break
-            except queue.Full:
-                self.check_workers()
-        self.docbuffer = []
-
-    def check_workers(self) -> None:
-        """Raise IndexWriteError when a worker process failed (its error is on stderr)."""
-        if any(t.exitcode for t in self.tasks):
-            raise IndexWriteError(
-                f"cannot write the index in {Path(self.storage.folder).parent}: "
-                "a writer process failed (its error is above)",
-                hint="the previous index is still live; fix the cause and run again",
-            )
-
-    def cancel(self) -> None:
-        """Kill the worker processes (Whoosh's cancel cannot reach them), then drop the writer."""
-        for task in self.tasks:
-            task.kill()
-            task.join()
-        if not self.is_closed:
-            SegmentWriter.cancel(self)
 
 
 def link_copy(src: Path, dst: Path) -> None:

@@ -46,10 +46,11 @@ from .segwriter import BulkWriter
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 Progress = Callable[[int, int, str], None]
 PARALLEL_MIN_BYTES = 4 << 20  # smaller batches are not worth starting writer processes for
-# Posting pool budget of a build, split between writer processes: beyond it sorted runs spill to
-# disk and are merged at commit (~25% of a Reuters build at 128 MB); 512 MB holds Reuters (~2.6M
-# postings, ~0.8 GB RSS) without spilling, and memory stays bounded for any corpus size.
-LIMIT_MB = 512
+# Memory budget of a build's bulk segment builders, split between writer processes: a builder
+# writes a segment whenever its tokens reach its share (~150 bytes per token at flush), so memory
+# stays bounded for any corpus size; 768 MB builds Reuters (~4.1M tokens) as one segment per worker
+# (~360 MB RSS each).
+LIMIT_MB = 768
 
 
 @dataclass
@@ -222,7 +223,7 @@ def _write(ix, corpus, plan, summary, procs, progress, max_bytes, fresh) -> int:
     """Delete stale paths, add the articles of the files to read; return the expected doc count."""
     n = procs_for(procs, sum(plan.manifest[r]["size"] for r in plan.to_read))
     if n > 1:
-        writer = ParallelBulkWriter(ix, procs=n, limitmb=LIMIT_MB)
+        writer = ParallelBulkWriter(ix, procs=n, limitmb=LIMIT_MB)  # LIMIT_MB / n per worker
     else:
         writer = BulkWriter(ix, limitmb=LIMIT_MB)
     try:
@@ -288,8 +289,8 @@ def accept_file(corpus, rel, entry, owners, summary, max_bytes, is_new) -> list:
 def procs_for(procs: int, nbytes: int) -> int:
     """Return the writer process count: `procs`, or for 0 two or more for big batches.
 
-    Reuters on 2 (loaded) cores with the bulk writer: 1 process 328 s wall / 72 CPU s, 2 processes
-    194 s / 81 CPU s (each writes its own segment; the parent reads and parses meanwhile).
+    Reuters with the bulk segment builder: 1 process ~20 CPU s; 2 workers ~18 CPU s between them
+    while the parent reads and parses (~2 CPU s), so about half the wall time on 2 free cores.
     """
     if procs > 0:
         return procs

@@ -156,3 +156,43 @@ def test_the_token_budget_scales_with_the_writer_memory_budget(tmp_path):
     writer = BulkWriter(ix, limitmb=4)
     assert writer.builder.limit_tokens == 4 * TOKENS_PER_MB
     writer.cancel()
+
+
+def _by_id(reader) -> dict[int, str]:
+    return {doc: reader.stored_fields(doc)["id"] for doc in reader.all_doc_ids()}
+
+
+def test_worker_processes_build_the_same_documents_as_stock_whoosh(tmp_path):
+    """index_corpus with 2 writer processes: same content, document order aside."""
+    from searchsvc.indexer import index_corpus
+    from searchsvc.store import Store
+
+    corpus = REPO / "corpus"
+    docs = [article_to_doc(a) for a in _articles(corpus)]
+    stock = _stock(tmp_path / "stock", docs)
+    index_corpus(corpus, tmp_path / "index", rebuild=True, procs=2)
+    store = Store(tmp_path / "index")
+    try:
+        ra, rb = stock.reader(), store.searcher().reader()
+        assert len(rb.leaf_readers()) == 2  # each worker wrote a segment
+        ida, idb = _by_id(ra), _by_id(rb)
+        assert sorted(ida.values()) == sorted(idb.values())
+        schema = stock.schema
+        for field in (f for f in schema.names() if schema[f].indexed):
+            lexicon = list(ra.lexicon(field))
+            assert lexicon == list(rb.lexicon(field)), field
+            for term in lexicon:
+                pa = sorted((ida[d], w, v or b"") for d, w, v in _postings(ra, field, term))
+                pb = sorted((idb[d], w, v or b"") for d, w, v in _postings(rb, field, term))
+                assert pa == pb, (field, term)
+        docs_b = {i: d for d, i in idb.items()}
+        for doc, article_id in ida.items():
+            other = docs_b[article_id]
+            assert ra.stored_fields(doc) == rb.stored_fields(other)
+            for field in schema.scorable_names():
+                assert ra.doc_field_length(doc, field) == rb.doc_field_length(other, field)
+        for field in schema.scorable_names():
+            assert ra.field_length(field) == rb.field_length(field), field
+        ra.close()
+    finally:
+        store.close()
