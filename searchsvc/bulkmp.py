@@ -13,6 +13,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -110,7 +111,7 @@ class ParallelBulkWriter(BulkWriter):
         try:
             conn.send(message)
         except OSError:
-            raise self._failed() from None
+            raise self._error_of(conn) from None
 
     def _failed(self) -> IndexWriteError:
         return IndexWriteError(
@@ -119,6 +120,22 @@ class ParallelBulkWriter(BulkWriter):
             hint="the previous index is still live; fix the cause and run again",
         )
 
+    def _error_of(self, conn) -> BaseException:
+        """Return the error a worker that stopped reading reported, if it had time to."""
+        try:
+            status, payload = conn.recv() if conn.poll() else ("", "")
+        except (EOFError, OSError):
+            status, payload = "", ""
+        return self._error_of_message(status, payload)
+
+    def _error_of_message(self, status: str, payload) -> BaseException:
+        """OSError for a worker's OS error (reported like the parent's), else a write error."""
+        if status == "oserror":
+            return OSError(*payload)
+        if payload:
+            print(payload, file=sys.stderr, flush=True)  # the worker's traceback
+        return self._failed()
+
     def _collect(self) -> list:
         """Tell every worker to finish; return all their segments (raise on a failure)."""
         self._send_batch()
@@ -126,7 +143,7 @@ class ParallelBulkWriter(BulkWriter):
             try:
                 conn.send(None)
             except OSError:
-                raise self._failed() from None
+                raise self._error_of(conn) from None
         segments = []
         for proc, conn in self.workers:
             while not conn.poll(0.2):
@@ -136,11 +153,8 @@ class ParallelBulkWriter(BulkWriter):
                 status, payload = conn.recv()
             except (EOFError, OSError):
                 raise self._failed() from None
-            if status == "oserror":
-                raise OSError(*payload)
             if status != "ok":
-                print(payload, flush=True)
-                raise self._failed()
+                raise self._error_of_message(status, payload)
             segments += payload
         for proc, _ in self.workers:
             proc.join()
