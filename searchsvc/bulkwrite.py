@@ -17,6 +17,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, _lenfield
 from whoosh.util.numeric import _length_byte_cache
 
+from . import termarrays
 from .bulkfields import OtherField, TermIds, TextField
 from .postwrite import TermsOut, TermTable, deflate
 from .tokenize import FastFrequency, FastPositions, FusedAnalyzer
@@ -41,6 +42,7 @@ class SegmentBuilder:
 
     def __init__(self, schema, storage, indexname: str, codec=None, limit_tokens: int = 0) -> None:
         self.schema, self.storage, self.indexname = schema, storage, indexname
+        self._folder = getattr(storage, "folder", None)  # term arrays go beside the segments
         self.codec = codec or W3Codec()
         self.limit_tokens = limit_tokens
         self.text: dict[str, TextField] = {}
@@ -112,7 +114,7 @@ class SegmentBuilder:
             TermTable(segment.create_file(self.storage, W3Codec.TERMS_EXT)),
             segment.create_file(self.storage, W3Codec.POSTS_EXT),
         )
-        totals = {}
+        totals, ranked = {}, {}
         for name, acc in fields:
             terms, tstarts, docs, weights, values, lengths = acc.postings(ndocs)
             scorable = bool(self.schema[name].scorable)
@@ -124,6 +126,9 @@ class SegmentBuilder:
             out.write_field(
                 name, terms, tstarts, docs, weights, values, lenbytes, fmt.fixed_value_size()
             )
+            if name in termarrays.FIELDS and self._folder is not None:  # the ranking's copy
+                ends = np.append(np.asarray(tstarts, dtype=np.int64), len(docs))
+                ranked[name] = (terms, ends, docs, weights)
         out.close()
         self.perdoc._fieldlengths.update(totals)
         self.perdoc._doccount = ndocs
@@ -131,6 +136,8 @@ class SegmentBuilder:
         segment.set_doc_count(ndocs)
         if segment.should_assemble():
             segment.create_compound_file(self.storage)
+        for name, arrays in ranked.items():  # after assembly, which packs the segment's files
+            termarrays.write_field(self._folder, segment.segment_id(), name, *arrays)
         for acc in self.text.values():
             acc.tids, acc.counts = array("i"), array("i")
         for acc in self.other.values():

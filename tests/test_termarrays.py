@@ -16,6 +16,8 @@ import whoosh.index
 
 from searchsvc import ranking, termarrays
 from searchsvc.articles import Article
+from searchsvc.generations import read_current
+from searchsvc.indexer import index_corpus
 from searchsvc.mapped import MappedStorage
 from searchsvc.schema import article_to_doc, build_schema
 
@@ -52,15 +54,15 @@ def _scores(folder: Path, text: str) -> tuple[list, list]:
         return ids.tolist(), scores.tolist()
 
 
-def test_arrays_hold_every_posting_of_the_segment(folder):
+def _assert_arrays_match_postings(folder: Path) -> int:
+    """Compare every ranked term's arrays with Whoosh's postings; return the segments checked."""
     ix = whoosh.index.open_dir(str(folder))
     with ix.reader() as r:
-        for leaf, _ in r.leaf_readers():
-            termarrays.write_segment(leaf, folder)
-        for leaf, _ in r.leaf_readers():
+        leaves = [leaf for leaf, _ in r.leaf_readers()]
+        for leaf in leaves:
             for field in termarrays.FIELDS:
                 arrays = termarrays.open_arrays(leaf, field)
-                assert arrays is not None
+                assert arrays is not None, f"{leaf.segment().segment_id()} has no {field} arrays"
                 for tbytes in leaf.lexicon(field):
                     got = arrays.postings(tbytes)
                     if len(tbytes) > termarrays.MAX_TERM_BYTES:
@@ -74,6 +76,32 @@ def test_arrays_hold_every_posting_of_the_segment(folder):
                         m.next()
                     assert got[0].tolist() == ids and got[1].tolist() == weights
                 assert arrays.postings(b"nosuchterm")[0].tolist() == []
+        return len(leaves)
+
+
+def test_arrays_hold_every_posting_of_the_segment(folder):
+    ix = whoosh.index.open_dir(str(folder))
+    with ix.reader() as r:
+        for leaf, _ in r.leaf_readers():
+            termarrays.write_segment(leaf, folder)
+    assert _assert_arrays_match_postings(folder) == 2
+
+
+def test_the_indexer_writes_arrays_for_its_segments(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for i in range(12):
+        a = _article(i)
+        (corpus / f"{i:02d}.txt").write_text(f"{a.title}\n\n{a.body}\n", encoding="utf-8")
+    index_corpus(corpus, index)
+    assert _assert_arrays_match_postings(index / read_current(index)) == 1
+    (corpus / "20.txt").write_text("Wheat export\n\nwheat grain export news.\n", encoding="utf-8")
+    (corpus / "03.txt").unlink()
+    index_corpus(corpus, index)  # an update: the old segment (one deletion) plus a new one
+    gen = index / read_current(index)
+    assert _assert_arrays_match_postings(gen) == 2
+    names = {p.name.split(".")[0] for p in gen.glob("*.npy")}
+    assert names == {p.stem for p in gen.glob("*.seg")}  # no arrays without their segment
 
 
 @pytest.mark.parametrize("text", ["oil", "price", "news", "d", "7", LONG, "nosuchterm"])
