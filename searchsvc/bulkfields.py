@@ -22,34 +22,49 @@ INDEX_CACHE = 50_000  # cached field.index() results per non-text field
 
 
 class TermIds:
-    """Raw word -> term id (-1: dropped or stop word) for one fused analyzer, per segment."""
+    """Raw words of one fused analyzer, per segment: raw word -> raw id as tokens arrive, and
+    raw id -> term id (-1: dropped or stop word) resolved in bulk when the segment is written.
+    """
 
     def __init__(self, analyzer: FusedAnalyzer) -> None:
         self.analyzer = analyzer
         self.findall = analyzer.tokenizer.expression.findall
-        self.ids: dict[str, int] = {}
-        self.texts: list[str] = []
+        self.ids: dict[str, int] = {}  # raw word -> raw id
+        self.raws: list[str] = []
+        self.texts: list[str] = []  # term id -> term text
         self._text_ids: dict[str, int] = {}
+        self._term_of = np.zeros(0, dtype=np.int32)  # raw id -> term id, for raws resolved
 
     def lookup(self, value: str) -> array:
-        """Return the term id of every raw token of value (in order)."""
+        """Return the raw id of every raw token of value (in order)."""
         tokens = self.findall(value)
         get = self.ids.get
         try:
             return array("i", map(get, tokens))
         except TypeError:  # a None: words not seen before in this segment
             pass
-        ids = self.ids
-        new = list(set(tokens).difference(ids))
-        for raw, text in zip(new, self.analyzer.index_texts(new), strict=True):
-            tid = -1
-            if text is not None:
-                tid = self._text_ids.get(text, -1)
-                if tid < 0:
-                    tid = self._text_ids[text] = len(self.texts)
-                    self.texts.append(text)
-            ids[raw] = tid
+        ids, raws = self.ids, self.raws
+        for raw in set(tokens).difference(ids):
+            ids[raw] = len(raws)
+            raws.append(raw)
         return array("i", map(get, tokens))
+
+    def term_of(self) -> np.ndarray:
+        """Return the raw id -> term id array, running the analyzer on the new raw words."""
+        start = len(self._term_of)
+        if start < len(self.raws):
+            new = self.raws[start:]
+            tids = []
+            for text in self.analyzer.index_texts(new):
+                tid = -1
+                if text is not None:
+                    tid = self._text_ids.get(text, -1)
+                    if tid < 0:
+                        tid = self._text_ids[text] = len(self.texts)
+                        self.texts.append(text)
+                tids.append(tid)
+            self._term_of = np.append(self._term_of, np.asarray(tids, dtype=np.int32))
+        return self._term_of
 
 
 class TextField:
@@ -75,7 +90,8 @@ class TextField:
 
     def postings(self, ndocs: int):
         """Return (terms, term starts, docs, weights, values, lengths) in index order."""
-        tid = np.frombuffer(self.tids, dtype=np.int32) if self.tids else np.zeros(0, np.int32)
+        raw_ids = np.frombuffer(self.tids, dtype=np.int32) if self.tids else np.zeros(0, np.int32)
+        tid = self.terms.term_of()[raw_ids]
         counts = np.frombuffer(self.counts, dtype=np.int32).astype(np.int64)
         doc = np.repeat(np.arange(ndocs, dtype=np.int64), counts)
         keep = tid >= 0
