@@ -13,7 +13,10 @@ from itertools import accumulate
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
 from whoosh.columns import NumericColumn
+from whoosh.matching import Matcher
 from whoosh.util.numeric import byte_to_length
+
+from .termarrays import open_arrays
 
 
 def _denominators(seg, fieldname: str, base: float, per_len: float) -> np.ndarray:
@@ -160,6 +163,28 @@ def posting_arrays(m) -> tuple[np.ndarray, np.ndarray]:
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
+def segment_postings(seg, fname: str, text: str):
+    """Return (live doc ids, weights, document frequency) of a term in one segment, or None.
+
+    From the segment's term arrays when it has them (two slices), else through Whoosh.
+    """
+    arrays = open_arrays(seg, fname)
+    got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
+    if got is None:
+        if (fname, text) not in seg:
+            return None
+        ids, weights = posting_arrays(seg.postings(fname, text))
+        return ids, weights, seg.doc_frequency(fname, text)
+    ids, weights = got
+    if not len(ids):
+        return None
+    df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
+    if seg.has_deletions():
+        keep = live_mask(seg)[ids]
+        ids, weights = ids[keep], weights[keep]
+    return ids.astype(np.int64), weights.astype(np.float64), df
+
+
 def posting_ids(reader, fieldname: str, text: str) -> list[int]:
     """Return the (live) documents holding a term, ascending, read block by block per segment."""
     out: list[int] = []
@@ -179,3 +204,59 @@ def _read_ids(m) -> None:
         m._read_data()
     ids = m._data[0]
     m._ids = ids if m._byteids else tuple(accumulate(ids))  # = tuple(delta_decode(ids))
+
+
+class ScoreListMatcher(Matcher):
+    """A matcher over precomputed (sorted doc ids, scores)."""
+
+    def __init__(self, ids: list[int], scores: list[float], i: int = 0):
+        self._ids, self._scores, self._i = ids, scores, i
+
+    def is_active(self):
+        """Return True while there are documents left."""
+        return self._i < len(self._ids)
+
+    def id(self):
+        """Return the current document number."""
+        return self._ids[self._i]
+
+    def next(self):
+        """Move to the next document."""
+        self._i += 1
+
+    def skip_to(self, target):
+        """Move to the first document at or after target."""
+        while self._i < len(self._ids) and self._ids[self._i] < target:
+            self._i += 1
+
+    def score(self):
+        """Return the precomputed score of the current document."""
+        return self._scores[self._i]
+
+    def weight(self):
+        """Return the score (there is no separate term weight)."""
+        return self._scores[self._i]
+
+    def supports_block_quality(self):
+        """Return False: scores are final, no block skipping."""
+        return False
+
+    def copy(self):
+        """Return a copy at the same position."""
+        return ScoreListMatcher(self._ids, self._scores, self._i)
+
+    def reset(self):
+        """Go back to the first document."""
+        self._i = 0
+
+    def all_ids(self):
+        """Return the remaining document numbers."""
+        return iter(self._ids[self._i :])
+
+    def term_matchers(self):
+        """Return no term matchers (scores are precomputed)."""
+        return iter(())
+
+    def matching_terms(self, id=None):
+        """Return no matched terms (scores are precomputed)."""
+        return iter(())

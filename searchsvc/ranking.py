@@ -8,11 +8,9 @@ from collections import Counter
 import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.matching import Matcher
 
 from .analysis import index_terms
-from .postings import _denominators, _score_cache, live_mask, posting_arrays
-from .termarrays import open_arrays
+from .postings import ScoreListMatcher, _denominators, _score_cache, segment_postings
 
 TEXT_FIELDS = ("title", "body")
 # BM25F: each field's term frequency, length-normalised with its own b and multiplied by its
@@ -240,7 +238,7 @@ def _bm25f_all(top, text: str, fields) -> tuple[np.ndarray, np.ndarray]:
         if fname not in fields:
             continue
         for sub, offset in top.leaf_searchers():
-            got = _segment_postings(sub.reader(), fname, text)
+            got = segment_postings(sub.reader(), fname, text)
             if got is not None:
                 parts.append((fname, sub.reader(), offset, *got[:2]))
                 dfs[fname] = dfs.get(fname, 0) + got[2]
@@ -260,81 +258,3 @@ def _bm25f_all(top, text: str, fields) -> tuple[np.ndarray, np.ndarray]:
         ids, where = np.unique(ids, return_inverse=True)
         x = np.bincount(where, weights=x, minlength=len(ids))
     return ids.astype(np.int32), num * x / (K1 + x)
-
-
-def _segment_postings(seg, fname: str, text: str):
-    """Return (live doc ids, weights, document frequency) of a term in one segment, or None.
-
-    From the segment's term arrays when it has them (two slices), else through Whoosh.
-    """
-    arrays = open_arrays(seg, fname)
-    got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
-    if got is None:
-        if (fname, text) not in seg:
-            return None
-        ids, weights = posting_arrays(seg.postings(fname, text))
-        return ids, weights, seg.doc_frequency(fname, text)
-    ids, weights = got
-    if not len(ids):
-        return None
-    df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
-    if seg.has_deletions():
-        keep = live_mask(seg)[ids]
-        ids, weights = ids[keep], weights[keep]
-    return ids.astype(np.int64), weights.astype(np.float64), df
-
-
-class ScoreListMatcher(Matcher):
-    """A matcher over precomputed (sorted doc ids, scores)."""
-
-    def __init__(self, ids: list[int], scores: list[float], i: int = 0):
-        self._ids, self._scores, self._i = ids, scores, i
-
-    def is_active(self):
-        """Return True while there are documents left."""
-        return self._i < len(self._ids)
-
-    def id(self):
-        """Return the current document number."""
-        return self._ids[self._i]
-
-    def next(self):
-        """Move to the next document."""
-        self._i += 1
-
-    def skip_to(self, target):
-        """Move to the first document at or after target."""
-        while self._i < len(self._ids) and self._ids[self._i] < target:
-            self._i += 1
-
-    def score(self):
-        """Return the precomputed score of the current document."""
-        return self._scores[self._i]
-
-    def weight(self):
-        """Return the score (there is no separate term weight)."""
-        return self._scores[self._i]
-
-    def supports_block_quality(self):
-        """Return False: scores are final, no block skipping."""
-        return False
-
-    def copy(self):
-        """Return a copy at the same position."""
-        return ScoreListMatcher(self._ids, self._scores, self._i)
-
-    def reset(self):
-        """Go back to the first document."""
-        self._i = 0
-
-    def all_ids(self):
-        """Return the remaining document numbers."""
-        return iter(self._ids[self._i :])
-
-    def term_matchers(self):
-        """Return no term matchers (scores are precomputed)."""
-        return iter(())
-
-    def matching_terms(self, id=None):
-        """Return no matched terms (scores are precomputed)."""
-        return iter(())

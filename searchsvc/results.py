@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 SORTS = ("relevance", "newest")
 
@@ -65,3 +65,37 @@ class SearchPage:
     def to_dict(self) -> dict:
         """Return the JSON shape of the API (`/api/search`, `searchsvc search --json`)."""
         return asdict(self)
+
+
+def iso_date(value) -> str | None:
+    """Return YYYY-MM-DD for a datetime, a date or such a string, else None."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value if isinstance(value, str) and value else None
+
+
+def tag_list(value) -> list[str]:
+    """Return stored tags (a comma-separated string or a sequence) as a list."""
+    if isinstance(value, str) or value is None:
+        return [t for t in (value or "").split(",") if t]
+    return list(value)
+
+
+def make_hit(doc: dict, score: float = 0.0, similar: int = 0, snippet: str | None = None) -> Hit:
+    """Return a Hit from a stored document of either backend (the snippet defaults to the lead)."""
+    from .snippets import lead
+
+    return Hit(
+        id=doc["id"],
+        title=doc.get("title", ""),
+        url=doc.get("url", ""),
+        published=iso_date(doc.get("published")),
+        author=doc.get("author", ""),
+        source=doc.get("source", ""),
+        tags=tag_list(doc.get("tags")),
+        score=round(float(score), 4),
+        snippet=lead(doc.get("body", "")) if snippet is None else snippet,
+        similar=similar,
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import replace
-from datetime import date, datetime
 from time import perf_counter
 
 import numpy as np
@@ -25,7 +24,7 @@ from .facets import (
 )
 from .query import build, parse, positive_terms
 from .ranking import WEIGHTING
-from .results import SORTS, Hit, SearchPage, SearchRequest
+from .results import SORTS, Hit, SearchPage, SearchRequest, iso_date, make_hit, tag_list
 from .snippets import lead, make_snippet
 from .spelling import complete, correct
 
@@ -54,36 +53,6 @@ def _stored(reader, docnum: int) -> dict:
     else:
         cache.move_to_end(docnum)
     return found
-
-
-def _iso(value) -> str | None:
-    """Return YYYY-MM-DD for a datetime/date, else None."""
-    return (
-        value.date().isoformat()
-        if isinstance(value, datetime)
-        else (value.isoformat() if isinstance(value, date) else None)
-    )
-
-
-def _tags(value) -> list[str]:
-    """Return the stored comma-separated tags as a list."""
-    return [t for t in (value or "").split(",") if t]
-
-
-def _hit(f: dict, score: float = 0.0, similar: int = 0, snippet: str | None = None) -> Hit:
-    """Return a Hit from stored fields (the snippet defaults to the lead)."""
-    return Hit(
-        id=f["id"],
-        title=f.get("title", ""),
-        url=f.get("url", ""),
-        published=_iso(f.get("published")),
-        author=f.get("author", ""),
-        source=f.get("source", ""),
-        tags=_tags(f.get("tags")),
-        score=round(float(score), 4),
-        snippet=lead(f.get("body", "")) if snippet is None else snippet,
-        similar=similar,
-    )
 
 
 class SearchEngine:
@@ -185,7 +154,7 @@ class SearchEngine:
             body = f.get("body", "")
             snippet = (make_snippet(body, terms) if terms else lead(body)) if req.snippets else ""
             similar = int(dups[dup[d]]) - 1 if req.collapse else 0
-            hits.append(_hit(f, score, similar, snippet))
+            hits.append(make_hit(f, score, similar, snippet))
         facets, tl = facets_and_timeline(cols, ids) if req.facets else ({}, [])
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
@@ -239,11 +208,11 @@ class SearchEngine:
             "id": f["id"],
             "title": f.get("title", ""),
             "body": f.get("body", ""),
-            "published": _iso(f.get("published")),
+            "published": iso_date(f.get("published")),
             "author": f.get("author", ""),
             "source": f.get("source", ""),
             "url": f.get("url", ""),
-            "tags": _tags(f.get("tags")),
+            "tags": tag_list(f.get("tags")),
         }
 
     def more_like_this(self, article_id: str, limit: int = 5) -> list[Hit]:
@@ -260,7 +229,7 @@ class SearchEngine:
             if f.get("dup") in seen:
                 continue
             seen.add(f.get("dup"))
-            out.append(_hit(f, float(hit.score or 0.0)))
+            out.append(make_hit(f, float(hit.score or 0.0)))
             if len(out) >= limit:
                 break
         return out
@@ -289,7 +258,7 @@ class SearchEngine:
         searcher = self.store.searcher()
         live = live_ids(searcher.reader())
         order = np.argsort(newest_positions(searcher)[live], kind="stable")[:limit]
-        return [_hit(searcher.stored_fields(d)) for d in live[order].tolist()]
+        return [make_hit(searcher.stored_fields(d)) for d in live[order].tolist()]
 
     def stats(self) -> dict:
         """Return the store's statistics plus the most used tags (cached per generation)."""

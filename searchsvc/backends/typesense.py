@@ -18,7 +18,7 @@ from ..analysis import STOP_WORDS, english_analyzer
 from ..config import Settings
 from ..errors import IndexMissing, NotFound
 from ..query import parse, positive_terms
-from ..results import Hit, SearchRequest
+from ..results import Hit, SearchRequest, make_hit
 from ..search import SearchEngine
 from ..snippets import lead, make_snippet
 from ..spelling import completions, last_word
@@ -32,7 +32,6 @@ from .typesense_query import (
     build_params,
     did_you_mean,
     facets_from,
-    make_hit,
     quote,
 )
 

@@ -15,8 +15,7 @@ from datetime import date
 from ..analysis import STOP_WORDS, fold
 from ..facets import TOP_TAGS, timeline
 from ..query import FILTER_FIELDS, ParsedQuery
-from ..results import Hit, SearchPage, SearchRequest
-from ..snippets import lead
+from ..results import SearchPage, SearchRequest
 from .typesense_index import EPOCH, UNDATED, stems
 
 NOTES = [
@@ -40,22 +39,6 @@ class TypesensePage(SearchPage):
     """A SearchPage plus `notes`: where this backend differs from the Whoosh one."""
 
     notes: list[str] = field(default_factory=lambda: list(NOTES))
-
-
-def make_hit(doc: dict, score: float = 0.0, similar: int = 0, snippet: str | None = None) -> Hit:
-    """Return a Hit from a Typesense document."""
-    return Hit(
-        id=doc["id"],
-        title=doc.get("title", ""),
-        url=doc.get("url", ""),
-        published=doc.get("published"),
-        author=doc.get("author", ""),
-        source=doc.get("source", ""),
-        tags=list(doc.get("tags", ())),
-        score=round(float(score), 4),
-        snippet=lead(doc.get("body", "")) if snippet is None else snippet,
-        similar=similar,
-    )
 
 
 def facets_from(res: dict) -> tuple[dict, list]:
