@@ -10,11 +10,10 @@ import re
 
 import numpy as np
 import pytest
-import whoosh.index
+from segments import write_segments
 
 from searchsvc import facets, postings, ranking, snippets
 from searchsvc.articles import Article
-from searchsvc.schema import article_to_doc, build_schema
 from searchsvc.store import Store, gen_name, switch_current
 
 WORDS = ["oil", "price", "crude", "wheat", "grain", "export", "bank", "rate"]
@@ -36,15 +35,7 @@ def searcher(tmp_path_factory):
     root = tmp_path_factory.mktemp("fast")
     gen = root / gen_name(1)
     gen.mkdir()
-    ix = whoosh.index.create_in(str(gen), build_schema())
-    for part in (range(0, 40), range(40, 90)):  # two segments
-        with ix.writer() as w:
-            w.merge = False
-            for i in part:
-                w.add_document(**article_to_doc(_article(i)))
-    with ix.writer() as w:
-        w.merge = False
-        w.delete_by_term("id", "d045")
+    write_segments(gen, [map(_article, range(40)), map(_article, range(40, 90))], ["d045"])
     switch_current(root, gen_name(1))
     store = Store(root)
     s = store.searcher()

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import whoosh.index
+from segments import write_segments
 
 from searchsvc import ranking, termarrays
 from searchsvc.articles import Article
 from searchsvc.generations import read_current
 from searchsvc.indexer import index_corpus
 from searchsvc.mapped import MappedStorage
-from searchsvc.schema import article_to_doc, build_schema
 
 WORDS = ["oil", "price", "crude", "wheat", "grain", "export", "bank", "rate"]
 LONG = "x" * (termarrays.MAX_TERM_BYTES + 5)
@@ -34,16 +34,9 @@ def _article(i: int) -> Article:
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("arrays")
-    ix = whoosh.index.create_in(str(folder), build_schema())
-    for part in (range(0, 30), range(30, 70)):  # two segments
-        with ix.writer() as w:
-            w.merge = False
-            for i in part:
-                w.add_document(**article_to_doc(_article(i)))
-    with ix.writer() as w:
-        w.merge = False
-        w.delete_by_term("id", "d033")
-        w.delete_by_term("id", "d004")
+    write_segments(
+        folder, [map(_article, range(30)), map(_article, range(30, 70))], ["d033", "d004"]
+    )
     return folder
 
 
