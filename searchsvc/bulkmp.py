@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -38,12 +39,17 @@ def _work(conn, folder: str, indexname: str, schema, codec, limit_tokens: int, p
         os._exit(1)
     builder = SegmentBuilder(schema, FileStorage(folder), indexname, codec, limit_tokens)
     segments = []
+    # The build makes millions of small tuples and lists but no garbage cycles worth a scan: the
+    # collector's passes cost ~7% of a worker's CPU. Collected once per segment instead.
+    gc.freeze()
+    gc.disable()
     try:
         while (message := conn.recv()) is not None:
             to_fields, batch = message
             for item in batch:
                 if builder.add(item if to_fields is None else to_fields(item)):
                     segments.append(builder.flush())
+                    gc.collect()
         last = builder.flush()
         conn.send(("ok", [*segments, *([last] if last is not None else [])]))
     except OSError as e:
