@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
+from searchsvc.postwrite import BLOCK_LIMIT
 from searchsvc.readers import discover, read_file
 from searchsvc.schema import article_to_doc, build_schema
 from searchsvc.segwriter import TOKENS_PER_MB, BulkWriter
@@ -145,9 +146,11 @@ def test_bulk_segments_equal_stock_whoosh_on_a_reuters_sample(tmp_path):
     corpus = tmp_path / "reuters"
     corpus.mkdir()
     (corpus / sgm.name).symlink_to(sgm)
-    docs = [article_to_doc(a) for a in _articles(corpus, limit=400)]
+    docs = [article_to_doc(a) for a in _articles(corpus, limit=200)]
     stock = _stock(tmp_path / "stock", docs)
     bulk = _bulk(tmp_path / "bulk", docs)
+    with bulk.reader() as r:  # some posting lists span several blocks
+        assert any(r.doc_frequency("body", t) > BLOCK_LIMIT for t in r.lexicon("body"))
     assert_same_index(stock, bulk)
 
 
