@@ -62,7 +62,7 @@ def query_figures(index_dir: Path, queries: list[str], cap: float) -> dict:
         return len(engine.search(SearchRequest(q=q, per_page=10)).hits)
 
     timed(one, queries[-20:], cap)
-    lat, _hits = timed(one, queries, cap)
+    lat, _hits, _cpu = timed(one, queries, cap)
     docs = engine.store.searcher().doc_count()
     return {"p50": sc.pct(lat, 50), "p95": sc.pct(lat, 95), "n": len(lat), "docs": docs}
 

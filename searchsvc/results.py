@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
+from .snippets import lead
+
 SORTS = ("relevance", "newest")
 
 
@@ -85,8 +87,6 @@ def tag_list(value) -> list[str]:
 
 def make_hit(doc: dict, score: float = 0.0, similar: int = 0, snippet: str | None = None) -> Hit:
     """Return a Hit from a stored document of either backend (the snippet defaults to the lead)."""
-    from .snippets import lead
-
     return Hit(
         id=doc["id"],
         title=doc.get("title", ""),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import replace
 from time import perf_counter
@@ -40,6 +41,25 @@ def _ms(t0: float) -> float:
 STORED_CACHE = 4096  # documents' stored fields kept per reader (top hits recur across queries)
 
 
+def _read_stored(reader, docnum: int) -> dict:
+    """Return a document's stored fields from its segment's per-document reader.
+
+    Whoosh's reader.stored_fields re-checks every field against the schema (for fields removed
+    from a schema); ours never changes within an index, so the segment's own dict will do.
+    """
+    leaves = reader.__dict__.get("_searchsvc_leaves")
+    if leaves is None:
+        leaves = reader.__dict__["_searchsvc_leaves"] = sorted(
+            ((offset, leaf) for leaf, offset in reader.leaf_readers()), key=lambda x: x[0]
+        )
+    i = bisect_right([o for o, _ in leaves], docnum) - 1
+    offset, leaf = leaves[i]
+    perdoc = getattr(leaf, "_perdoc", None)
+    if perdoc is None:
+        return leaf.stored_fields(docnum - offset)
+    return perdoc.stored_fields(docnum - offset)
+
+
 def _stored(reader, docnum: int) -> dict:
     """Return the stored fields of a document, memoised per reader (callers must not change it)."""
     cache = reader.__dict__.get("_searchsvc_stored")
@@ -47,7 +67,7 @@ def _stored(reader, docnum: int) -> dict:
         cache = reader.__dict__["_searchsvc_stored"] = OrderedDict()
     found = cache.get(docnum)
     if found is None:
-        found = cache[docnum] = reader.stored_fields(docnum)
+        found = cache[docnum] = _read_stored(reader, docnum)
         if len(cache) > STORED_CACHE:
             cache.popitem(last=False)
     else:

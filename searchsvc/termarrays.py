@@ -93,7 +93,11 @@ class TermArrays:
     """The memory-mapped term arrays of one segment and field."""
 
     def __init__(self, folder: str | os.PathLike, segment_id: str, field: str) -> None:
-        parts = {p: np.load(_path(folder, segment_id, field, p), mmap_mode="r") for p in _PARTS}
+        # plain ndarray views of the maps: slicing a np.memmap builds a memmap object each time
+        parts = {
+            p: np.load(_path(folder, segment_id, field, p), mmap_mode="r").view(np.ndarray)
+            for p in _PARTS
+        }
         self.terms, self.starts = parts["terms"], parts["starts"]
         self.docs, self.weights = parts["docs"], parts["weights"]
 
