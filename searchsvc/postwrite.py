@@ -34,6 +34,11 @@ _POINTER = struct.Struct("!Iq")  # hash and record position in a term table hash
 _NULL_SLOT = _POINTER.pack(0, 0)
 
 
+def _compress(data: bytes) -> bytes:
+    """Return zlib.compress(data) at the blocks' level (single-block terms)."""
+    return zlib.compress(data, COMPRESSION)
+
+
 def deflate(data: bytes, level: int = COMPRESSION) -> bytes:
     """Return zlib.compress(data, level) (a sized-down window measured slower in real builds)."""
     return zlib.compress(data, level)
@@ -185,22 +190,26 @@ class TermsOut:
         wsum, wmax, wsame, wfirst = stats
         lmin, lmax = lens
         out, keys, infos, pos = [], [], [], self.offset
+
+        def block(b: int, compress) -> tuple:
+            """Return (start, end, data bytes, compression level) of posting block b."""
+            s, e = bstart[b], bend[b]
+            mini_w = wfirst[b] if wsame[b] else tuple(wf[s:e])
+            if value_size is None:
+                vals = tuple(values[s:e])
+            elif value_size == 0:
+                vals = None
+            else:
+                vals = values[s * value_size : e * value_size]
+            data = dumps((tuple(delta[s:e]), mini_w, vals), BLOCK_PROTOCOL)
+            comp = COMPRESSION if len(data) >= MIN_DEFLATE else 0
+            return s, e, (compress(data) if comp else data), comp
+
         b = 0
         for term, nb in zip(terms, nblocks, strict=True):
             term_start = pos
             if nb == 1:  # most terms: one block, whose statistics are the term's
-                s, e = bstart[b], bend[b]
-                mini_w = wfirst[b] if wsame[b] else tuple(wf[s:e])
-                if value_size is None:
-                    vals = tuple(values[s:e])
-                elif value_size == 0:
-                    vals = None
-                else:
-                    vals = values[s * value_size : e * value_size]
-                data = dumps((tuple(delta[s:e]), mini_w, vals), BLOCK_PROTOCOL)
-                comp = COMPRESSION if len(data) >= MIN_DEFLATE else 0
-                if comp:
-                    data = zlib.compress(data, COMPRESSION)
+                s, e, data, comp = block(b, _compress)
                 mw, lo, hi = wmax[b], lmin[b], lmax[b]
                 info = dumps((e - s, docs[e - 1], mw, comp, lo, hi), 2)
                 blob = b"".join(
@@ -218,18 +227,7 @@ class TermsOut:
             tw, tmaxw, tmin, tmax = 0.0, 0, 255, 0
             blobs = [WHOOSH3_HEADER_MAGIC]
             for k in range(nb):
-                s, e = bstart[b], bend[b]
-                mini_w = wfirst[b] if wsame[b] else tuple(wf[s:e])
-                if value_size is None:
-                    vals = tuple(values[s:e])
-                elif value_size == 0:
-                    vals = None
-                else:
-                    vals = values[s * value_size : e * value_size]
-                data = dumps((tuple(delta[s:e]), mini_w, vals), BLOCK_PROTOCOL)
-                comp = COMPRESSION if len(data) >= MIN_DEFLATE else 0
-                if comp:
-                    data = deflate(data)
+                s, e, data, comp = block(b, deflate)
                 info = dumps((e - s, docs[e - 1], wmax[b], comp, lmin[b], lmax[b]), 2)
                 size = len(info) + len(data)
                 blobs += (pack_int(-size if k == nb - 1 else size), info, data)
