@@ -78,7 +78,7 @@ def _size(value: tuple) -> int:
 
 
 class _ScoreCache:
-    """A thread-safe LRU of per-term score dicts, bounded by their estimated size in bytes."""
+    """A thread-safe LRU of per-term (ids, scores) arrays, bounded by their size in bytes."""
 
     def __init__(self, limit: int) -> None:
         self.limit, self.used = limit, 0

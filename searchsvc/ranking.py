@@ -113,8 +113,10 @@ class CoordOr(wq.Query):
         total = max(1, top.doc_count_all())
         rare, common = list(self.groups), []
         if n >= LONG_QUERY:  # document frequencies cost term lookups: only where they matter
-            common = [g for g in rare if g[0].estimate_size(top.reader()) > total * COMMON_FRACTION]
-            rare = [g for g in rare if g not in common]
+            rare = []
+            for g in self.groups:
+                big = g[0].estimate_size(top.reader()) > total * COMMON_FRACTION
+                (common if big else rare).append(g)
         if not rare:
             rare, common = common, []
         acc = np.zeros(total)

@@ -47,13 +47,12 @@ def _read_stored(reader, docnum: int) -> dict:
     Whoosh's reader.stored_fields re-checks every field against the schema (for fields removed
     from a schema); ours never changes within an index, so the segment's own dict will do.
     """
-    leaves = reader.__dict__.get("_searchsvc_leaves")
-    if leaves is None:
-        leaves = reader.__dict__["_searchsvc_leaves"] = sorted(
-            ((offset, leaf) for leaf, offset in reader.leaf_readers()), key=lambda x: x[0]
-        )
-    i = bisect_right([o for o, _ in leaves], docnum) - 1
-    offset, leaf = leaves[i]
+    found = reader.__dict__.get("_searchsvc_leaves")
+    if found is None:  # (segment offsets ascending, segment readers), built once per reader
+        pairs = sorted(((o, leaf) for leaf, o in reader.leaf_readers()), key=lambda x: x[0])
+        found = reader.__dict__["_searchsvc_leaves"] = ([o for o, _ in pairs], pairs)
+    offsets, leaves = found
+    offset, leaf = leaves[bisect_right(offsets, docnum) - 1]
     perdoc = getattr(leaf, "_perdoc", None)
     if perdoc is None:
         return leaf.stored_fields(docnum - offset)
