@@ -51,7 +51,7 @@ def check_searchable(index_dir: Path) -> str:
     if sc.missing(store_cls, engine_cls):
         return "; ".join(sc.missing(store_cls, engine_cls))
     from searchsvc.config import Settings
-    from searchsvc.results import SearchRequest
+    from searchsvc.contract import SearchRequest
 
     engine = engine_cls(store_cls(index_dir), Settings.from_env(index_dir=index_dir))
     page = engine.search(SearchRequest(q="cocoa", per_page=3))
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"searchable: {check_searchable(ours_dir)}")
     if args.profile:
         code = (
-            "import sys; from searchsvc.indexer import index_corpus; "
+            "import sys; from searchsvc.engine.indexer import index_corpus; "
             "index_corpus(sys.argv[1], sys.argv[2], rebuild=True, procs=int(sys.argv[3]))"
         )
         cmd = [sys.executable, "-c", code, str(corpus), str(args.out / "profile-index")]

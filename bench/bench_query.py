@@ -60,7 +60,7 @@ def timed(fn, queries: list[str], cap_s: float) -> tuple[list[float], list[int],
 
 def measure_searchsvc(index_dir: Path, queries: list[str], cap_s: float) -> dict:
     """Return cold and warm figures for SearchEngine.search (and without snippets/facets)."""
-    from searchsvc.results import SearchRequest
+    from searchsvc.contract import SearchRequest
 
     t0 = time.perf_counter()
     engine = open_engine(index_dir)
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     slow = sorted(zip(lat, queries, strict=False), reverse=True)[:5]
     print("slowest searchsvc queries: " + ", ".join(f"{q!r} {ms:.1f} ms" for ms, q in slow))
     if args.profile:
-        from searchsvc.results import SearchRequest
+        from searchsvc.contract import SearchRequest
 
         engine = ours["engine"]
         sc.profile(lambda: [engine.search(SearchRequest(q=q, per_page=10)) for q in queries])

@@ -52,7 +52,7 @@ def build(out: Path, copies: int, reuse: bool, files: int = 0) -> dict:
 
 def query_figures(index_dir: Path, queries: list[str], cap: float) -> dict:
     """Return p50/p95 (ms) of SearchEngine.search with snippets over queries, after a warm-up."""
-    from searchsvc.results import SearchRequest
+    from searchsvc.contract import SearchRequest
 
     engine = open_engine(index_dir)
     if isinstance(engine, str):

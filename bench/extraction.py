@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 
-from searchsvc.readers.html import extract_html
+from searchsvc.ingest.html import extract_html
 
 _TOKEN = re.compile(r"\w+")
 

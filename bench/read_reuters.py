@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from searchsvc.readers import read_file
+from searchsvc.ingest import read_file
 
 
 def _default_dir() -> Path:

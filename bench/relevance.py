@@ -143,9 +143,9 @@ def searchsvc_index(corpus: Path, index_dir: Path):
     """Index the corpus with searchsvc's own indexer and return a ready SearchEngine."""
     try:
         from searchsvc.config import Settings
-        from searchsvc.indexer import index_corpus
-        from searchsvc.search import SearchEngine
-        from searchsvc.store import Store
+        from searchsvc.engine.indexer import index_corpus
+        from searchsvc.engine.search import SearchEngine
+        from searchsvc.engine.store import Store
     except ImportError as exc:
         raise Skip(f"searchsvc's indexer or engine is not there yet ({exc})") from exc
     summary = index_corpus(corpus, index_dir, rebuild=True)

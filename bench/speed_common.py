@@ -96,7 +96,7 @@ def _date(text: str) -> str | None:
 
 
 def stop_words() -> frozenset[str]:
-    """Return Whoosh's English stop list (the same one searchsvc.analysis uses)."""
+    """Return Whoosh's English stop list (the same one searchsvc.text.analysis uses)."""
     from whoosh.lang.stopwords import stoplists
 
     return frozenset(stoplists["en"])

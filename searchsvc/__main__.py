@@ -1,5 +1,5 @@
 """Allow `python -m searchsvc`."""
 
-from .cli import main
+from searchsvc.cli import main
 
 main()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from .config import Settings
-from .errors import SearchsvcError
-from .results import SORTS, SearchPage, SearchRequest
+from searchsvc.config import Settings
+from searchsvc.contract import SORTS, SearchPage, SearchRequest
+from searchsvc.errors import SearchsvcError
 
 
 class _Fail(click.ClickException):
@@ -25,7 +25,7 @@ class _Fail(click.ClickException):
 
 
 def _engine(settings: Settings):
-    from .backends import open_engine
+    from searchsvc.backends import open_engine
 
     return open_engine(settings)
 
@@ -70,7 +70,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per article (JSON Lines).")
 def extract(files: tuple[Path, ...], root: Path | None, as_json: bool) -> None:
     """Show what the readers make of FILES (check the cleaner on your own pages)."""
-    from .readers import read_file
+    from searchsvc.ingest import read_file
 
     failed = 0
     for path in files:
@@ -134,7 +134,7 @@ def index(corpus, index_dir, rebuild, as_json, procs, wait, **kw) -> None:
 
 
 def _run_index(settings: Settings, *, rebuild: bool, quiet: bool):
-    from .backends import index_with
+    from searchsvc.backends import index_with
 
     if not settings.corpus_dir.is_dir():
         raise _Fail(f"corpus folder not found: {settings.corpus_dir}")
@@ -204,7 +204,7 @@ def _batch(settings: Settings, topics: Path, run_out: Path, limit: int) -> None:
     """Run every topic; test-collection topics are long, so batch mode lifts the query limits."""
     from dataclasses import replace
 
-    from .evaluate import read_topics, run_topics, write_run
+    from searchsvc.evaluate import read_topics, run_topics, write_run
 
     batch = replace(
         settings,
@@ -286,7 +286,7 @@ def _stat_item(value) -> str:
 @_backend_options
 def serve(index_dir, corpus, host, port, workers, **kw) -> None:
     """Serve the search page and JSON API with a production WSGI server."""
-    from .backends import open_store
+    from searchsvc.backends import open_store
 
     settings = Settings.from_env(index_dir=index_dir, corpus_dir=corpus, **_pop_backend(kw))
     if not open_store(settings).exists():
@@ -295,7 +295,7 @@ def serve(index_dir, corpus, host, port, workers, **kw) -> None:
         )
         summary = _run_index(settings, rebuild=False, quiet=False)
         click.echo(str(summary), err=True)
-    from .web.server import run
+    from searchsvc.web.server import run
 
     try:
         run(settings, host=host, port=port, workers=workers)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SearchsvcError
-from .results import SearchRequest
+from searchsvc.contract import SearchRequest
+from searchsvc.errors import SearchsvcError
 
 Qrels = dict[str, dict[str, int]]  # qid -> docid -> grade
 Run = dict[str, dict[str, float]]  # qid -> docid -> score

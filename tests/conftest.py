@@ -29,7 +29,7 @@ def web_index(tmp_path_factory) -> Path:
     """Return an index directory built by the real indexer over the tiny web corpus."""
     import json
 
-    from searchsvc.indexer import index_corpus
+    from searchsvc.engine.indexer import index_corpus
 
     root = tmp_path_factory.mktemp("webcorpus")
     corpus, index_dir = root / "corpus", root / "index"

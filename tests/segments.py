@@ -7,8 +7,8 @@ from pathlib import Path
 
 import whoosh.index
 
-from searchsvc.articles import Article
-from searchsvc.schema import article_to_doc, build_schema
+from searchsvc.engine.schema import article_to_doc, build_schema
+from searchsvc.model import Article
 
 
 def write_segments(folder: Path, parts: Iterable[Iterable[Article]], delete: Iterable[str]) -> None:

@@ -17,8 +17,8 @@ from webdata import web_articles
 
 from searchsvc.backends import index_with, open_engine, open_store
 from searchsvc.config import Settings
+from searchsvc.contract import Hit, SearchPage, SearchRequest
 from searchsvc.errors import BadRequest, NotFound, SearchsvcError
-from searchsvc.results import Hit, SearchPage, SearchRequest
 
 OIL = {f"oil-{i:02d}" for i in range(14)}
 

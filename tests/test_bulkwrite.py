@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from searchsvc.postwrite import BLOCK_LIMIT
-from searchsvc.readers import discover, read_file
-from searchsvc.schema import article_to_doc, build_schema
-from searchsvc.segwriter import TOKENS_PER_MB, BulkWriter
+from searchsvc.engine.schema import article_to_doc, build_schema
+from searchsvc.engine.w3.postwrite import BLOCK_LIMIT
+from searchsvc.engine.w3.segwriter import TOKENS_PER_MB, BulkWriter
+from searchsvc.ingest import discover, read_file
 
 REPO = Path(__file__).resolve().parent.parent
 COLUMNS = ("published", "year", "source", "dup")
@@ -167,8 +167,8 @@ def _by_id(reader) -> dict[int, str]:
 
 def test_worker_processes_build_the_same_documents_as_stock_whoosh(tmp_path):
     """index_corpus with 2 writer processes: same content, document order aside."""
-    from searchsvc.indexer import index_corpus
-    from searchsvc.store import Store
+    from searchsvc.engine.indexer import index_corpus
+    from searchsvc.engine.store import Store
 
     corpus = REPO / "corpus"
     docs = [article_to_doc(a) for a in _articles(corpus)]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from searchsvc.generations import load_manifest, read_current
-from searchsvc.indexer import index_corpus
-from searchsvc.store import Store
+from searchsvc.engine.generations import load_manifest, read_current
+from searchsvc.engine.indexer import index_corpus
+from searchsvc.engine.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,13 +58,13 @@ def orphans(index: Path) -> list[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if str(index).encode() in cmdline and b"searchsvc.indexer" in cmdline:
+            if str(index).encode() in cmdline and b"searchsvc.engine.indexer" in cmdline:
                 found.append(int(entry.name))
     return found
 
 
 def start(corpus: Path, index: Path, *args: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "searchsvc.indexer", str(corpus), str(index), *args]
+    cmd = [sys.executable, "-m", "searchsvc.engine.indexer", str(corpus), str(index), *args]
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -127,7 +127,7 @@ def crash_scenario(tmp_path: Path, kills: int, seed: int) -> None:
     rng = random.Random(seed)
     # Kills during the interpreter start-up prove nothing: aim after the imports.
     t0 = time.monotonic()
-    subprocess.run([sys.executable, "-c", "import searchsvc.indexer"], cwd=REPO, check=True)
+    subprocess.run([sys.executable, "-c", "import searchsvc.engine.indexer"], cwd=REPO, check=True)
     startup = (time.monotonic() - t0) * 0.8
     corpus, index, probe = tmp_path / "corpus", tmp_path / "index", tmp_path / "probe"
     # Rebuilds with two writer processes, the corpus switching between A and B. A probe index

@@ -135,7 +135,7 @@ def test_bad_files_are_refused(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_index(tmp_path_factory):
-    from searchsvc.indexer import index_corpus
+    from searchsvc.engine.indexer import index_corpus
 
     root = tmp_path_factory.mktemp("evalidx")
     corpus = root / "corpus"
@@ -150,8 +150,8 @@ def tiny_index(tmp_path_factory):
 
 
 def _engine(index_dir, **settings):
-    from searchsvc.search import SearchEngine
-    from searchsvc.store import Store
+    from searchsvc.engine.search import SearchEngine
+    from searchsvc.engine.store import Store
 
     return SearchEngine(Store(index_dir), Settings(index_dir=index_dir, **settings))
 

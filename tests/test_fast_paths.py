@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from segments import write_segments
 
-from searchsvc import facets, postings, ranking, snippets
-from searchsvc.articles import Article
-from searchsvc.store import Store, gen_name, switch_current
+from searchsvc.engine import facets, ranking
+from searchsvc.engine.store import Store, gen_name, switch_current
+from searchsvc.engine.w3 import postings
+from searchsvc.model import Article
+from searchsvc.text import snippets
 
 WORDS = ["oil", "price", "crude", "wheat", "grain", "export", "bank", "rate"]
 

@@ -8,7 +8,7 @@
   exit, no traceback, the previous index intact.
 - A stale lock: a writer killed with -9 while holding the lock does not block the next run, and
   the next run removes the temp generation it left.
-tests/test_crash.py covers the library entry point (python -m searchsvc.indexer); these tests
+tests/test_crash.py covers the library entry point (python -m searchsvc.engine.indexer); these tests
 drive the installed CLI and check from the outside, through the server.
 """
 
@@ -30,7 +30,7 @@ import pytest
 from servers import CLI, serve
 from test_crash import write_corpus
 
-from searchsvc.generations import read_current
+from searchsvc.engine.generations import read_current
 
 REPO = Path(__file__).resolve().parents[1]
 KILLS = int(os.environ.get("SEARCHSVC_FAULT_KILLS", "20"))
@@ -250,7 +250,7 @@ def test_a_live_lock_holder_gives_a_clear_busy_error(served):
     corpus, index, _, _ = served
     hold = (
         "import sys, time\n"
-        "from searchsvc.generations import WriteLock\n"
+        "from searchsvc.engine.generations import WriteLock\n"
         "with WriteLock(sys.argv[1]):\n"
         "    print('held', flush=True)\n"
         "    time.sleep(60)\n"

@@ -130,7 +130,8 @@ def hostile_corpus(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 READ_EACH = """
 import json, resource, sys, time
 from pathlib import Path
-from searchsvc.readers import discover, read_file
+from searchsvc.ingest import discover
+from searchsvc.ingest import read_file
 root, max_bytes = Path(sys.argv[1]), int(sys.argv[2])
 for path in [*discover(root), root / "pipe.txt"]:
     t0 = time.monotonic()
@@ -216,9 +217,9 @@ def test_cli_indexes_the_good_files_of_a_hostile_corpus(hostile_corpus, tmp_path
     for name in ("binary.html", "bomb.html.gz", "enormous.txt", "bigline.jsonl"):
         assert name in skipped, summary["skipped"]
     from searchsvc.config import Settings
-    from searchsvc.results import SearchRequest
-    from searchsvc.search import SearchEngine
-    from searchsvc.store import Store
+    from searchsvc.contract import SearchRequest
+    from searchsvc.engine.search import SearchEngine
+    from searchsvc.engine.store import Store
 
     store = Store(index)
     try:
@@ -232,7 +233,7 @@ def test_cli_indexes_the_good_files_of_a_hostile_corpus(hostile_corpus, tmp_path
 def test_a_page_with_a_million_attributes_is_read_or_skipped_quickly(tmp_path):
     write_many_attributes(tmp_path / "attrs.html")
     code = (
-        "import sys; from pathlib import Path; from searchsvc.readers import read_file\n"
+        "import sys; from pathlib import Path; from searchsvc.ingest import read_file\n"
         "r = read_file(Path(sys.argv[1]), Path(sys.argv[1]).parent)\n"
         "print(len(r.articles), [s.reason for s in r.skipped])\n"
     )
@@ -250,7 +251,7 @@ def test_a_page_with_a_million_attributes_is_read_or_skipped_quickly(tmp_path):
 
 
 def test_utf8_declared_as_latin1_is_read_as_utf8(tmp_path):
-    from searchsvc.readers import read_file
+    from searchsvc.ingest import read_file
 
     page = tmp_path / "page.html"
     page.write_bytes(

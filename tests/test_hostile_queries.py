@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from searchsvc.config import Settings
+from searchsvc.contract import SearchRequest
+from searchsvc.engine.search import SearchEngine
+from searchsvc.engine.store import Store
 from searchsvc.errors import BadRequest
-from searchsvc.query import parse
-from searchsvc.results import SearchRequest
-from searchsvc.search import SearchEngine
-from searchsvc.store import Store
+from searchsvc.text.query import parse
 from searchsvc.web import create_app
 
 MAX_SECONDS = 5.0  # no single request may take longer
@@ -122,7 +122,7 @@ def wide_engine(tmp_path_factory):
     import random
     import string
 
-    from searchsvc.indexer import index_corpus
+    from searchsvc.engine.indexer import index_corpus
 
     rng = random.Random(7)
     root = tmp_path_factory.mktemp("wide")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from searchsvc.engine.generations import WriteLock, load_manifest, read_current
+from searchsvc.engine.indexer import index_corpus
+from searchsvc.engine.store import Store
 from searchsvc.errors import IndexBusy, IndexWriteError
-from searchsvc.generations import WriteLock, load_manifest, read_current
-from searchsvc.indexer import index_corpus
-from searchsvc.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {
@@ -224,7 +224,7 @@ def test_a_second_writer_waits_or_fails_with_index_busy(corpus, tmp_path):
 
 HOLD_LOCK = """
 import sys, time
-from searchsvc.generations import WriteLock
+from searchsvc.engine.generations import WriteLock
 with WriteLock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(1.5)
@@ -242,7 +242,15 @@ def test_concurrent_index_processes_never_corrupt_the_index(corpus, tmp_path):
     for i in range(8):
         write_jsonl(corpus / f"p{i}.jsonl", f"p{i}", 30)
     index = tmp_path / "index"
-    cmd = [sys.executable, "-m", "searchsvc.indexer", str(corpus), str(index), "--procs", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "searchsvc.engine.indexer",
+        str(corpus),
+        str(index),
+        "--procs",
+        "1",
+    ]
     procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     for p in procs:
@@ -284,7 +292,7 @@ def test_a_write_failure_raises_and_keeps_the_previous_index(corpus, tmp_path, p
 FAIL_WRITE = """
 import resource, signal, sys
 from searchsvc.errors import IndexWriteError
-from searchsvc.indexer import index_corpus
+from searchsvc.engine.indexer import index_corpus
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 try:

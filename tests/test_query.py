@@ -9,14 +9,14 @@ import whoosh.index
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from searchsvc.articles import Article
 from searchsvc.config import Settings
+from searchsvc.contract import SearchRequest
+from searchsvc.engine.schema import article_to_doc, build_schema
+from searchsvc.engine.search import SearchEngine
+from searchsvc.engine.store import Store, gen_name, switch_current
 from searchsvc.errors import BadRequest
-from searchsvc.query import Clause, build, parse
-from searchsvc.results import SearchRequest
-from searchsvc.schema import article_to_doc, build_schema
-from searchsvc.search import SearchEngine
-from searchsvc.store import Store, gen_name, switch_current
+from searchsvc.model import Article
+from searchsvc.text.query import Clause, build, parse
 
 LIMITS = Settings(max_query_chars=300, max_query_terms=20)
 
@@ -152,7 +152,7 @@ def test_arbitrary_text_never_raises_anything_but_bad_request(engine, text):
 
 
 def test_prefix_expansion_is_capped_keeping_the_most_frequent(tmp_path):
-    from searchsvc.query import PREFIX_CAP, _expand_prefix
+    from searchsvc.text.query import PREFIX_CAP, _expand_prefix
 
     ix = whoosh.index.create_in(str(tmp_path), build_schema())
     with ix.writer() as w:

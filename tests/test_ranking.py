@@ -10,15 +10,15 @@ import whoosh.index
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from searchsvc import ranking
-from searchsvc.analysis import english_analyzer, index_terms
-from searchsvc.articles import Article
 from searchsvc.config import Settings
-from searchsvc.query import build, parse
-from searchsvc.results import SearchRequest
-from searchsvc.schema import article_to_doc, build_schema
-from searchsvc.search import SearchEngine
-from searchsvc.store import Store, gen_name, switch_current
+from searchsvc.contract import SearchRequest
+from searchsvc.engine import ranking
+from searchsvc.engine.schema import article_to_doc, build_schema
+from searchsvc.engine.search import SearchEngine
+from searchsvc.engine.store import Store, gen_name, switch_current
+from searchsvc.model import Article
+from searchsvc.text.analysis import english_analyzer, index_terms
+from searchsvc.text.query import build, parse
 
 TOPICS = ["engine", "turbine", "fuel", "wing", "rotor", "nozzle"]
 # 30 articles: every one mentions "flight test report"; each has a topic word, and the "wing"

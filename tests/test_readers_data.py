@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from searchsvc.readers import discover, extract_html, read_file
+from searchsvc.ingest import discover, extract_html, read_file
 
 pytestmark = pytest.mark.data
 

@@ -6,7 +6,7 @@ import gzip
 import json
 from datetime import date
 
-from searchsvc.readers import Skipped, extract_html, read_file
+from searchsvc.ingest import Skipped, extract_html, read_file
 
 PARA = (
     "The council approved the new budget on Tuesday, after a long debate about schools, roads, "

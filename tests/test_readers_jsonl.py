@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from searchsvc.readers import Skipped, read_file
+from searchsvc.ingest import Skipped, read_file
 
 
 def test_jsonl_lines_and_bad_lines(tmp_path):

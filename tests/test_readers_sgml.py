@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from searchsvc.readers import read_file
+from searchsvc.ingest import read_file
 
 SGM = """<!DOCTYPE lewis SYSTEM "lewis.dtd">
 <REUTERS TOPICS="YES" LEWISSPLIT="TRAIN" CGISPLIT="TRAINING-SET" OLDID="5544" NEWID="7">

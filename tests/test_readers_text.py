@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from searchsvc.articles import content_hash
-from searchsvc.readers import Skipped, discover, read_file
-from searchsvc.readers.common import derive_title, parse_date
+from searchsvc.ingest import Skipped, discover, read_file
+from searchsvc.ingest.fields import derive_title, parse_date
+from searchsvc.model import content_hash
 
 HOUSE = (
     "Published: 24 January 2026. The English Chronicle Desk. The English Chronicle Online\n"

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import whoosh.index
 
-from searchsvc.articles import Article
 from searchsvc.config import Settings
+from searchsvc.contract import SearchRequest
+from searchsvc.engine.facets import timeline
+from searchsvc.engine.schema import article_to_doc, build_schema
+from searchsvc.engine.search import SearchEngine
+from searchsvc.engine.store import Store, gen_name, switch_current
 from searchsvc.errors import BadRequest, NotFound
-from searchsvc.facets import timeline
-from searchsvc.results import SearchRequest
-from searchsvc.schema import article_to_doc, build_schema
-from searchsvc.search import SearchEngine
-from searchsvc.store import Store, gen_name, switch_current
+from searchsvc.model import Article
 
 BANK = "The central bank kept interest rates unchanged on Thursday, citing inflation."
 ARTICLES = [
@@ -322,7 +322,7 @@ def test_long_query_common_words_only_add_to_rarer_matches(engine):
 @pytest.fixture(scope="module")
 def reuters(data_dir, tmp_path_factory):
     """One real Reuters file (1,000 stories) indexed by the real indexer."""
-    from searchsvc.indexer import index_corpus
+    from searchsvc.engine.indexer import index_corpus
 
     src = data_dir / "reuters21578" / "reut2-000.sgm"
     if not src.is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from searchsvc.snippets import ELLIPSIS, Match, highlight, lead, make_snippet
+from searchsvc.text.snippets import ELLIPSIS, Match, highlight, lead, make_snippet
 
 XSS = "Tom & Jerry <script>alert(1)</script> cheese"
 

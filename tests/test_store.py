@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from whoosh.query import Term
 
+from searchsvc.engine.indexer import index_corpus
+from searchsvc.engine.store import Store
 from searchsvc.errors import IndexMissing
-from searchsvc.indexer import index_corpus
-from searchsvc.readers import discover
-from searchsvc.store import Store
+from searchsvc.ingest import discover
 
 
 def write_jsonl(path: Path, prefix: str, n: int) -> None:

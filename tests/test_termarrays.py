@@ -15,11 +15,12 @@ import pytest
 import whoosh.index
 from segments import write_segments
 
-from searchsvc import ranking, termarrays
-from searchsvc.articles import Article
-from searchsvc.generations import read_current
-from searchsvc.indexer import index_corpus
-from searchsvc.mapped import MappedStorage
+from searchsvc.engine import ranking
+from searchsvc.engine.generations import read_current
+from searchsvc.engine.indexer import index_corpus
+from searchsvc.engine.w3 import termarrays
+from searchsvc.engine.w3.mapped import MappedStorage
+from searchsvc.model import Article
 
 WORDS = ["oil", "price", "crude", "wheat", "grain", "export", "bank", "rate"]
 LONG = "x" * (termarrays.MAX_TERM_BYTES + 5)

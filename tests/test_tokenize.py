@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from whoosh.analysis import NgramFilter, RegexTokenizer
 
-from searchsvc.analysis import (
+from searchsvc.ingest import read_file
+from searchsvc.text.analysis import (
     PossessiveNumberFilter,
     english_analyzer,
     english_chain,
     plain_analyzer,
     plain_chain,
 )
-from searchsvc.readers import read_file
-from searchsvc.tokenize import FusedAnalyzer, fuse
+from searchsvc.text.tokenize import FusedAnalyzer, fuse
 
 TRICKY = [
     "Café Müller's 1,000.5 naïve co-operate, the bank’s ÉCOLE 3.5% U.S. it's s' O'Neill's",

@@ -13,14 +13,14 @@ from typesense_fixtures import typesense_node as typesense_node
 from webdata import web_articles
 
 from searchsvc.backends import index_with, open_engine, open_store
-from searchsvc.backends.tsserver import free_port
-from searchsvc.backends.typesense_index import ALIAS, FIELDS, BackendUnavailable, connect
-from searchsvc.backends.typesense_query import NOTES
 from searchsvc.cli import main
+from searchsvc.contract import SearchRequest
+from searchsvc.engine.search import SearchEngine
+from searchsvc.engine.store import Store
 from searchsvc.errors import IndexMissing
-from searchsvc.results import SearchRequest
-from searchsvc.search import SearchEngine
-from searchsvc.store import Store
+from searchsvc.typesense.index import ALIAS, FIELDS, BackendUnavailable, connect
+from searchsvc.typesense.query import NOTES
+from searchsvc.typesense.server import free_port
 
 
 @pytest.fixture(scope="module")

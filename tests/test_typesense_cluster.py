@@ -18,11 +18,11 @@ import pytest
 from typesense_fixtures import API_KEY, require_server, ts_settings, write_corpus
 from webdata import web_articles
 
-from searchsvc.articles import Article
 from searchsvc.backends import index_with, open_engine
-from searchsvc.backends.tsserver import Node
-from searchsvc.backends.typesense_index import ALIAS, article_to_ts, connect
-from searchsvc.results import SearchRequest
+from searchsvc.contract import SearchRequest
+from searchsvc.model import Article
+from searchsvc.typesense.index import ALIAS, article_to_ts, connect
+from searchsvc.typesense.server import Node
 
 LEADER, FOLLOWER = 1, 4  # raft states reported by GET /debug
 ELECTION_TIMEOUT_S = 60.0

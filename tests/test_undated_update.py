@@ -3,10 +3,10 @@
 import json
 
 from searchsvc.config import Settings
-from searchsvc.indexer import index_corpus
-from searchsvc.results import SearchRequest
-from searchsvc.search import SearchEngine
-from searchsvc.store import Store
+from searchsvc.contract import SearchRequest
+from searchsvc.engine.indexer import index_corpus
+from searchsvc.engine.search import SearchEngine
+from searchsvc.engine.store import Store
 
 
 def _write(path, *docs):

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from searchsvc.indexer import index_corpus
+from searchsvc.engine.indexer import index_corpus
 from searchsvc.web import SECURITY_HEADERS, create_app
 
 BAD_PARAMS = [

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from searchsvc.backends.tsserver import Node, server_binary
 from searchsvc.config import Settings
+from searchsvc.typesense.server import Node, server_binary
 
 API_KEY = "test-key"
 

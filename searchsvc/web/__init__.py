@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from ..config import Settings
-from ..errors import IndexMissing
+from searchsvc.config import Settings
+from searchsvc.errors import IndexMissing
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -40,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # keep the SearchPage field order in JSON
     app.extensions["searchsvc"] = _Backend(settings_from_config(config))
 
-    from . import api, errors, views
+    from searchsvc.web import api, errors, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
@@ -67,7 +67,7 @@ class _Backend:
     def store(self):
         """Return the shared Store, or raise IndexMissing when there is no index yet."""
         if self._store is None:
-            from ..backends import open_store
+            from searchsvc.backends import open_store
 
             with self._lock:
                 if self._store is None:
@@ -84,7 +84,7 @@ class _Backend:
         """Return the shared SearchEngine (raises IndexMissing when there is no index)."""
         store = self.store()
         if self._engine is None:
-            from ..backends import open_engine
+            from searchsvc.backends import open_engine
 
             with self._lock:
                 if self._engine is None:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from ..errors import NotFound, SearchsvcError
-from . import backend, engine, settings
-from .errors import public_message
-from .openapi import document
-from .params import parse_search, parse_suggest, valid_id
-from .textutil import complete_query
+from searchsvc.errors import NotFound, SearchsvcError
+from searchsvc.web import backend, engine, settings
+from searchsvc.web.errors import public_message
+from searchsvc.web.openapi import document
+from searchsvc.web.params import parse_search, parse_suggest, valid_id
+from searchsvc.web.textutil import complete_query
 
 bp = Blueprint("api", __name__)
 SUGGEST_LIMIT = 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import IndexBusy, IndexMissing, SearchsvcError
+from searchsvc.errors import IndexBusy, IndexMissing, SearchsvcError
 
 _GENERIC_500 = "Something went wrong on our side. The error has been logged; please try again."
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..config import Settings
-from ..results import SORTS
-from .params import DEFAULT_PER_PAGE, ID_PATTERN, MAX_FILTER_CHARS
+from searchsvc.config import Settings
+from searchsvc.contract import SORTS
+from searchsvc.web.params import DEFAULT_PER_PAGE, ID_PATTERN, MAX_FILTER_CHARS
 
 _STR = {"type": "string"}
 _NSTR = {"type": "string", "nullable": True}

@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from ..config import Settings
-from ..errors import BadRequest
-from ..results import SORTS, SearchRequest
+from searchsvc.config import Settings
+from searchsvc.contract import SORTS, SearchRequest
+from searchsvc.errors import BadRequest
 
 DEFAULT_PER_PAGE = 10
 MAX_FILTER_CHARS = 200

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from ..config import Settings
+from searchsvc.config import Settings
 
 ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
@@ -28,7 +28,7 @@ class SearchServer(BaseApplication):
 
     def load(self):
         """Return the WSGI app; called in each worker because preload_app is False."""
-        from . import create_app
+        from searchsvc.web import create_app
 
         return create_app({"SETTINGS": self.settings})
 

@@ -8,11 +8,11 @@ from xml.sax.saxutils import escape as _escape
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from ..errors import NotFound
-from ..snippets import highlight
-from . import engine, settings
-from .params import SEARCH_PARAMS, has_filters, parse_search, valid_id
-from .textutil import page_window, paragraphs, safe_url, timeline_bars
+from searchsvc.errors import NotFound
+from searchsvc.text.snippets import highlight
+from searchsvc.web import engine, settings
+from searchsvc.web.params import SEARCH_PARAMS, has_filters, parse_search, valid_id
+from searchsvc.web.textutil import page_window, paragraphs, safe_url, timeline_bars
 
 bp = Blueprint("views", __name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from searchsvc.indexer import index_corpus
+from searchsvc.engine.indexer import index_corpus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from servers import serve

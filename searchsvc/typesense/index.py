@@ -1,0 +1,266 @@
+"""Typesense collections for articles: connection, schema, documents, and incremental indexing.
+
+The corpus is planned exactly as for the Whoosh index (the same manifest of size, mtime, hash and
+article ids per file; the same IndexSummary). The manifest lives in the local index folder
+(`typesense-manifest.json`) together with the name of the collection it describes. An update
+deletes the ids of changed and removed files and upserts the articles of new and changed files
+in the live collection. A rebuild (or a manifest that does not match the live collection) writes
+a new collection aside and then switches the alias to it: searches never see a half-built index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import typesense
+from typesense import exceptions as tse
+
+from searchsvc.config import Settings
+from searchsvc.engine.generations import WriteLock
+from searchsvc.engine.indexer import IndexSummary, Progress, _plan, accept_file
+from searchsvc.errors import IndexBusy, IndexWriteError, SearchsvcError
+from searchsvc.model import Article, near_duplicate_key
+from searchsvc.text.analysis import english_analyzer, fold
+
+ALIAS = "searchsvc_articles"
+MANIFEST = "typesense-manifest.json"
+UNDATED = -10_000_000  # the `day` of an undated article: sorts last, outside any date filter
+BATCH = 500
+EPOCH = date(1970, 1, 1)
+
+FIELDS = [
+    {"name": "path", "type": "string"},
+    {"name": "title_stems", "type": "string"},
+    {"name": "body_stems", "type": "string"},
+    # Distinct unstemmed words: completions (a facet query gives prefix matches with counts).
+    {"name": "words", "type": "string[]", "facet": True},
+    {"name": "title", "type": "string", "index": False, "optional": True},
+    {"name": "body", "type": "string", "index": False, "optional": True},
+    {"name": "published", "type": "string", "index": False, "optional": True},
+    {"name": "day", "type": "int32"},
+    {"name": "year", "type": "string", "facet": True, "optional": True},
+    {"name": "month", "type": "string", "facet": True, "optional": True},  # timeline: YYYY-MM
+    {"name": "author", "type": "string", "index": False, "optional": True},
+    {"name": "author_key", "type": "string"},
+    {"name": "source", "type": "string", "facet": True},
+    {"name": "source_key", "type": "string"},
+    {"name": "tags", "type": "string[]", "facet": True},
+    {"name": "url", "type": "string", "index": False, "optional": True},
+    {"name": "dup", "type": "string", "facet": True},
+    {"name": "content_hash", "type": "string", "index": False, "optional": True},
+]
+
+
+class BackendUnavailable(IndexBusy):
+    """The Typesense cluster cannot be reached or has no healthy node (HTTP 503)."""
+
+    status = 503
+
+
+def node_urls(settings: Settings) -> list[str]:
+    """Return the node URLs of SEARCHSVC_TYPESENSE_URL (comma-separated)."""
+    return [u.strip().rstrip("/") for u in settings.typesense_url.split(",") if u.strip()]
+
+
+def connect(settings: Settings, *, timeout: float = 2.0) -> typesense.Client:
+    """Return a client that spreads requests over every configured node and fails over."""
+    nodes = node_urls(settings)
+    if not nodes:
+        raise SearchsvcError("no Typesense node configured", hint="set SEARCHSVC_TYPESENSE_URL")
+    return typesense.Client(
+        {
+            "nodes": nodes,
+            "api_key": settings.typesense_api_key or "xyz",
+            "connection_timeout_seconds": timeout,
+            "num_retries": max(3, 2 * len(nodes)),
+            "retry_interval_seconds": 0.2,
+            "healthcheck_interval_seconds": 2,
+        }
+    )
+
+
+def unavailable(err: Exception, settings: Settings) -> BackendUnavailable:
+    """Return the 503 error for a cluster that did not answer."""
+    return BackendUnavailable(
+        f"the Typesense cluster at {settings.typesense_url} is unavailable ({type(err).__name__})",
+        hint="check that the Typesense nodes are running and SEARCHSVC_TYPESENSE_URL is right",
+    )
+
+
+def stems(text: str) -> str:
+    """Return the text as the English analyzer's stems, space-separated (what Typesense indexes)."""
+    return " ".join(t.text for t in english_analyzer()(text))
+
+
+def article_to_ts(article: Article) -> dict:
+    """Return the Typesense document for one article."""
+    words = {fold(w) for w in f"{article.title} {article.body}".split()}
+    words = sorted({w.strip(".,;:!?\"'()[]{}") for w in words} - {""})
+    doc = {
+        "id": article.id,
+        "path": article.path,
+        "title": article.title,
+        "body": article.body,
+        "title_stems": stems(article.title),
+        "body_stems": stems(article.body),
+        "words": [w for w in words if w.isalnum() and len(w) > 1][:2000],
+        "day": UNDATED,
+        "author": article.author,
+        "author_key": fold(article.author),
+        "source": article.source,
+        "source_key": fold(article.source),
+        "tags": sorted({fold(t) for t in article.tags if t}),
+        "url": article.url,
+        "dup": near_duplicate_key(article.title, article.body),
+        "content_hash": article.content_hash,
+    }
+    if article.published:
+        doc["published"] = article.published.isoformat()
+        doc["day"] = (article.published - EPOCH).days
+        doc["year"] = str(article.published.year)
+        doc["month"] = article.published.strftime("%Y-%m")
+    return doc
+
+
+def live_collection(client: typesense.Client) -> str | None:
+    """Return the collection behind the alias, or None when there is none yet."""
+    try:
+        return client.aliases[ALIAS].retrieve()["collection_name"]
+    except tse.ObjectNotFound:
+        return None
+
+
+def _load(index_dir: Path) -> dict:
+    try:
+        with open(index_dir / MANIFEST, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else {}
+
+
+def _save(index_dir: Path, collection: str, files: dict) -> None:
+    tmp = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"version": 1, "collection": collection, "files": files}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / MANIFEST)
+
+
+def index_typesense(
+    corpus_dir: str | os.PathLike,
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexSummary:
+    """Bring the Typesense alias up to date with `corpus_dir`; return the same summary as Whoosh."""
+    start = time.monotonic()
+    corpus, index_dir = Path(corpus_dir), Path(settings.index_dir)
+    if not corpus.is_dir():
+        raise SearchsvcError(f"corpus folder not found: {corpus}")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    client = connect(settings, timeout=30.0)
+    with WriteLock(index_dir, timeout=settings.lock_timeout):
+        try:
+            live = live_collection(client)
+            saved = _load(index_dir)
+            fresh = rebuild or live is None or saved.get("collection") != live
+            summary = IndexSummary()
+            plan = _plan(corpus, {} if fresh else saved["files"], summary)
+            target = f"{ALIAS}_{time.time_ns()}" if fresh else live
+            if fresh:
+                client.collections.create({"name": target, "fields": FIELDS})
+            written = _write(client, target, corpus, plan, summary, progress, settings, fresh)
+            expected = sum(len(e["ids"]) for e in plan.manifest.values())
+            summary.documents = _count(client, target, expected)
+            if summary.documents != expected:
+                raise IndexWriteError(
+                    f"collection {target} holds {summary.documents} documents, expected {expected}",
+                    hint="the previous collection is still live; run `searchsvc index --rebuild`",
+                )
+            if fresh:
+                client.aliases.upsert(ALIAS, {"collection_name": target})
+            _save(index_dir, target, plan.manifest)
+            if fresh:  # searches use the new collection now; drop the old one and leftovers
+                _drop_others(client, target)
+        except (tse.TypesenseClientError, OSError) as err:
+            if isinstance(err, tse.ObjectUnprocessable | tse.RequestMalformed):
+                raise IndexWriteError(f"Typesense rejected a write: {err}") from err
+            raise unavailable(err, settings) from err
+    summary.seconds = round(time.monotonic() - start, 3)
+    summary.docs_per_s = round(written / summary.seconds, 1) if summary.seconds else 0.0
+    return summary
+
+
+def _drop_others(client, keep: str) -> None:
+    """Delete every searchsvc collection but `keep` (the replaced one, or a killed build's)."""
+    for c in client.collections.retrieve():
+        if c["name"].startswith(f"{ALIAS}_") and c["name"] != keep:
+            client.collections[c["name"]].delete()
+
+
+def _count(client, name: str, expected: int, wait: float = 15.0) -> int:
+    """Return the collection's document count once it reaches `expected` (or after `wait` s).
+
+    In a cluster the count may come from a follower that has not applied the last writes yet.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        n = client.collections[name].retrieve()["num_documents"]
+        if n == expected or time.monotonic() > deadline:
+            return n
+        time.sleep(0.1)
+
+
+def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> int:
+    """Delete stale ids, upsert the articles of the files to read; return documents written."""
+    docs = client.collections[target].documents
+    if not fresh:
+        stale = [i for rel in plan.to_delete for i in plan.old_ids.get(rel, ())]
+        for k in range(0, len(stale), 100):
+            ids = ",".join(f"`{i}`" for i in stale[k : k + 100])
+            docs.delete({"filter_by": f"id:[{ids}]"})
+    reading, replacing = set(plan.to_read), set(plan.to_delete)
+    owners = {i: rel for rel, e in plan.manifest.items() if rel not in reading for i in e["ids"]}
+    batch: list[dict] = []
+    written = 0
+    for done, rel in enumerate(plan.files, 1):
+        if rel in reading:
+            entry, is_new = plan.manifest[rel], rel not in replacing
+            written += _read_one(corpus, rel, entry, owners, summary, settings, batch, is_new)
+            if len(batch) >= BATCH:
+                _import(docs, batch)
+        if progress is not None:
+            progress(done, len(plan.files), rel)
+    _import(docs, batch)
+    return written
+
+
+def _read_one(corpus, rel, entry, owners, summary, settings, batch, is_new) -> int:
+    """Read one file into the batch (the same id rules as the Whoosh indexer)."""
+    accepted = accept_file(corpus, rel, entry, owners, summary, settings.max_file_bytes, is_new)
+    batch.extend(article_to_ts(article) for article in accepted)
+    return len(accepted)
+
+
+def _import(docs, batch: list[dict]) -> None:
+    """Upsert a batch of documents and empty it; raise when any document was rejected."""
+    if not batch:
+        return
+    results = docs.import_(batch, {"action": "upsert"})
+    bad = [r for r in results if not r.get("success")]
+    if bad:
+        raise IndexWriteError(f"Typesense rejected {len(bad)} documents: {bad[0].get('error')}")
+    batch.clear()
+
+
+def tag_counts(facet: dict) -> Counter:
+    """Return a facet's {value: count}."""
+    return Counter({c["value"]: c["count"] for c in facet.get("counts", ())})

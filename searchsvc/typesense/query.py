@@ -1,0 +1,194 @@
+"""Typesense search parameters from searchsvc's parsed query, results as SearchPage parts, and
+the did-you-mean rule.
+
+Words are analysed by searchsvc's English analyzer and searched in the stemmed title and body
+fields, so they match exactly as in the Whoosh index; NOTES lists what differs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from searchsvc.contract import SearchPage, SearchRequest
+from searchsvc.engine.facets import TOP_TAGS, timeline
+from searchsvc.text.analysis import STOP_WORDS, fold
+from searchsvc.text.query import FILTER_FIELDS, ParsedQuery
+from searchsvc.typesense.index import EPOCH, UNDATED, stems
+
+NOTES = [
+    "any-word matching uses Typesense's token dropping: a document matching only some words "
+    "can be missing when many documents match",
+    "OR between alternatives is read as plain words; title: is searched in title and body",
+    "prefix* matches only as the last word of the query",
+    "'Did you mean' corrections come from Typesense's typo tolerance (edit distance 2 on the "
+    "stems of matching documents), not from a list of every indexed word",
+    "source:/author: filters match the whole folded value only",
+    "scores are Typesense text-match scores, not BM25F",
+]
+KEYS = {"author": "author_key", "source": "source_key", "tag": "tags", "tags": "tags"}
+MAX_PER_CALL = 250  # Typesense's per_page limit
+SUGGEST_BELOW = 5  # as the Whoosh backend: look for a correction when fewer hits are found
+HIDDEN = "title_stems,body_stems,words"  # indexed only, never returned
+
+
+@dataclass
+class TypesensePage(SearchPage):
+    """A SearchPage plus `notes`: where this backend differs from the Whoosh one."""
+
+    notes: list[str] = field(default_factory=lambda: list(NOTES))
+
+
+def facets_from(res: dict) -> tuple[dict, list]:
+    """Return ({source, tags, year}, timeline) from Typesense facet counts."""
+    got = {f["field_name"]: f["counts"] for f in res.get("facet_counts", ())}
+
+    def ordered(counts) -> dict:
+        return dict(
+            sorted(((c["value"], c["count"]) for c in counts), key=lambda kv: (-kv[1], kv[0]))
+        )
+
+    # Month counts (a facet on days costs ~10x more): the timeline is per month or per year,
+    # only the choice between the two looks at the first of each month instead of the day.
+    days = {date.fromisoformat(c["value"] + "-01"): c["count"] for c in got.get("month", ())}
+    facets = {
+        "source": {k: v for k, v in ordered(got.get("source", ())).items() if k},
+        "tags": dict(list(ordered(got.get("tags", ())).items())[:TOP_TAGS]),
+        "year": dict(sorted(((c["value"], c["count"]) for c in got.get("year", ())), reverse=True)),
+    }
+    return facets, timeline(days)
+
+
+def quote(value: str) -> str:
+    """Return a filter value in backticks (commas and operators inside it stay literal)."""
+    return "`" + value.replace("`", "") + "`"
+
+
+def day(d: date) -> int:
+    """Return the `day` field value of a date (days since 1970-01-01)."""
+    return (d - EPOCH).days
+
+
+def build_params(pq: ParsedQuery, req: SearchRequest) -> dict:
+    """Return the Typesense search parameters for a parsed query and the request's filters."""
+    words, prefix, filters = [], False, []
+    groups = [g for g in pq.groups if not all(c.field in FILTER_FIELDS for c in g)]
+    for g in pq.groups:
+        if all(c.field in FILTER_FIELDS for c in g):
+            by: dict[str, list[str]] = {}
+            for c in g:
+                by.setdefault(KEYS[c.field], []).append(fold(c.text.replace("_", " ")))
+            ors = [f"{k}:=[{', '.join(quote(v) for v in vs)}]" for k, vs in by.items()]
+            filters.append(ors[0] if len(ors) == 1 else "(" + " || ".join(ors) + ")")
+    last = groups[-1][-1] if groups else None
+    for g in groups:
+        for c in g:
+            if c.field in FILTER_FIELDS:
+                continue
+            if c.kind == "prefix":
+                if c is last:
+                    words.append(fold(c.text))
+                    prefix = True
+            elif c.kind == "phrase" and len(stems(c.text).split()) > 1:
+                words.append(f'"{stems(c.text)}"')
+            elif stems(c.text):
+                words.append(stems(c.text))
+    for c in pq.excluded:
+        if c.field in FILTER_FIELDS:
+            filters.append(f"{KEYS[c.field]}:!={quote(fold(c.text))}")
+        elif c.kind == "phrase" and len(stems(c.text).split()) > 1:
+            words.append(f'-"{stems(c.text)}"')
+        else:
+            words += [f"-{s}" for s in stems(c.text).split()]
+    lo = max(filter(None, [pq.date_from, req.date_from]), default=None)
+    hi = min(filter(None, [pq.date_to, req.date_to]), default=None)
+    if lo or hi:
+        filters.append(f"day:[{day(lo) if lo else UNDATED + 1}..{day(hi) if hi else 99999}]")
+    if req.source:
+        filters.append(f"source_key:={quote(fold(req.source))}")
+    if req.tag:
+        filters.append(f"tags:={quote(fold(req.tag.replace('_', ' ')))}")
+    positive = [w for w in words if not w.startswith("-")]
+    q = " ".join(words) if positive else "*"
+    newest = req.sort == "newest" or q == "*"
+    return {
+        "q": q,
+        "query_by": "title_stems,body_stems",
+        "query_by_weights": "5,2",
+        "prefix": "false,false" if not prefix else "true,true",
+        # Dropping words finds documents matching only some of them (any-word matching);
+        # with a single word Typesense would drop it and keep just the exclusions.
+        "drop_tokens_threshold": 1_000_000 if len(positive) > 1 else 0,
+        "num_typos": 0,  # words match exactly, as in Whoosh; typos only feed did_you_mean
+        "typo_tokens_threshold": 0,
+        "sort_by": "day:desc,_text_match:desc" if newest else "_text_match:desc,day:desc",
+        **({"filter_by": " && ".join(filters)} if filters else {}),
+        "highlight_fields": "title_stems,body_stems",
+        "exclude_fields": HIDDEN,
+    }
+
+
+def _distance(a: str, b: str) -> int:
+    """Return the Levenshtein distance of two short words."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+Search = Callable[[dict], dict]
+
+
+def _surface(call: Search, stem: str) -> str | None:
+    """Return the most frequent indexed word starting with `stem` (the word itself if indexed)."""
+    res = call({"q": "*", "facet_by": "words", "facet_query": f"words:{stem}", "per_page": 0})
+    counts = res["facet_counts"][0]["counts"] if res.get("facet_counts") else []
+    found = [(c["value"] != stem, -c["count"], c["value"]) for c in counts]
+    found = [f for f in found if f[2].startswith(stem)]
+    return min(found)[2] if found else None
+
+
+def did_you_mean(
+    pq: ParsedQuery, req: SearchRequest, params: dict, call: Search, build: Callable
+) -> str | None:
+    """Return a corrected query when its words, corrected by typo tolerance, find more hits.
+
+    The Whoosh rule, on Typesense: only words that occur nowhere in the index are corrected; the
+    correction is the closest stem (edit distance <= 2) that a typo-tolerant search matched,
+    shown as its most frequent indexed word.
+    """
+    if params["q"] == "*" or req.page != 1:
+        return None
+    flat = {k: v for k, v in params.items() if k not in ("group_by", "group_limit", "facet_by")}
+    typo = call({**flat, "num_typos": 2, "typo_tokens_threshold": 1, "per_page": 10})
+    matched = {
+        t.lower()
+        for h in typo.get("hits", ())
+        for hl in h.get("highlights", ())
+        for t in hl.get("matched_tokens", ())
+    }
+    text, changed = pq.text, False
+    for group in pq.groups:
+        for c in group:
+            if c.kind != "word" or c.field in FILTER_FIELDS:
+                continue
+            for word in re.findall(r"\w+", c.text)[:10]:
+                w = fold(word)
+                if w in STOP_WORDS or len(w) < 3 or w.isdigit() or _surface(call, w) == w:
+                    continue
+                stem = stems(w)
+                near = sorted((_distance(stem, t), t) for t in matched if t != stem)
+                if near and near[0][0] <= 2 and (fix := _surface(call, near[0][1])):
+                    text = re.sub(rf"(?i)\b{re.escape(word)}\b", fix, text)
+                    changed = True
+    if not changed:
+        return None
+    every = {"drop_tokens_threshold": 0, "per_page": 0}  # documents matching every word
+    before = call({**flat, **every})["found"]
+    after = {k: v for k, v in build(text).items() if k not in ("group_by", "group_limit")}
+    return text if call({**after, **every})["found"] > before else None
