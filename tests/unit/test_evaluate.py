@@ -29,7 +29,7 @@ from searchsvc.evaluate import (
     write_topics,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _bench_module(name: str):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("searchsvc")
 MAX_BYTES = 64 << 20  # raised from 20 MiB so the 50 MB JSON line is really parsed
 PER_FILE_S = 20.0

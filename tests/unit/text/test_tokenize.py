@@ -58,7 +58,7 @@ def tokens(analyzer, text: str, **kwargs) -> list[tuple]:
 @pytest.fixture(scope="module")
 def texts() -> list[str]:
     """Titles and bodies of real Reuters stories (when the data is there) plus tricky strings."""
-    data = os.environ.get("SEARCHSVC_DATA") or Path(__file__).resolve().parents[2] / "shared/data"
+    data = os.environ.get("SEARCHSVC_DATA") or Path(__file__).resolve().parents[4] / "shared/data"
     sgm = Path(data) / "reuters21578" / "reut2-000.sgm"
     real = []
     if sgm.is_file():

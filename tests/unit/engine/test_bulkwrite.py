@@ -13,7 +13,7 @@ from searchsvc.engine.w3.postwrite import BLOCK_LIMIT
 from searchsvc.engine.w3.segwriter import TOKENS_PER_MB, BulkWriter
 from searchsvc.ingest import discover, read_file
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 COLUMNS = ("published", "year", "source", "dup")
 
 

@@ -32,7 +32,7 @@ from test_crash import write_corpus
 
 from searchsvc.engine.generations import read_current
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("SEARCHSVC_FAULT_KILLS", "20"))
 SEED = int(os.environ.get("SEARCHSVC_FAULT_SEED", "20261126"))
 LEAKS = ("Traceback", 'File "', "/work/")

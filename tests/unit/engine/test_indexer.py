@@ -16,7 +16,7 @@ from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.store import Store
 from searchsvc.errors import IndexBusy, IndexWriteError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SUMMARY_KEYS = {
     "added",
     "updated",

@@ -18,7 +18,7 @@ from searchsvc.engine.generations import load_manifest, read_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.store import Store
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write_corpus(root: Path, files: range, per_file: int, word: str) -> None:
