@@ -1,4 +1,4 @@
-"""The Article record that every reader yields, with stable ids and content hashes."""
+"""The Article record that every reader yields and both backends index, with stable ids."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-_WS = re.compile(r"\s+")
 _ID_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -23,6 +22,7 @@ class Article:
     source: str = ""
     url: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    summary: str = ""  # the standfirst (dek): shown under the title, not part of the body
     path: str = ""
     content_hash: str = ""
 
@@ -37,6 +37,7 @@ class Article:
             "source": self.source,
             "url": self.url,
             "tags": list(self.tags),
+            "summary": self.summary,
             "body": self.body,
         }
 
@@ -59,10 +60,3 @@ def content_hash(*parts: str) -> str:
         h.update(p.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()
-
-
-def near_duplicate_key(title: str, body: str) -> str:
-    """Return the near-duplicate group key: a hash of the text after folding case and spaces."""
-    text = body if len(body) >= 40 else f"{title} {body}"
-    norm = _WS.sub(" ", text).strip().casefold()
-    return hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()

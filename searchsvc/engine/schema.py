@@ -6,8 +6,9 @@ from datetime import datetime, time
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from searchsvc.model import Article, near_duplicate_key
+from searchsvc.model import Article
 from searchsvc.text.analysis import PossessiveNumberFilter, english_analyzer, fold, plain_analyzer
+from searchsvc.text.fingerprint import near_duplicate_key
 from searchsvc.text.tokenize import FastFrequency, FastPositions, fuse
 
 # Field weights for BM25F: a title match counts more than a body match.

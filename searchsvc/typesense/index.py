@@ -24,8 +24,9 @@ from searchsvc.config import Settings
 from searchsvc.engine.generations import WriteLock
 from searchsvc.engine.indexer import IndexSummary, Progress, _plan, accept_file
 from searchsvc.errors import IndexBusy, IndexWriteError, SearchsvcError
-from searchsvc.model import Article, near_duplicate_key
+from searchsvc.model import Article
 from searchsvc.text.analysis import english_analyzer, fold
+from searchsvc.text.fingerprint import near_duplicate_key
 
 ALIAS = "searchsvc_articles"
 MANIFEST = "typesense-manifest.json"
