@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 
 from searchsvc.config import Settings
-from searchsvc.engine.indexer import IndexSummary, Progress
 from searchsvc.errors import BadRequest
+from searchsvc.ingest.plan import IndexSummary, Progress
 
 BACKENDS = ("whoosh", "typesense")
 
@@ -72,4 +72,5 @@ def index_with(
         progress=progress,
         lock_timeout=settings.lock_timeout,
         max_bytes=settings.max_file_bytes,
+        bulk=settings.bulk_writer,
     )

@@ -24,6 +24,14 @@ class _Fail(click.ClickException):
         super().__init__(msg)
 
 
+def _settings(**overrides) -> Settings:
+    """Return Settings from SEARCHSVC_* variables and options, as a clean error when invalid."""
+    try:
+        return Settings.from_env(**overrides)
+    except SearchsvcError as err:
+        raise _Fail(err) from None
+
+
 def _engine(settings: Settings):
     from searchsvc.backends import open_engine
 
@@ -78,7 +86,7 @@ def extract(files: tuple[Path, ...], root: Path | None, as_json: bool) -> None:
             click.echo(f"skipped {path}: no such file", err=True)
             failed += 1
             continue
-        result = read_file(path, root or path.parent, max_bytes=Settings.from_env().max_file_bytes)
+        result = read_file(path, root or path.parent, max_bytes=_settings().max_file_bytes)
         for skip in result.skipped:
             click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
             failed += 1
@@ -114,14 +122,21 @@ def _print_article(art) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--procs", type=int, help="Writer processes (default: picked from the cores).")
 @click.option("--wait", type=float, help="Seconds to wait for another running index to finish.")
+@click.option(
+    "--bulk-writer/--whoosh-writer",
+    default=None,
+    help="Write segments with searchsvc's bulk writer (default) or Whoosh's own "
+    "[SEARCHSVC_BULK_WRITER].",
+)
 @_backend_options
-def index(corpus, index_dir, rebuild, as_json, procs, wait, **kw) -> None:
+def index(corpus, index_dir, rebuild, as_json, procs, wait, bulk_writer, **kw) -> None:
     """Add new, update changed and remove deleted articles (incremental by default)."""
-    settings = Settings.from_env(
+    settings = _settings(
         corpus_dir=corpus,
         index_dir=index_dir,
         index_procs=procs,
         lock_timeout=wait,
+        bulk_writer=bulk_writer,
         **_pop_backend(kw),
     )
     summary = _run_index(settings, rebuild=rebuild, quiet=as_json)
@@ -180,7 +195,7 @@ def _progress_to(bar):
 @_backend_options
 def search(query, index_dir, limit, page, sort, as_json, explain, topics, run_out, **kw) -> None:
     """Search the index for QUERY, or run a topics file into a TREC run (--topics/--run)."""
-    settings = Settings.from_env(index_dir=index_dir, **_pop_backend(kw))
+    settings = _settings(index_dir=index_dir, **_pop_backend(kw))
     try:
         if topics or run_out:
             if not (topics and run_out):
@@ -224,8 +239,7 @@ def _print_page(page: SearchPage) -> None:
     import html
     import re
 
-    exact = "" if page.total_is_exact else "about "
-    click.echo(f"{exact}{page.total} results for {page.query!r} ({page.took_ms:.1f} ms)")
+    click.echo(f"{page.total} results for {page.query!r} ({page.took_ms:.1f} ms)")
     if page.suggestion:
         click.echo(f"Did you mean: {page.suggestion}")
     start = (page.page - 1) * page.per_page
@@ -249,30 +263,33 @@ def _print_page(page: SearchPage) -> None:
 @_backend_options
 def stats(index_dir, as_json, **kw) -> None:
     """Show documents, index size, last update, sources and date span."""
-    settings = Settings.from_env(index_dir=index_dir, **_pop_backend(kw))
+    settings = _settings(index_dir=index_dir, **_pop_backend(kw))
     try:
         data = _engine(settings).stats()
     except SearchsvcError as err:
         raise _Fail(err) from None
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, default=str))
+        click.echo(json.dumps(data.to_dict(), ensure_ascii=False))
         return
-    for key, value in data.items():
-        if isinstance(value, dict):
-            top = sorted(value.items(), key=lambda kv: -kv[1])[:10]
-            value = ", ".join(f"{k} ({v})" for k, v in top) or "-"
-        elif key == "date_span" and isinstance(value, list | tuple):
-            value = " .. ".join(str(v) for v in value if v) or "-"
-        elif isinstance(value, list | tuple):
-            value = ", ".join(_stat_item(v) for v in value[:10]) or "-"
-        click.echo(f"{key.replace('_', ' ')}: {value}")
+    _print_stats(data)
 
 
-def _stat_item(value) -> str:
-    if isinstance(value, dict) and len(value) == 2 and "count" in value:
-        name = next(v for k, v in value.items() if k != "count")
-        return f"{name} ({value['count']})"
-    return str(value)
+def _print_stats(stats) -> None:
+    size = f"{stats.index_bytes / 1e6:,.1f} MB" if stats.index_bytes is not None else "-"
+    span = " .. ".join(d for d in stats.date_span if d) or "-"
+    sources = sorted(stats.sources.items(), key=lambda kv: -kv[1])[:10]
+    rows = [
+        ("documents", f"{stats.documents:,}"),
+        ("index size", size),
+        ("last update", stats.last_update or "-"),
+        ("generation", f"{stats.generation} ({stats.backend})"),
+        ("dates", f"{span} ({stats.undated:,} undated)"),
+        ("sources", ", ".join(f"{k} ({v})" for k, v in sources) or "-"),
+        ("top tags", ", ".join(f"{t.tag} ({t.count})" for t in stats.top_tags[:10]) or "-"),
+    ]
+    rows += [("note", note) for note in stats.notes]
+    for key, value in rows:
+        click.echo(f"{key}: {value}")
 
 
 @main.command()
@@ -288,13 +305,19 @@ def serve(index_dir, corpus, host, port, workers, **kw) -> None:
     """Serve the search page and JSON API with a production WSGI server."""
     from searchsvc.backends import open_store
 
-    settings = Settings.from_env(index_dir=index_dir, corpus_dir=corpus, **_pop_backend(kw))
+    settings = _settings(index_dir=index_dir, corpus_dir=corpus, **_pop_backend(kw))
     if not open_store(settings).exists():
-        click.echo(
-            f"no index in {settings.index_dir}: indexing {settings.corpus_dir} first", err=True
-        )
-        summary = _run_index(settings, rebuild=False, quiet=False)
-        click.echo(str(summary), err=True)
+        if settings.corpus_dir.is_dir():
+            where = f"indexing {settings.corpus_dir} first"
+            click.echo(f"no index in {settings.index_dir}: {where}", err=True)
+            summary = _run_index(settings, rebuild=False, quiet=False)
+            click.echo(str(summary), err=True)
+        else:
+            click.echo(
+                f"no index in {settings.index_dir} and no corpus folder {settings.corpus_dir}: "
+                "serving anyway; /healthz answers 503 until `searchsvc index` builds one",
+                err=True,
+            )
     from searchsvc.web.server import run
 
     try:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from searchsvc.errors import SearchsvcError
+
 _DEFAULT_ROOT = Path.cwd
 
 
@@ -25,6 +27,7 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     index_procs: int = 0  # 0 = pick from the machine's cores
     lock_timeout: float = 0.0  # seconds a second `index` waits for the writer lock
+    bulk_writer: bool = True  # False: build segments with Whoosh's own writer (slower, same ranks)
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
@@ -38,7 +41,12 @@ class Settings:
             if raw is None and f.name == "corpus_dir":
                 raw = env.get("SEARCHSVC_CORPUS")
             if raw is not None and raw != "":
-                values[f.name] = _convert(f.type, raw)
+                try:
+                    values[f.name] = _convert(f.type, raw)
+                except ValueError:
+                    raise SearchsvcError(
+                        f"SEARCHSVC_{f.name.upper()}={raw!r} is not a valid {f.type}"
+                    ) from None
         settings = cls(**values)
         clean = {k: v for k, v in overrides.items() if v is not None}
         for k in ("index_dir", "corpus_dir"):
@@ -49,6 +57,12 @@ class Settings:
 
 def _convert(kind, raw: str):
     kind = str(kind)
+    if "bool" in kind:
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"not a yes/no value: {raw!r}")
     if "Path" in kind:
         return Path(raw)
     if "int" in kind:

@@ -13,13 +13,6 @@ class SearchsvcError(Exception):
         self.message = message
         self.hint = hint
 
-    def to_dict(self) -> dict:
-        """Return the JSON error body (`{"error": ...}`, plus a hint when there is one)."""
-        out = {"error": self.message}
-        if self.hint:
-            out["hint"] = self.hint
-        return out
-
 
 class BadRequest(SearchsvcError):
     """A query or parameter the user can fix (HTTP 400)."""
@@ -45,10 +38,10 @@ class IndexMissing(SearchsvcError):
     status = 503
 
 
-class BadInput(SearchsvcError):
-    """A corpus file that cannot be read; the indexer reports and skips it."""
+class BackendUnavailable(SearchsvcError):
+    """The search backend (a Typesense cluster) cannot be reached or has no healthy node (503)."""
 
-    status = 422
+    status = 503
 
 
 class IndexWriteError(SearchsvcError):

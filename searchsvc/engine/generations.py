@@ -16,21 +16,18 @@ previous generation live and complete.
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import fcntl
 import itertools
 import json
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
-from searchsvc.errors import IndexBusy, IndexWriteError
+from searchsvc.errors import IndexWriteError
+from searchsvc.ingest.durable import atomic_write
 
 CURRENT = "CURRENT"
-LOCK_FILE = ".write.lock"
 MANIFEST = "manifest.json"
 GEN_PREFIX = "gen-"
 TMP_SUFFIX = ".tmp"
@@ -63,104 +60,15 @@ def read_current(index_dir: Path) -> str | None:
     return name if (Path(index_dir) / name).is_dir() else None
 
 
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry table to disk (renames inside it become durable)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def switch_current(index_dir: Path, name: str) -> None:
     """Point CURRENT at generation `name` atomically (temp file, fsync, os.replace, fsync dir)."""
-    index_dir = Path(index_dir)
-    tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, index_dir / CURRENT)
-    fsync_dir(index_dir)
+    atomic_write(Path(index_dir) / CURRENT, name + "\n")
 
 
 def load_manifest(gen_dir: Path) -> dict:
     """Return the manifest of a generation: corpus-relative path -> {size, mtime_ns, sha, ids}."""
     with open(Path(gen_dir) / MANIFEST, encoding="utf-8") as f:
         return json.load(f)["files"]
-
-
-_PROCESS_LOCKS: dict[str, threading.Lock] = {}
-_PROCESS_LOCKS_GUARD = threading.Lock()
-
-
-class WriteLock:
-    """One writer per index directory: a POSIX record lock on .write.lock plus a per-process lock.
-
-    The kernel drops a record lock when its process dies, so a writer killed with -9 never leaves
-    a stale lock. Record locks (lockf) rather than flock: forked Whoosh worker processes do not
-    inherit them, so an orphaned worker cannot keep the index locked.
-    """
-
-    def __init__(self, index_dir: Path, timeout: float = 0.0) -> None:
-        self.path = Path(index_dir) / LOCK_FILE
-        self.timeout = timeout
-        self._fd: int | None = None
-        with _PROCESS_LOCKS_GUARD:
-            key = str(self.path.resolve())
-            self._thread_lock = _PROCESS_LOCKS.setdefault(key, threading.Lock())
-
-    def __enter__(self) -> WriteLock:
-        deadline = time.monotonic() + max(self.timeout, 0.0)
-        if not self._thread_lock.acquire(timeout=max(self.timeout, 0.0)):
-            raise self._busy(os.getpid())
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            self._thread_lock.release()
-            raise IndexWriteError(
-                f"cannot write the index in {self.path.parent}: {exc.strerror or exc}",
-                hint="check that the index folder is writable (permissions, read-only disk)",
-            ) from None
-        while True:
-            try:
-                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError:
-                if time.monotonic() >= deadline:
-                    holder = _read_pid(fd)
-                    os.close(fd)
-                    self._thread_lock.release()
-                    raise self._busy(holder) from None
-                time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)  # closing drops the record lock
-            self._thread_lock.release()
-
-    def _busy(self, pid: int | None) -> IndexBusy:
-        who = f"pid {pid}" if pid else "another process"
-        return IndexBusy(
-            f"another searchsvc index ({who}) is writing {self.path.parent}",
-            hint="wait for it to finish, or pass a longer lock timeout (--wait SECONDS)",
-        )
-
-
-def _read_pid(fd: int) -> int | None:
-    """Return the pid the lock holder wrote into the lock file (read through our own fd)."""
-    try:
-        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
 
 
 def link_copy(src: Path, dst: Path) -> None:

@@ -1,267 +1,261 @@
-"""Ranking: BM25F over title and body, tiers for keyword queries, RM3 feedback for long queries."""
+"""Ranking on the Whoosh index: the model of text/scoring.py over posting arrays.
+
+Per term, BM25F scores of every document holding it are computed once per generation (numpy
+over the term's posting arrays) and cached; a query sums its groups into one dense array.
+Phrases count their occurrences through Whoosh's phrase matcher, prefix groups sum their
+expansions. `rank` applies the tiers and the RM3 feedback of text/scoring.py.
+"""
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh import scoring
 
-from searchsvc.engine.w3.postings import (
-    ScoreListMatcher,
-    _denominators,
-    _score_cache,
-    segment_postings,
-)
-from searchsvc.text.analysis import index_terms
+from searchsvc.engine.plan import Group, Leaf
+from searchsvc.engine.state import View
+from searchsvc.engine.w3 import segments as seg
+from searchsvc.text import scoring
+from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
 
-TEXT_FIELDS = ("title", "body")
-# BM25F: each field's term frequency, length-normalised with its own b and multiplied by its
-# weight, is summed into one pseudo-frequency that saturates once (k1): a word in the title and
-# the body is one strong match, not two independent ones.
-K1 = 1.5
-FIELDS = {"title": (2.0, 0.5), "body": (1.0, 0.75)}  # field: (weight, b)
-SHORT_QUERY = 4  # up to this many groups, docs matching more of them always rank first
-LONG_QUERY = 8  # from this many groups on, very common groups only add to rarer groups' docs
-COMMON_FRACTION = 0.1  # "very common": in more than this fraction of the documents
-# Pseudo-relevance feedback (RM3) for natural-language queries: the best FEEDBACK_DOCS documents
-# of the first pass, weighted by exp(score - best score), give a term distribution; its
-# FEEDBACK_TERMS strongest terms (times IDF, found in 2+ of those documents) are added with
-# weight 1 - FEEDBACK_ORIGINAL. It re-ranks the matches of the query; it never adds documents,
-# and needs more than 2 * FEEDBACK_DOCS matches (else the "feedback" is most of the result).
-FEEDBACK_FROM = 5  # groups; shorter (keyword) queries keep their tiers untouched
-FEEDBACK_DOCS = 10
-FEEDBACK_TERMS = 20
-FEEDBACK_ORIGINAL = 0.5
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)  # phrases and prefixes (Whoosh scorers)
+EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
-def idf(df: int, total: int) -> float:
-    """Return the BM25 (Lucene) inverse document frequency of a term in df of total documents."""
-    return math.log(1 + (total - df + 0.5) / (df + 0.5))
+def _segment_postings(view: View, i: int, fieldname: str, text: str):
+    """Return (live segment doc ids, weights, document frequency) of a term, or None."""
+    segment = view.state.segments[i]
+    arrays = segment.arrays.get(fieldname)
+    got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
+    if got is None:  # no term arrays (a segment of Whoosh's own writer) or a very long term
+        got = seg.raw_postings(view.leaves[i], fieldname, text)
+        if got is None:
+            return None
+        df = view.leaves[i].doc_frequency(fieldname, text)
+        return got[0], got[1], df  # Whoosh's postings skip deleted documents already
+    ids, weights = got
+    if not len(ids):
+        return None
+    df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
+    keep = segment.live[ids]
+    if not keep.all():
+        ids, weights = ids[keep], weights[keep]
+    return ids.astype(np.int64), weights.astype(np.float64), df
 
 
-class CoordOr(wq.Query):
-    """OR of term groups scored with BM25F, summed with each group's query-frequency weight.
+def term_docs(view: View, fieldname: str, text: str) -> np.ndarray:
+    """Return the global numbers of the live documents holding a term, ascending."""
+    parts = []
+    for i, segment in enumerate(view.state.segments):
+        got = _segment_postings(view, i, fieldname, text)
+        if got is not None:
+            parts.append(got[0] + segment.offset)
+    return np.concatenate(parts) if parts else EMPTY[0]
 
-    Up to SHORT_QUERY groups, documents matching more distinct groups always rank first (tiers);
-    longer, natural-language queries are ranked by the plain sum, then re-ranked with RM3
-    pseudo-relevance feedback (FEEDBACK_FROM groups and more). In queries of LONG_QUERY groups or
-    more, very common groups only add score to documents found by rarer groups (the candidate
-    set, and so the total, leaves out documents that match nothing but words like "said").
-    Scores are computed once per searcher over all its segments, with collection-wide statistics.
+
+def bm25f(view: View, text: str, fields: tuple[str, ...] = TEXT_FIELDS, only=None):
+    """Return (global docnums ascending, BM25F scores) of one term over the given fields.
+
+    Cached per generation (the arrays are never changed); `only`, a boolean array over all
+    documents, keeps just the documents where it is True.
     """
-
-    def __init__(self, groups: list[tuple[wq.Query, float]], weighting=None):
-        self.groups = groups
-        self.weighting = weighting
-        self.boost = 1.0
-        self.feedback_terms: list[tuple[str, float]] = []  # (term, weight) of the last matcher
-        self._done = None  # (top searcher, scored, ids, scores)
-
-    def __str__(self) -> str:
-        mode = "tiered" if len(self.groups) <= SHORT_QUERY else "summed"
-        inner = " ".join(f"{q}" + (f"^{w:g}" if w != 1 else "") for q, w in self.groups)
-        return f"Coord[{mode}]({inner})"
-
-    __unicode__ = __str__
-
-    def __eq__(self, other):
-        return isinstance(other, CoordOr) and self.groups == other.groups
-
-    def __hash__(self):
-        return hash(tuple(str(q) for q, _ in self.groups))
-
-    def is_leaf(self):
-        """Return False: this query has sub-queries."""
-        return False
-
-    def children(self):
-        """Return the group queries."""
-        return iter([q for q, _ in self.groups])
-
-    def estimate_size(self, ixreader):
-        """Return an upper bound of the matching documents."""
-        return sum(q.estimate_size(ixreader) for q, _ in self.groups)
-
-    def matcher(self, searcher, context=None):
-        """Return a list matcher over this segment's share of the collection-wide scores."""
-        top = searcher.get_parent()
-        ids, final = self.all_scores(top, context)
-        offset = next((o for s, o in top.leaf_searchers() if s is searcher), 0)
-        lo, hi = np.searchsorted(ids, [offset, offset + searcher.reader().doc_count_all()])
-        return ScoreListMatcher((ids[lo:hi] - offset).tolist(), final[lo:hi].tolist())
-
-    def all_scores(self, top, context=None) -> tuple[np.ndarray, np.ndarray]:
-        """Return (sorted global docnums, final scores) of every match of the top searcher.
-
-        The same documents and scores as the matchers of its segments, put end to end.
-        """
-        if context is not None and self.weighting is not None:
-            context = context.set(weighting=self.weighting)
-        scored = context is None or context.weighting is not None
-        if context is None:
-            context = top.context(weighting=self.weighting or WEIGHTING)
-        if self._done is None or self._done[0] is not top or self._done[1] != scored:
-            self._done = (top, scored, *self._score_all(top, context, scored))
-        return self._done[2], self._done[3]
-
-    def _score_all(self, top, context, scored) -> tuple[np.ndarray, np.ndarray]:
-        """Return (sorted global docnums, final scores) of every match, as numpy arrays.
-
-        Scores are summed group by group into one dense array per query (float64, the same
-        additions in the same order as a per-document sum), so the work per posting is in C.
-        """
-        n = len(self.groups)
-        total = max(1, top.doc_count_all())
-        rare, common = list(self.groups), []
-        if n >= LONG_QUERY:  # document frequencies cost term lookups: only where they matter
-            rare = []
-            for g in self.groups:
-                big = g[0].estimate_size(top.reader()) > total * COMMON_FRACTION
-                (common if big else rare).append(g)
-        if not rare:
-            rare, common = common, []
-        acc = np.zeros(total)
-        hits = np.zeros(total, dtype=np.int32)  # how many groups each document matches
-        known: dict[str, tuple] = {}  # term -> its (ids, scores), reused by feedback
-        for part, restrict in ((rare, False), (common, True)):
-            only = hits > 0 if restrict and part else None
-            for q, w in part:
-                ids, got = _group_scores(q, top, context, scored, only)
-                text = _term_text(q)
-                if text is not None and len(_leaves(q)) == len(FIELDS):
-                    known[text] = (ids, got)
-                acc[ids] += got * w if w != 1 else got
-                hits[ids] += 1
-        matched = np.flatnonzero(hits)
-        self.feedback_terms = []
-        if scored and n >= FEEDBACK_FROM and len(matched) > 2 * FEEDBACK_DOCS:
-            self.feedback_terms = feedback_terms(top, matched, acc[matched])
-            acc *= FEEDBACK_ORIGINAL / sum(w for _, w in self.groups)
-            only = hits > 0
-            for t, w in self.feedback_terms:
-                ids, got = known[t] if t in known else bm25f(top, t)
-                keep = only[ids]
-                acc[ids[keep]] += (1 - FEEDBACK_ORIGINAL) * w * got[keep]
-        final = acc[matched]
-        if n <= SHORT_QUERY:  # tiers: documents matching more groups first
-            final = (1 if n == 1 else hits[matched]) + final / (final + 10.0)
-        return matched, final
-
-
-def feedback_terms(top, ids: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
-    """Return the RM3 expansion terms of the best-scoring documents, weights summing to 1."""
-    order = np.lexsort((ids, -scores))[:FEEDBACK_DOCS]  # best first, ties by docnum
-    best, top_scores = ids[order].tolist(), scores[order].tolist()
-    doc_weight = {d: math.exp(sc - top_scores[0]) for d, sc in zip(best, top_scores, strict=True)}
-    norm = sum(doc_weight.values())
-    model: Counter = Counter()
-    seen: Counter = Counter()
-    for d in best:
-        f = top.stored_fields(d)
-        terms = index_terms(f"{f.get('title') or ''}\n{f.get('body') or ''}")
-        for t, c in Counter(terms).items():
-            model[t] += c * doc_weight[d] / norm / len(terms)
-            seen[t] += 1
-    total = top.doc_count_all()
-    weighted = Counter(
-        {
-            t: p * idf(_doc_frequency(top.reader(), t), total)
-            for t, p in model.items()
-            if seen[t] >= 2 and not t.isdigit()
-        }
-    )
-    chosen = weighted.most_common(FEEDBACK_TERMS)
-    norm = sum(w for _, w in chosen) or 1.0
-    return [(t, w / norm) for t, w in chosen if w > 0]
-
-
-def _doc_frequency(reader, term: str) -> int:
-    """Return the larger document frequency of term in title and body (cached on the reader)."""
-    cache = reader.__dict__.setdefault("_searchsvc_df", {})
-    if term not in cache:
-        cache[term] = max(reader.doc_frequency(f, term) for f in FIELDS)
-    return cache[term]
-
-
-def _leaves(q: wq.Query) -> list[wq.Query]:
-    """Return the parts of a group query that can be read one after another."""
-    return list(q.subqueries) if isinstance(q, wq.Or) else [q]
-
-
-def _term_text(q: wq.Query) -> str | None:
-    """Return the term when q is one word searched in the text fields (Or of Terms), else None."""
-    leaves = _leaves(q)
-    if all(isinstance(x, wq.Term) and x.fieldname in FIELDS for x in leaves):
-        texts = {x.text for x in leaves}
-        if len(texts) == 1:
-            return texts.pop()
-    return None
-
-
-def _group_scores(q, top, context, scored: bool, only) -> tuple[np.ndarray, np.ndarray]:
-    """Return (global docnums ascending, scores) of one group (only docs where `only` is True)."""
-    text = _term_text(q)
-    if scored and text is not None:
-        return bm25f(top, text, only, {x.fieldname for x in _leaves(q)})
-    out: dict[int, float] = {}
-    for sub, offset in top.leaf_searchers():
-        for leaf in _leaves(q):
-            m = leaf.matcher(sub, context)
-            while m.is_active():
-                d = m.id() + offset
-                if only is None or only[d]:
-                    out[d] = out.get(d, 0.0) + (m.score() if scored else 1.0)
-                m.next()
-    ids = sorted(out)
-    return np.array(ids, dtype=np.int64), np.array([out[d] for d in ids], dtype=np.float64)
-
-
-def bm25f(top, text: str, only=None, fields=FIELDS) -> tuple[np.ndarray, np.ndarray]:
-    """Return (global docnums ascending, BM25F scores) of one term over title and body.
-
-    The scores of every document are collection-wide constants of the searcher, so they are
-    computed once per (index state, term, fields) and kept in a byte-bounded LRU (_score_cache).
-    `only`: a boolean array over all documents; the cached arrays are never changed.
-    """
-    cache = _score_cache(top)
-    key = (text, tuple(f for f in FIELDS if f in fields))
-    full = cache.get(key)
+    key = ("term", text, tuple(f for f in FIELDS if f in fields))
+    full = view.state.scores.get(key)
     if full is None:
-        full = cache.put(key, _bm25f_all(top, text, fields))
+        full = view.state.scores.put(key, _bm25f_all(view, text, key[2]))
     if only is None:
         return full
     keep = only[full[0]]
     return full[0][keep], full[1][keep]
 
 
-def _bm25f_all(top, text: str, fields) -> tuple[np.ndarray, np.ndarray]:
-    """Return (global docnums ascending, BM25F scores) of every document with the term."""
-    parts, dfs = [], {}
-    for fname in FIELDS:
-        if fname not in fields:
-            continue
-        for sub, offset in top.leaf_searchers():
-            got = segment_postings(sub.reader(), fname, text)
-            if got is not None:
-                parts.append((fname, sub.reader(), offset, *got[:2]))
-                dfs[fname] = dfs.get(fname, 0) + got[2]
+def _norms(view: View, fieldname: str) -> np.ndarray:
+    """Return the field's BM25F length norm (divided by its weight) of every document."""
+
+    def build() -> np.ndarray:
+        weight, b = FIELDS[fieldname]
+        boost = view.searcher.schema[fieldname].format.field_boost or 1.0  # in posting weights
+        avg = view.state.avg_length[fieldname] or 1.0
+        den = (1 - b) / weight * boost + b / avg / weight * boost * view.lengths(fieldname)
+        den.flags.writeable = False
+        return den
+
+    return view.state.memo(("norms", fieldname), build)
+
+
+def _combine(view: View, parts: list, dfs: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Sum per-field (field, global ids, frequencies) into BM25F scores; df from `dfs`."""
     if not parts:
-        return np.zeros(0, dtype=np.int32), np.zeros(0)
-    num = idf(max(dfs.values()), max(1, top.doc_count_all())) * (K1 + 1)
-    id_parts, x_parts = [], []
-    for fname, seg, offset, ids, weights in parts:
-        weight, b = FIELDS[fname]
-        # posting weights carry the schema's field boost: divide it out, apply our own weight
-        c = weight / (top.schema[fname].format.field_boost or 1.0)
-        base, per_len = (1 - b) / c, b / (top.avg_field_length(fname) or 1.0) / c
-        id_parts.append(ids + offset)
-        x_parts.append(weights / _denominators(seg, fname, base, per_len)[ids])
-    ids, x = np.concatenate(id_parts), np.concatenate(x_parts)
+        return EMPTY
+    ids = np.concatenate([ids for _, ids, _ in parts])
+    x = np.concatenate([tf / _norms(view, f)[ids] for f, ids, tf in parts])
     if len(dfs) > 1:  # one pseudo-frequency per document: the fields' parts summed
         ids, where = np.unique(ids, return_inverse=True)
         x = np.bincount(where, weights=x, minlength=len(ids))
-    return ids.astype(np.int32), num * x / (K1 + x)
+    return ids, scoring.saturate(x, max(dfs.values()), view.state.total)
+
+
+def _bm25f_all(view: View, text: str, fields: tuple[str, ...]):
+    """Return (global docnums ascending, BM25F scores) of every document with the term."""
+    parts, dfs = [], {}
+    for fname in fields:
+        for i, segment in enumerate(view.state.segments):
+            got = _segment_postings(view, i, fname, text)
+            if got is not None:
+                parts.append((fname, got[0] + segment.offset, got[1]))
+                dfs[fname] = dfs.get(fname, 0) + got[2]
+    return _combine(view, parts, dfs)
+
+
+def phrase_scores(view: View, fields: tuple[str, ...], stems: tuple[str, ...]):
+    """Return (global docnums ascending, BM25F scores) of a phrase, by its occurrence counts."""
+    key = ("phrase", stems, fields)
+    found = view.state.scores.get(key)
+    if found is not None:
+        return found
+    parts, docs = [], []
+    for fname in fields:
+        ids, counts = [], []
+        for sub, offset in view.searcher.leaf_searchers():
+            m = wq.Phrase(fname, list(stems)).matcher(sub)
+            while m.is_active():
+                ids.append(m.id() + offset)
+                counts.append(len(m.spans()))
+                m.next()
+        if ids:
+            parts.append((fname, np.array(ids, dtype=np.int64), np.array(counts, np.float64)))
+            docs.append(parts[-1][1])
+    df = len(np.unique(np.concatenate(docs))) if docs else 0
+    got = _combine(view, parts, dict.fromkeys((f for f, _, _ in parts), df))
+    return view.state.scores.put(key, got)
+
+
+def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (global docnums ascending, scores) of one leaf (keys score 0)."""
+    if leaf.kind == "term":
+        return bm25f(view, leaf.terms[0], leaf.fields, only)
+    if leaf.kind == "phrase":
+        ids, scores = phrase_scores(view, leaf.fields, leaf.terms)
+    elif leaf.kind == "any":
+        ids, scores = sum_scores([bm25f(view, t, leaf.fields) for t in leaf.terms])
+    else:
+        ids = _union([term_docs(view, leaf.fields[0], t) for t in leaf.terms])
+        scores = np.zeros(len(ids))
+    if only is not None:
+        keep = only[ids]
+        ids, scores = ids[keep], scores[keep]
+    return ids, scores
+
+
+def leaf_docs(view: View, leaf: Leaf) -> np.ndarray:
+    """Return the documents a leaf matches, ascending (for filters and exclusions)."""
+    if leaf.kind == "key":
+        return _union([term_docs(view, leaf.fields[0], t) for t in leaf.terms])
+    return leaf_scores(view, leaf)[0]
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return EMPTY[0]
+    return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+
+
+def sum_scores(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the per-document sums of several (ids, scores) pairs."""
+    pairs = [p for p in pairs if len(p[0])]
+    if not pairs:
+        return EMPTY
+    if len(pairs) == 1:
+        return pairs[0]
+    ids, where = np.unique(np.concatenate([i for i, _ in pairs]), return_inverse=True)
+    scores = np.bincount(where, weights=np.concatenate([s for _, s in pairs]), minlength=len(ids))
+    return ids, scores
+
+
+def group_scores(view: View, group: Group, only=None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (global docnums ascending, scores) of a group: its leaves' scores summed."""
+    if len(group.leaves) == 1:
+        return leaf_scores(view, group.leaves[0], only)
+    return sum_scores([leaf_scores(view, leaf, only) for leaf in group.leaves])
+
+
+def _size(view: View, group: Group) -> int:
+    """Return an upper bound of the documents a group matches (from document frequencies)."""
+    return sum(
+        view.doc_frequency(f, t) for leaf in group.leaves for f in leaf.fields for t in leaf.terms
+    )
+
+
+@dataclass
+class Ranked:
+    """Every match of the scored groups: global docnums ascending, final scores, feedback."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    feedback: list[tuple[str, float]]
+
+
+def rank(view: View, groups: list[Group]) -> Ranked:
+    """Return every document matching a group, with its final score (tiers, feedback)."""
+    n = len(groups)
+    total = max(1, view.state.total)
+    rare, common = list(groups), []
+    if n >= LONG_QUERY:  # document frequencies cost term lookups: only where they matter
+        rare = []
+        for g in groups:
+            (common if _size(view, g) > total * COMMON_FRACTION else rare).append(g)
+    if not rare:
+        rare, common = common, []
+    acc = np.zeros(total)
+    hits = np.zeros(total, dtype=np.int32)  # how many groups each document matches
+    known: dict[str, tuple] = {}  # term -> its (ids, scores), reused by feedback
+    for part, restrict in ((rare, False), (common, True)):
+        only = hits > 0 if restrict and part else None
+        for g in part:
+            ids, got = group_scores(view, g, only)
+            leaf = g.leaves[0]
+            if len(g.leaves) == 1 and leaf.kind == "term" and leaf.fields == TEXT_FIELDS:
+                known[leaf.terms[0]] = (ids, got)
+            acc[ids] += got * g.weight if g.weight != 1 else got
+            hits[ids] += 1
+    matched = np.flatnonzero(hits)
+    feedback: list[tuple[str, float]] = []
+    if n >= scoring.FEEDBACK_FROM and len(matched) > 2 * scoring.FEEDBACK_DOCS:
+        feedback = _feedback(view, matched, acc[matched])
+        acc *= scoring.FEEDBACK_ORIGINAL / sum(g.weight for g in groups)
+        only = hits > 0
+        for t, w in feedback:
+            ids, got = known[t] if t in known else bm25f(view, t)
+            keep = only[ids]
+            acc[ids[keep]] += (1 - scoring.FEEDBACK_ORIGINAL) * w * got[keep]
+    return Ranked(matched, scoring.tiered(acc[matched], hits[matched], n), feedback)
+
+
+def _feedback(view: View, ids: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
+    """Return the RM3 expansion terms of the best first-pass documents."""
+    order = np.lexsort((ids, -scores))[: scoring.FEEDBACK_DOCS]  # best first, ties by docnum
+    docs = []
+    for d, score in zip(ids[order].tolist(), scores[order].tolist(), strict=True):
+        f = view.stored(d)
+        docs.append((score, f"{f.get('title') or ''}\n{f.get('body') or ''}"))
+
+    def doc_frequency(term: str) -> int:
+        found = view.state.dfs.get(term)
+        if found is None:
+            found = view.state.dfs.put(term, max(view.doc_frequency(f, term) for f in FIELDS))
+        return found
+
+    return scoring.feedback_terms(docs, doc_frequency, view.state.total)
+
+
+def top(keys: np.ndarray, k: int) -> np.ndarray:
+    """Return the positions of the k largest keys, largest first, ties in position order."""
+    if k <= 0 or not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    if k < len(keys):
+        kth = np.partition(keys, len(keys) - k)[len(keys) - k]  # the k-th largest
+        cand = np.flatnonzero(keys >= kth)
+    else:
+        cand = np.arange(len(keys))
+    return cand[np.lexsort((cand, -keys[cand]))[:k]]

@@ -6,22 +6,25 @@ from datetime import datetime, time
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
+from searchsvc.engine.w3 import FastFrequency, FastPositions
 from searchsvc.model import Article
 from searchsvc.text.analysis import PossessiveNumberFilter, english_analyzer, fold, plain_analyzer
 from searchsvc.text.fingerprint import near_duplicate_key
-from searchsvc.text.tokenize import FastFrequency, FastPositions, fuse
+from searchsvc.text.snippets import opening
+from searchsvc.text.tokenize import fuse
 
-# Field weights for BM25F: a title match counts more than a body match.
-FIELD_BOOSTS = {"title": 2.5, "body": 1.0}
 # The `words` field (spelling suggestions, completions) gets the title and this much of the body:
 # every indexed word costs a posting, and the lead holds the words people search for.
 WORDS_LEAD_CHARS = 400
 
 
-def _text(analyzer, *, phrase: bool, boost: float = 1.0, **kwargs) -> TEXT:
-    """Return a TEXT field whose format indexes through a fused analyzer without Tokens."""
-    field = TEXT(analyzer=analyzer, phrase=phrase, field_boost=boost, **kwargs)
-    field.format = (FastPositions if phrase else FastFrequency)(field_boost=boost)
+def _text(analyzer, *, phrase: bool, **kwargs) -> TEXT:
+    """Return a TEXT field whose format indexes through a fused analyzer without Tokens.
+
+    No field boost: the ranking's field weights live in text/scoring.py, not in the postings.
+    """
+    field = TEXT(analyzer=analyzer, phrase=phrase, **kwargs)
+    field.format = (FastPositions if phrase else FastFrequency)()
     return field
 
 
@@ -31,18 +34,18 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         path=ID(stored=True),
-        title=_text(english, phrase=True, boost=FIELD_BOOSTS["title"], stored=True),
+        title=_text(english, phrase=True, stored=True),
         body=_text(english, phrase=True, stored=True),
         # Unstemmed words of title and lead: spelling suggestions and completions.
         words=_text(fuse(plain_analyzer()), phrase=False),
         published=DATETIME(stored=True, sortable=True),
-        year=ID(stored=False, sortable=True),
         author=STORED(),
         author_key=ID(),
         source=ID(stored=True, sortable=True),
         source_key=ID(),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
         url=STORED(),
+        summary=STORED(),
         dup=ID(stored=True, sortable=True),
         content_hash=STORED(),
     )
@@ -55,25 +58,17 @@ def article_to_doc(article: Article) -> dict:
         "path": article.path,
         "title": article.title,
         "body": article.body,
-        "words": f"{article.title}\n{lead(article.body)}",
+        "words": f"{article.title}\n{opening(article.body, WORDS_LEAD_CHARS)}",
         "author": article.author,
         "author_key": fold(article.author),
         "source": article.source,
         "source_key": fold(article.source),
         "tags": ",".join(fold(t) for t in article.tags if t),
         "url": article.url,
+        "summary": article.summary,
         "dup": near_duplicate_key(article.title, article.body),
         "content_hash": article.content_hash,
     }
     if article.published:
         doc["published"] = datetime.combine(article.published, time())
-        doc["year"] = str(article.published.year)
     return doc
-
-
-def lead(body: str, limit: int = WORDS_LEAD_CHARS) -> str:
-    """Return the start of body, about `limit` characters, cut at a word boundary."""
-    if len(body) <= limit:
-        return body
-    cut = body.rfind(" ", 0, limit + 1)
-    return body[: cut if cut > 0 else limit]

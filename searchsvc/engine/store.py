@@ -1,4 +1,4 @@
-"""Read access to the live index generation: reused per-thread searchers and statistics."""
+"""Read access to the live index generation: its ReaderState and one searcher per thread."""
 
 from __future__ import annotations
 
@@ -9,47 +9,24 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-from whoosh.fields import Schema
-from whoosh.searching import Searcher
-
-from searchsvc.engine.generations import (
-    CURRENT,
-    MANIFEST,
-    WriteLock,
-    gen_name,
-    gen_number,
-    load_manifest,
-    read_current,
-    switch_current,
-)
+from searchsvc.engine import w3
+from searchsvc.engine.generations import CURRENT, MANIFEST, load_manifest, read_current
 from searchsvc.engine.schema import build_schema
-from searchsvc.engine.w3.mapped import MappedStorage
+from searchsvc.engine.state import ReaderState, View
 from searchsvc.errors import IndexMissing
-
-# The layout helpers stay importable from here, where they lived first.
-__all__ = [
-    "SEARCHER_GRACE_S",
-    "Store",
-    "WriteLock",
-    "gen_name",
-    "gen_number",
-    "load_manifest",
-    "read_current",
-    "switch_current",
-]
 
 # A replaced searcher stays open this long, so a request still using it can finish.
 SEARCHER_GRACE_S = 60.0
 
 
 class Store:
-    """Read access to the live generation of an index directory, with reused searchers.
+    """The live generation of an index directory: its state, and a view per thread.
 
     Whoosh searchers read through shared file positions, so two threads searching with one
-    searcher corrupt each other's reads: each thread gets its own searcher, reused for every call
-    it makes until a new generation is switched in. A replaced searcher stays open for
-    SEARCHER_GRACE_S so a request still using it finishes; a dead thread's searcher is closed.
+    searcher corrupt each other's reads: each thread gets its own searcher (in its View), reused
+    for every call it makes until a new generation is switched in. A replaced searcher stays
+    open for SEARCHER_GRACE_S so a request still using it finishes; a dead thread's is closed.
+    Everything derived from a generation lives once in its ReaderState, shared by the threads.
     """
 
     def __init__(self, index_dir: str | os.PathLike) -> None:
@@ -58,9 +35,9 @@ class Store:
         self._stamp: tuple | None = None
         self._gen: str | None = None
         self._index = None
-        self._searchers: dict[int, tuple[threading.Thread, Searcher]] = {}
-        self._retired: list[tuple[float, Searcher]] = []
-        self._stats: dict | None = None
+        self._state: ReaderState | None = None
+        self._views: dict[int, tuple[threading.Thread, View]] = {}
+        self._retired: list[tuple[float, object]] = []
 
     def exists(self) -> bool:
         """Return True when a complete index generation is live."""
@@ -74,49 +51,52 @@ class Store:
             return self._gen
 
     @property
-    def schema(self) -> Schema:
+    def schema(self):
         """Return the schema of the live index (the current schema when there is no index yet)."""
         if not self.exists():
             return build_schema()
-        return self.index().schema
-
-    def index(self) -> whoosh_index.Index:
-        """Return the opened Whoosh index of the live generation."""
         with self._lock:
             self._refresh()
-            return self._index
+            return self._index.schema
 
-    def searcher(self) -> Searcher:
-        """Return this thread's searcher, replaced only when a new generation was switched in."""
+    def view(self) -> View:
+        """Return this thread's view of the live generation (a new one after a switch)."""
         me = threading.current_thread()
         with self._lock:
             self._refresh()
-            owner, searcher = self._searchers.get(me.ident, (None, None))
+            owner, view = self._views.get(me.ident, (None, None))
             if owner is not me:
-                for ident, (thread, old) in list(self._searchers.items()):
+                for ident, (thread, old) in list(self._views.items()):
                     if not thread.is_alive():  # a reused ident means its thread died
-                        del self._searchers[ident]
-                        old.close()
+                        del self._views[ident]
+                        old.searcher.close()
                 searcher = self._index.searcher()
-                self._searchers[me.ident] = (me, searcher)
-            return searcher
+                if self._state is None:
+                    self._state = ReaderState(self._gen, searcher)
+                view = View(self._state, searcher)
+                self._views[me.ident] = (me, view)
+            return view
+
+    def searcher(self):
+        """Return this thread's Whoosh searcher of the live generation."""
+        return self.view().searcher
 
     def manifest(self) -> dict:
         """Return the manifest of the live generation (path -> {size, mtime_ns, sha, ids})."""
         return load_manifest(self.index_dir / self.generation)
 
-    def stats(self) -> dict:
-        """Return documents, index_bytes, last_update, generation, sources and date_span."""
-        searcher = self.searcher()
-        with self._lock:
-            if self._stats is not None and self._stats["generation"] == self._gen:
-                return dict(self._stats)
-            gen, gen_dir = self._gen, self.index_dir / self._gen
-        stats = _compute_stats(searcher, gen_dir)
-        stats["generation"] = gen
-        with self._lock:
-            self._stats = stats
-        return dict(stats)
+    def files(self) -> dict:
+        """Return the live generation's size on disk and when it was written (ISO, UTC)."""
+        gen_dir = self.index_dir / self.generation
+        index_bytes = 0
+        with contextlib.suppress(OSError):
+            index_bytes = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
+        try:
+            mtime = os.stat(gen_dir / MANIFEST).st_mtime
+        except OSError:
+            mtime = time.time()
+        stamp = datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds")
+        return {"index_bytes": index_bytes, "last_update": stamp}
 
     def close(self) -> None:
         """Close every searcher this store opened (only when no request is using them)."""
@@ -124,10 +104,10 @@ class Store:
             for _, s in self._retired:
                 s.close()
             self._retired.clear()
-            for _, s in self._searchers.values():
-                s.close()
-            self._searchers.clear()
-            self._index = self._gen = self._stamp = None
+            for _, view in self._views.values():
+                view.searcher.close()
+            self._views.clear()
+            self._index = self._gen = self._stamp = self._state = None
 
     def _refresh(self) -> None:
         """Follow CURRENT if it changed (one stat per call); caller holds self._lock."""
@@ -150,59 +130,13 @@ class Store:
             raise IndexMissing(f"no index in {self.index_dir}", hint="run `searchsvc index` first")
         if gen != self._gen or self._index is None:
             try:
-                ix = open_readonly(self.index_dir / gen)
-            except (OSError, whoosh_index.EmptyIndexError) as e:
+                ix = w3.open_readonly(self.index_dir / gen)
+            except w3.UNREADABLE as e:
                 raise IndexMissing(
                     f"the index in {self.index_dir} cannot be opened ({e})",
                     hint="run `searchsvc index --rebuild`",
                 ) from e
-            self._retired.extend((now, s) for _, s in self._searchers.values())
-            self._searchers.clear()
-            self._index, self._gen = ix, gen
+            self._retired.extend((now, v.searcher) for _, v in self._views.values())
+            self._views.clear()
+            self._index, self._gen, self._state = ix, gen, None
         self._stamp = stamp
-
-
-def open_readonly(gen_dir: Path):
-    """Open a generation for searching, its segments read from shared memory maps."""
-    return MappedStorage(str(gen_dir)).open_index()
-
-
-def _compute_stats(searcher: Searcher, gen_dir: Path) -> dict:
-    """Count live documents per source and find the date span, reading the stored columns."""
-    reader = searcher.reader()
-    sources: dict[str, int] = {}
-    first = last = None
-    src_col = reader.column_reader("source") if reader.has_column("source") else None
-    date_col = None
-    if reader.has_column("published"):
-        date_col = reader.column_reader("published")
-    for docnum in reader.all_doc_ids():
-        if src_col is not None:
-            name = src_col[docnum]
-            name = name.decode("utf-8") if isinstance(name, bytes) else name
-            if name:
-                sources[name] = sources.get(name, 0) + 1
-        if date_col is not None:
-            try:  # an article without a date holds an out-of-range default
-                day = date_col[docnum].date()
-            except (OverflowError, ValueError, AttributeError):
-                continue
-            first = day if first is None or day < first else first
-            last = day if last is None or day > last else last
-    index_bytes = 0
-    with contextlib.suppress(OSError):
-        index_bytes = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
-    try:
-        mtime = os.stat(gen_dir / MANIFEST).st_mtime
-    except OSError:
-        mtime = time.time()
-    return {
-        "documents": searcher.doc_count(),
-        "index_bytes": index_bytes,
-        "last_update": datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds"),
-        "sources": dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "date_span": [
-            first.isoformat() if first else None,
-            last.isoformat() if last else None,
-        ],
-    }

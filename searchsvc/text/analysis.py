@@ -44,12 +44,20 @@ class PossessiveNumberFilter(Filter):
 
 @cache
 def _stemmer():
-    return Stemmer.Stemmer("english")
+    return Stemmer.Stemmer("english", 0)  # no word cache: StemFilter keeps its own LRU
 
 
 def stem(word: str) -> str:
     """Return the English (Snowball) stem of a lower-case word."""
     return _stemmer().stemWord(word)
+
+
+def stem_many(words: list[str]) -> list[str]:
+    """Return the stems of many lower-case words at once."""
+    return _stemmer().stemWords(words)
+
+
+stem.many = stem_many  # the fused analyzer stems a batch of new words at once with it
 
 
 @cache
@@ -96,7 +104,7 @@ def index_terms(text: str) -> list[str]:
             w = w.replace(",", "")
         if w and w not in STOP_WORDS:
             words.append(w)
-    return _stemmer().stemWords(words)
+    return stem_many(words)
 
 
 def fold(text: str) -> str:

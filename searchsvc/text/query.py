@@ -1,20 +1,23 @@
-"""User query text to Whoosh queries: a forgiving tokenizer, fields, dates, and a coordinated OR."""
+"""The user query parser, backend-neutral: words, "phrases", prefix*, -exclusions, OR, dates.
+
+Forgiving (stray syntax is read as text), bounded (length and term limits), and the same for
+both backends; each backend turns a ParsedQuery into its own queries (engine/plan.py,
+typesense/query.py).
+"""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-
-from whoosh import query as wq
+from datetime import date, timedelta
 
 from searchsvc.config import Settings
-from searchsvc.engine.ranking import TEXT_FIELDS, CoordOr
+from searchsvc.contract import FILTER_NAMES, FIRST_DAY, LAST_DAY
 from searchsvc.errors import BadRequest
-from searchsvc.text.analysis import english_analyzer, fold
+from searchsvc.text.analysis import STOP_WORDS, fold, index_terms
+from searchsvc.text.dates import period_bounds
 
-FILTER_FIELDS = {"author": "author_key", "source": "source_key", "tag": "tags", "tags": "tags"}
+FILTER_FIELDS = FILTER_NAMES
 DATE_FIELDS = ("after", "before", "year")
 PREFIX_CAP = 50  # most frequent expansions kept for one prefix*
 _FIELD_RE = re.compile(r"([A-Za-z]+):(?=\S)")
@@ -43,23 +46,8 @@ class ParsedQuery:
 
 def _parse_date(value: str, end: bool) -> date | None:
     """Return the first (or, with end=True, last) day of YYYY, YYYY-MM or YYYY-MM-DD, else None."""
-    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", value)
-    if not m:
-        return None
-    y, mo, d = int(m[1]), int(m[2] or 0), int(m[3] or 0)
-    try:
-        if d:
-            return date(y, mo, d)
-        if mo:
-            first = date(y, mo, 1)
-            return (
-                (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(1)
-                if end
-                else first
-            )
-        return date(y, 12, 31) if end else date(y, 1, 1)
-    except ValueError:
-        return None
+    bounds = period_bounds(value)
+    return None if bounds is None else bounds[end]
 
 
 def _tokens(text: str):
@@ -138,6 +126,11 @@ def parse(text: str, settings: Settings | None = None) -> ParsedQuery:
         if isinstance(item, tuple):
             _, name, value = item
             lo, hi = _parse_date(value, False), _parse_date(value, True)
+            if not (lo >= FIRST_DAY and hi <= LAST_DAY):
+                raise BadRequest(
+                    f"The date in {name}:{value} is outside the dates an index holds.",
+                    hint=f"Use a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}.",
+                )
             if name in ("after", "year") and not neg:
                 pq.date_from = max(filter(None, [pq.date_from, lo]))
             if name == "before" and not neg:
@@ -154,119 +147,30 @@ def parse(text: str, settings: Settings | None = None) -> ParsedQuery:
     return pq
 
 
-def _stems(text: str) -> list[str]:
-    """Return the analysed (stemmed, stop-word-free) terms of text."""
-    return [t.text for t in english_analyzer()(text)]
-
-
-def _expand_prefix(reader, fieldname: str, prefix: str) -> list[str]:
-    """Return up to PREFIX_CAP indexed terms starting with prefix, most frequent first."""
-    found = []
-    for i, term in enumerate(reader.expand_prefix(fieldname, prefix)):
-        if i >= PREFIX_CAP * 20:
-            break
-        found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-    found.sort(key=lambda t: -reader.doc_frequency(fieldname, t))
-    return found[:PREFIX_CAP]
-
-
-def _key_terms(reader, fieldname: str, value: str) -> list[str]:
-    """Return index terms for an exact-match field: the folded value, else keys containing it."""
-    key = fold(value.replace("_", " "))
-    if not key:
-        return []
-    if fieldname == "tags" or reader.doc_frequency(fieldname, key):
-        return [key]
-    pat = re.compile(r"\b" + re.escape(key) + r"\b")
-    return [t for t in reader.field_terms(fieldname) if pat.search(t)][:PREFIX_CAP]
-
-
-def clause_query(clause: Clause, reader) -> wq.Query | None:
-    """Return the Whoosh query for one clause (None when it has no indexable terms)."""
-    if clause.field in FILTER_FIELDS:
-        fname = FILTER_FIELDS[clause.field]
-        keys = _key_terms(reader, fname, clause.text)
-        return wq.Or([wq.Term(fname, k) for k in keys]) if keys else wq.NullQuery
-    fields = ("title",) if clause.field == "title" else TEXT_FIELDS
-    if clause.kind == "prefix":
-        terms = [(f, t) for f in fields for t in _expand_prefix(reader, f, fold(clause.text))]
-        return wq.Or([wq.Term(f, t) for f, t in terms]) if terms else wq.NullQuery
-    stems = _stems(clause.text)
-    if not stems:
-        return None
-    if clause.kind == "phrase" and len(stems) > 1:
-        return wq.Or([wq.Phrase(f, stems) for f in fields])
-    return wq.Or([wq.Term(f, s) for f in fields for s in stems])
-
-
-def positive_terms(pq: ParsedQuery, reader=None) -> set[str]:
-    """Return the stems a result should highlight (prefixes expanded when a reader is given)."""
+def highlight_terms(pq: ParsedQuery) -> set[str]:
+    """Return the stems a result should highlight (prefixes as "pre*"), without an index."""
     out: set[str] = set()
     for group in pq.groups:
         for c in group:
             if c.field in FILTER_FIELDS:
                 continue
-            if c.kind == "prefix":
-                out.update(_expand_prefix(reader, "body", c.text) if reader else [c.text + "*"])
-            else:
-                out.update(_stems(c.text))
+            out.update([c.text + "*"] if c.kind == "prefix" else index_terms(c.text))
     return out
 
 
-@dataclass
-class BuiltQuery:
-    """What search() runs: a scored coordinated OR, a required filter and an exclusion mask."""
-
-    scored: wq.Query | None
-    filter: wq.Query | None
-    mask: wq.Query | None
-
-    def __str__(self) -> str:
-        return "\n".join(
-            f"{name}: {q}"
-            for name, q in (
-                ("MATCH", self.scored or "ALL"),
-                ("FILTER", self.filter),
-                ("EXCLUDE", self.mask),
-            )
-            if q is not None
-        )
+def last_word(prefix: str) -> tuple[str, str, str] | None:
+    """Split typed text into (earlier words, leading quote or minus, folded last word), or None."""
+    if not prefix or prefix[-1].isspace():
+        return None
+    head, _, last = prefix.rpartition(" ")
+    stem = fold(last).lstrip("-\"'(")
+    if not stem or not re.fullmatch(r"\w+", stem):
+        return None
+    return head, last[: len(last) - len(last.lstrip("-\"'("))], stem
 
 
-def build(
-    pq: ParsedQuery, reader, date_from=None, date_to=None, source=None, tag=None
-) -> BuiltQuery:
-    """Return the Whoosh queries for a parsed query plus the request's own filters."""
-    groups: Counter = Counter()
-    order: dict = {}
-    required: list[wq.Query] = []
-    for group in pq.groups:
-        if all(c.field in FILTER_FIELDS for c in group):
-            required.append(wq.Or([clause_query(c, reader) for c in group]))
-            continue
-        if len(group) == 1 and group[0].kind == "word" and group[0].field != "title":
-            parts = [wq.Or([wq.Term(f, s) for f in TEXT_FIELDS]) for s in _stems(group[0].text)]
-        else:
-            subs = [q for q in (clause_query(c, reader) for c in group) if q is not None]
-            parts = [wq.Or(subs)] if subs else []
-        for p in parts:
-            key = str(p)
-            groups[key] += 1
-            order.setdefault(key, p)
-    lo = max(filter(None, [pq.date_from, date_from]), default=None)
-    hi = min(filter(None, [pq.date_to, date_to]), default=None)
-    if lo or hi:
-        start = datetime.combine(lo, time()) if lo else None
-        end = datetime.combine(hi + timedelta(days=1), time()) if hi else None
-        required.append(wq.DateRange("published", start, end, endexcl=True))
-    if source:
-        required.append(clause_query(Clause("word", source, "source"), reader))
-    if tag:
-        required.append(clause_query(Clause("word", tag, "tag"), reader))
-    excluded = [q for q in (clause_query(c, reader) for c in pq.excluded) if q is not None]
-    scored = CoordOr([(order[k], float(n)) for k, n in groups.items()]) if groups else None
-    return BuiltQuery(
-        scored=scored,
-        filter=(required[0] if len(required) == 1 else wq.And(required)) if required else None,
-        mask=wq.Or(excluded) if excluded else None,
-    )
+def completions(head: str, keep: str, counted: list[tuple[int, str]], limit: int) -> list[str]:
+    """Return whole query strings for (frequency, word) candidates, most frequent first."""
+    words = [c for c in counted if c[1] not in STOP_WORDS and len(c[1]) > 1]
+    words.sort(key=lambda c: (-c[0], c[1]))
+    return [f"{head} {keep}{t}".strip() for _, t in words[:limit]]

@@ -71,10 +71,10 @@ def normalize_terms(terms: Iterable[str] | str) -> tuple[set[str], tuple[str, ..
     """Return (stems, prefixes) for query words, stems or a whole query string."""
     if isinstance(terms, str):
         from searchsvc.config import Settings
-        from searchsvc.text.query import parse, positive_terms
+        from searchsvc.text.query import highlight_terms, parse
 
         loose = Settings(max_query_chars=len(terms), max_query_terms=len(terms) + 1)
-        terms = positive_terms(parse(terms, loose))
+        terms = highlight_terms(parse(terms, loose))
     stems, prefixes = _normalize(frozenset(terms))
     return set(stems), prefixes
 
@@ -210,14 +210,20 @@ def format_passage(text: str, start: int, end: int, matches: list[Match]) -> str
     return f"{pre}{body}{post}"
 
 
+def opening(text: str, chars: int) -> str:
+    """Return the first `chars` characters of text, cut back to a word boundary if one is near."""
+    if len(text) <= chars:
+        return text
+    cut = text.rfind(" ", 0, chars + 1)
+    return text[: cut if cut > chars // 2 else chars]
+
+
 def lead(text: str, chars: int = LEAD_CHARS) -> str:
     """Return the escaped opening of text, cut at a word boundary with "…"."""
     text = " ".join(text.split())
     if len(text) <= chars:
         return html.escape(text)
-    cut = text.rfind(" ", 0, chars + 1)
-    cut = cut if cut > chars // 2 else chars
-    return html.escape(text[:cut].rstrip(" ,;:")) + ELLIPSIS
+    return html.escape(opening(text, chars).rstrip(" ,;:")) + ELLIPSIS
 
 
 def make_snippet(

@@ -11,9 +11,7 @@ to the chain (text, pos, startchar, endchar, stopped) in index and query mode.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import cache
 
-import Stemmer
 from whoosh.analysis import (
     CharsetFilter,
     Filter,
@@ -25,8 +23,6 @@ from whoosh.analysis import (
 )
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.tokenizers import Tokenizer
-from whoosh.formats import Frequency, Positions
-from whoosh.system import pack_uint
 
 # Filters that look at one token at a time and keep no state between tokens.
 PER_TOKEN_FILTERS: tuple[type, ...] = (LowercaseFilter, CharsetFilter, StopFilter, StemFilter)
@@ -117,7 +113,8 @@ class FusedAnalyzer(Tokenizer):
                     if t is not None and not s and t not in ignore
                 ]
                 words = [texts[i] for i in todo]
-                stems = _bulk_stemmer(fn)(words) if _bulk_stemmer(fn) else list(map(fn, words))
+                many = getattr(fn, "many", None)  # a list -> list form of the stemmer
+                stems = many(words) if many else list(map(fn, words))
                 for i, w in zip(todo, stems, strict=True):
                     texts[i] = w
             else:
@@ -212,42 +209,6 @@ class FusedAnalyzer(Tokenizer):
                     pos += 1
                 t.pos = pos
             yield t
-
-
-@cache
-def _english_stemmer():
-    return Stemmer.Stemmer("english", 0)  # PyStemmer's own word cache costs more than it saves
-
-
-def _bulk_stemmer(fn):
-    """Return a list -> list stemmer equal to `fn` word by word, when one is known."""
-    from searchsvc.text.analysis import stem  # analysis imports this module
-
-    return _english_stemmer().stemWords if fn is stem else None
-
-
-class FastPositions(Positions):
-    """Whoosh's Positions format, fed by FusedAnalyzer.positions() without Token objects."""
-
-    def word_values(self, value, analyzer, **kwargs):
-        """Yield (term, freq, weight, encoded positions) like Positions.word_values."""
-        if not isinstance(analyzer, FusedAnalyzer) or set(kwargs) - {"mode"}:
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        fb = self.field_boost
-        for w, poslist in analyzer.positions(value).items():
-            yield (w, len(poslist), len(poslist) * fb, self.encode(poslist))
-
-
-class FastFrequency(Frequency):
-    """Whoosh's Frequency format, fed by FusedAnalyzer.counts() without Token objects."""
-
-    def word_values(self, value, analyzer, **kwargs):
-        """Yield (term, freq, weight, encoded freq) like Frequency.word_values."""
-        if not isinstance(analyzer, FusedAnalyzer) or set(kwargs) - {"mode"}:
-            return super().word_values(value, analyzer, **kwargs)
-        fb = self.field_boost
-        return ((w, n, n * fb, pack_uint(n)) for w, n in analyzer.counts(value).items())
 
 
 class _Whole:

@@ -15,20 +15,24 @@ from datetime import UTC, datetime
 from typesense import exceptions as tse
 
 from searchsvc.config import Settings
-from searchsvc.contract import Hit, SearchRequest, make_hit
-from searchsvc.engine.search import SearchEngine
-from searchsvc.engine.spelling import completions, last_word
+from searchsvc.contract import (
+    SUGGEST_BELOW,
+    ArticleView,
+    Hit,
+    SearchPage,
+    SearchRequest,
+    Stats,
+    TagCount,
+)
 from searchsvc.errors import IndexMissing, NotFound
 from searchsvc.text.analysis import STOP_WORDS, english_analyzer
-from searchsvc.text.query import parse, positive_terms
+from searchsvc.text.query import completions, highlight_terms, last_word, parse
 from searchsvc.text.snippets import lead, make_snippet
 from searchsvc.typesense.index import ALIAS, UNDATED, connect, live_collection, unavailable
 from searchsvc.typesense.query import (
     HIDDEN,
     MAX_PER_CALL,
     NOTES,
-    SUGGEST_BELOW,
-    TypesensePage,
     build_params,
     did_you_mean,
     facets_from,
@@ -92,6 +96,7 @@ class TypesenseStore:
                 )["hits"]
                 for o in ("asc", "desc")
             ]
+            undated = docs.search({"q": "*", "filter_by": f"day:={UNDATED}", "per_page": 0})
         except ERRORS as err:
             raise unavailable(err, self.settings) from err
         counts = {c["value"]: c["count"] for c in facets["facet_counts"][0]["counts"]}
@@ -102,11 +107,14 @@ class TypesenseStore:
             "last_update": datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds"),
             "sources": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
             "date_span": [h[0]["document"].get("published") if h else None for h in span],
+            "undated": undated["found"],
             "generation": name,
-            "backend": "typesense",
-            "nodes": len(self.settings.typesense_url.split(",")),
-            "notes": list(NOTES),
         }
+
+
+def _hit(doc: dict, score: float = 0.0) -> Hit:
+    """Return a Hit of a stored document with its lead as the snippet."""
+    return Hit.from_stored(doc, score, snippet=lead(doc.get("body", "")))
 
 
 class TypesenseEngine:
@@ -130,10 +138,10 @@ class TypesenseEngine:
             raise unavailable(err, self.settings) from err
 
     # -- search -------------------------------------------------------------------------------
-    def search(self, req: SearchRequest) -> TypesensePage:
+    def search(self, req: SearchRequest) -> SearchPage:
         """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion."""
         t0 = time.perf_counter()
-        SearchEngine._validate(self, req)  # the same checks and messages as the Whoosh backend
+        req.validate(self.settings)
         pq = parse(req.q, self.settings)
         params = build_params(pq, req)
         if params["q"] == "*" and not pq.groups and pq.excluded:
@@ -152,7 +160,7 @@ class TypesenseEngine:
                 break
         rows = [h for i, h in rows if start <= i < end]
         similar = self._similar(params, rows) if req.collapse else {}
-        terms = positive_terms(pq)
+        terms = highlight_terms(pq)
         hits = []
         for h in rows:
             doc = h["document"]
@@ -160,7 +168,7 @@ class TypesenseEngine:
             body, words = doc.get("body", ""), terms | matched
             snippet = (make_snippet(body, words) if words else lead(body)) if req.snippets else ""
             score = float(h.get("text_match", 0)) / 2**48 if params["q"] != "*" else 0.0
-            hits.append(make_hit(doc, score, similar.get(doc.get("dup"), 1) - 1, snippet))
+            hits.append(Hit.from_stored(doc, score, similar.get(doc.get("dup"), 1) - 1, snippet))
         facets, tl = ({}, [])
         if req.facets:  # counted over every matching document, as without collapsing
             p = {k: v for k, v in params.items() if k not in ("group_by", "group_limit")}
@@ -175,8 +183,8 @@ class TypesenseEngine:
             suggestion = did_you_mean(pq, req, params, self._call, build)
         return self._page(req, t0, found, hits, facets, tl, suggestion)
 
-    def _page(self, req, t0, total, hits, facets, tl, suggestion=None) -> TypesensePage:
-        return TypesensePage(
+    def _page(self, req, t0, total, hits, facets, tl, suggestion=None) -> SearchPage:
+        return SearchPage(
             query=req.q,
             total=total,
             page=req.page,
@@ -186,8 +194,8 @@ class TypesenseEngine:
             facets=facets,
             suggestion=suggestion,
             sort=req.sort,
-            total_is_exact=True,
             timeline=tl,
+            notes=list(NOTES),
         )
 
     def _similar(self, params: dict, rows: list[dict]) -> dict[str, int]:
@@ -230,14 +238,9 @@ class TypesenseEngine:
         except ERRORS as err:
             raise unavailable(err, self.settings) from err
 
-    def article(self, article_id: str) -> dict:
-        """Return the stored fields of one article; raise NotFound for an unknown id."""
-        d = self._get(article_id)
-        keys = ("id", "title", "body", "published", "author", "source", "url")
-        return {
-            **{k: d.get(k, None if k == "published" else "") for k in keys},
-            "tags": d.get("tags", []),
-        }
+    def article(self, article_id: str) -> ArticleView:
+        """Return one article; raise NotFound for an unknown id."""
+        return ArticleView.from_stored(self._get(article_id))
 
     def more_like_this(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Return articles sharing the article's most frequent words (never its near-duplicates)."""
@@ -262,23 +265,33 @@ class TypesenseEngine:
             }
         )
         return [
-            make_hit(g["hits"][0]["document"], float(g["hits"][0].get("text_match", 0)) / 2**48)
+            _hit(g["hits"][0]["document"], float(g["hits"][0].get("text_match", 0)) / 2**48)
             for g in res.get("grouped_hits", ())
         ][:limit]
 
     def newest(self, limit: int = 10) -> list[Hit]:
         """Return the most recently published articles."""
         params = {"q": "*", "sort_by": "day:desc", "per_page": limit, "exclude_fields": HIDDEN}
-        return [make_hit(h["document"]) for h in self._call(params)["hits"]]
+        return [_hit(h["document"]) for h in self._call(params)["hits"]]
 
-    def stats(self) -> dict:
+    def stats(self) -> Stats:
         """Return the cluster statistics plus the most used tags."""
         out = self.store.stats()
         res = self._call({"q": "*", "facet_by": "tags", "max_facet_values": 20, "per_page": 0})
         counts = res["facet_counts"][0]["counts"] if res.get("facet_counts") else []
         tags = sorted(((c["count"], c["value"]) for c in counts), key=lambda x: (-x[0], x[1]))
-        out["top_tags"] = [{"tag": t, "count": n} for n, t in tags if n]
-        return out
+        return Stats(
+            documents=out["documents"],
+            generation=out["generation"],
+            backend="typesense",
+            last_update=out["last_update"],
+            index_bytes=None,
+            sources=out["sources"],
+            date_span=out["date_span"],
+            undated=out["undated"],
+            top_tags=[TagCount(t, n) for n, t in tags if n],
+            notes=list(NOTES),
+        )
 
     def explain(self, q: str) -> str:
         """Return the Typesense search parameters built for q."""

@@ -21,9 +21,9 @@ import typesense
 from typesense import exceptions as tse
 
 from searchsvc.config import Settings
-from searchsvc.engine.generations import WriteLock
-from searchsvc.engine.indexer import IndexSummary, Progress, _plan, accept_file
-from searchsvc.errors import IndexBusy, IndexWriteError, SearchsvcError
+from searchsvc.errors import BackendUnavailable, IndexWriteError, SearchsvcError
+from searchsvc.ingest.durable import WriteLock, atomic_write
+from searchsvc.ingest.plan import IndexSummary, Progress, accept_file, plan_changes
 from searchsvc.model import Article
 from searchsvc.text.analysis import english_analyzer, fold
 from searchsvc.text.fingerprint import near_duplicate_key
@@ -55,12 +55,6 @@ FIELDS = [
     {"name": "dup", "type": "string", "facet": True},
     {"name": "content_hash", "type": "string", "index": False, "optional": True},
 ]
-
-
-class BackendUnavailable(IndexBusy):
-    """The Typesense cluster cannot be reached or has no healthy node (HTTP 503)."""
-
-    status = 503
 
 
 def node_urls(settings: Settings) -> list[str]:
@@ -146,12 +140,9 @@ def _load(index_dir: Path) -> dict:
 
 
 def _save(index_dir: Path, collection: str, files: dict) -> None:
-    tmp = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"version": 1, "collection": collection, "files": files}, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, index_dir / MANIFEST)
+    atomic_write(
+        index_dir / MANIFEST, json.dumps({"version": 1, "collection": collection, "files": files})
+    )
 
 
 def index_typesense(
@@ -174,7 +165,7 @@ def index_typesense(
             saved = _load(index_dir)
             fresh = rebuild or live is None or saved.get("collection") != live
             summary = IndexSummary()
-            plan = _plan(corpus, {} if fresh else saved["files"], summary)
+            plan = plan_changes(corpus, {} if fresh else saved["files"], summary)
             target = f"{ALIAS}_{time.time_ns()}" if fresh else live
             if fresh:
                 client.collections.create({"name": target, "fields": FIELDS})

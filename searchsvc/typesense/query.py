@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 
-from searchsvc.contract import SearchPage, SearchRequest
-from searchsvc.engine.facets import TOP_TAGS, timeline
+from searchsvc.contract import TOP_TAGS, SearchRequest
 from searchsvc.text.analysis import STOP_WORDS, fold
+from searchsvc.text.dates import timeline
 from searchsvc.text.query import FILTER_FIELDS, ParsedQuery
 from searchsvc.typesense.index import EPOCH, UNDATED, stems
 
@@ -30,15 +29,7 @@ NOTES = [
 ]
 KEYS = {"author": "author_key", "source": "source_key", "tag": "tags", "tags": "tags"}
 MAX_PER_CALL = 250  # Typesense's per_page limit
-SUGGEST_BELOW = 5  # as the Whoosh backend: look for a correction when fewer hits are found
 HIDDEN = "title_stems,body_stems,words"  # indexed only, never returned
-
-
-@dataclass
-class TypesensePage(SearchPage):
-    """A SearchPage plus `notes`: where this backend differs from the Whoosh one."""
-
-    notes: list[str] = field(default_factory=lambda: list(NOTES))
 
 
 def facets_from(res: dict) -> tuple[dict, list]:

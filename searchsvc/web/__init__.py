@@ -73,8 +73,7 @@ class _Backend:
                 if self._store is None:
                     self._store = open_store(self.settings)
         if not self._store.exists():
-            if self.settings.backend == "typesense":
-                self._store.collection()  # raises: cluster unreachable, or no collection yet
+            _ = self._store.generation  # raises why: no index yet, or a backend out of reach
             raise IndexMissing(
                 f"no index in {self.settings.index_dir}", hint="Build it with `searchsvc index`."
             )

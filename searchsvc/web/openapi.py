@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
+from types import UnionType
+from typing import Union, get_args, get_origin, get_type_hints
+
 from searchsvc.config import Settings
-from searchsvc.contract import SORTS
+from searchsvc.contract import (
+    PERIOD_KEYS,
+    SORTS,
+    ArticleView,
+    Hit,
+    SearchPage,
+    Stats,
+    TagCount,
+)
 from searchsvc.web.params import DEFAULT_PER_PAGE, ID_PATTERN, MAX_FILTER_CHARS
 
 _STR = {"type": "string"}
@@ -38,79 +50,73 @@ def _query(name: str, schema: dict, description: str) -> dict:
     }
 
 
-def _schemas() -> dict:
-    counts = {"type": "object", "additionalProperties": _INT}
-    hit = {
-        "type": "object",
-        "required": [
-            "id",
-            "title",
-            "url",
-            "published",
-            "author",
-            "source",
-            "tags",
-            "score",
-            "snippet",
-            "similar",
-        ],
-        "properties": {
-            "id": _STR,
-            "title": _STR,
-            "url": _STR,
-            "published": {"type": "string", "format": "date", "nullable": True},
-            "author": _STR,
-            "source": _STR,
-            "tags": {"type": "array", "items": _STR},
-            "score": {"type": "number"},
-            "snippet": {"type": "string", "description": "HTML-escaped text with <mark> tags."},
-            "similar": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "Near-duplicates collapsed into this hit.",
-            },
-        },
-    }
-    page = {
-        "type": "object",
-        "required": [
-            "query",
-            "total",
-            "page",
-            "per_page",
-            "took_ms",
-            "hits",
-            "facets",
-            "suggestion",
-            "sort",
-            "total_is_exact",
-            "timeline",
-        ],
-        "properties": {
-            "query": _STR,
-            "total": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "took_ms": {"type": "number", "minimum": 0},
-            "hits": {"type": "array", "items": _ref("Hit")},
-            "facets": {
-                "type": "object",
-                "additionalProperties": counts,
-                "description": "source, tags and year -> value -> count.",
-            },
-            "suggestion": _NSTR,
-            "sort": {"type": "string", "enum": list(SORTS)},
-            "total_is_exact": {"type": "boolean"},
-            "timeline": {
-                "type": "array",
-                "items": {"type": "object"},
-                "description": "Matches per period (oldest first).",
-            },
-        },
-    }
+# Prose for fields whose name does not say it all (the types come from contract.py).
+_DOCS = {
+    "snippet": "HTML-escaped text with <mark> around the words that matched.",
+    "similar": "Near-duplicates (copies of the same story) folded into this hit.",
+    "total": "Matching stories; copies of one story count once.",
+    "facets": "source, tags and year -> value -> count (over the same stories as total).",
+    "timeline": "Matches per year or month, oldest first.",
+    "notes": "Where this backend's behaviour differs from the reference (Whoosh) backend.",
+    "body": "The article text; paragraphs are separated by one blank line.",
+    "summary": "The standfirst shown under the title (not part of the body).",
+    "undated": "Live articles without a publication date.",
+    "index_bytes": "Size of the index on disk (null where the backend cannot tell).",
+}
+_DATES = {"published"}
+
+
+def _schema_of_type(hint, name: str = "") -> dict:
+    """Return the JSON schema of a type hint of contract.py."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, UnionType) and type(None) in args:
+        inner = _schema_of_type(next(a for a in args if a is not type(None)), name)
+        return {**inner, "nullable": True}
+    if origin is list:
+        if name == "timeline":
+            return {"type": "array", "items": _ref("Period")}
+        return {"type": "array", "items": _schema_of_type(args[0] if args else str)}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _schema_of_type(args[1])}
+    if is_dataclass(hint):
+        return _ref(hint.__name__)
+    if hint is str and name in _DATES:
+        return {"type": "string", "format": "date"}
+    return {str: _STR, int: _INT, float: {"type": "number"}, bool: {"type": "boolean"}}[hint]
+
+
+def schema_of(cls) -> dict:
+    """Return the JSON schema of a contract dataclass (every field is always present)."""
+    hints = get_type_hints(cls)
+    props = {}
+    for f in fields(cls):
+        prop = _schema_of_type(hints[f.name], f.name)
+        if f.name in _DOCS:
+            prop = {**prop, "description": _DOCS[f.name]}
+        props[f.name] = prop
     return {
-        "Hit": hit,
+        "type": "object",
+        "description": (cls.__doc__ or "").strip(),
+        "required": [f.name for f in fields(cls)],
+        "properties": props,
+    }
+
+
+def _schemas() -> dict:
+    period = {
+        "type": "object",
+        "required": list(PERIOD_KEYS),
+        "properties": {k: _STR if v is str else _INT for k, v in PERIOD_KEYS.items()},
+    }
+    page = schema_of(SearchPage)
+    page["properties"]["sort"] = {"type": "string", "enum": list(SORTS)}
+    return {
+        "Hit": schema_of(Hit),
         "SearchPage": page,
+        "Period": period,
+        "Article": schema_of(ArticleView),
+        "TagCount": schema_of(TagCount),
+        "Stats": schema_of(Stats),
         "Error": {
             "type": "object",
             "required": ["error"],
@@ -120,25 +126,6 @@ def _schemas() -> dict:
             "type": "object",
             "required": ["query", "suggestions"],
             "properties": {"query": _STR, "suggestions": {"type": "array", "items": _STR}},
-        },
-        "Article": {
-            "type": "object",
-            "required": ["id", "title", "body"],
-            "properties": {
-                "id": _STR,
-                "title": _STR,
-                "body": _STR,
-                "published": {"type": "string", "format": "date", "nullable": True},
-                "author": _STR,
-                "source": _STR,
-                "url": _STR,
-                "tags": {"type": "array", "items": _STR},
-            },
-        },
-        "Stats": {
-            "type": "object",
-            "required": ["documents"],
-            "properties": {"documents": {"type": "integer", "minimum": 0}},
         },
         "Health": {
             "type": "object",

@@ -96,20 +96,20 @@ def article(article_id: str):
     eng = engine()
     art = eng.article(article_id)
     q = request.args.get("q", "")[: settings().max_query_chars].replace("\x00", "")
-    paras = paragraphs(art.get("body", ""))
+    paras = paragraphs(art.body)
     if q.strip():
         # snippets.highlight escapes the whole text and adds only <mark> tags: safe to mark safe.
         body = [Markup(highlight(p, q)) for p in paras]
-        title = Markup(highlight(art.get("title", ""), q))
+        title = Markup(highlight(art.title, q))
     else:
-        body, title = paras, art.get("title", "")
+        body, title = paras, art.title
     return render_template(
         "article.html",
         art=art,
         title=title,
         body=body,
         q=q,
-        url=safe_url(art.get("url")),
+        url=safe_url(art.url),
         similar=eng.more_like_this(article_id, limit=MORE_LIKE_THIS),
     )
 

@@ -55,7 +55,7 @@ def test_notes_say_what_differs_from_whoosh(indexed):
     engine = open_engine(indexed)
     data = engine.search(SearchRequest(q="oil")).to_dict()
     assert data["notes"] == NOTES and any("Did you mean" in n for n in NOTES)
-    assert engine.stats()["notes"] == NOTES and engine.stats()["backend"] == "typesense"
+    assert engine.stats().notes == NOTES and engine.stats().backend == "typesense"
     assert "filter_by: source_key:=[`bbc`]" in engine.explain("oil source:bbc")
     assert "q: oil -brent" in engine.explain("oil -brent")
 

@@ -250,7 +250,7 @@ def test_a_live_lock_holder_gives_a_clear_busy_error(served):
     corpus, index, _, _ = served
     hold = (
         "import sys, time\n"
-        "from searchsvc.engine.generations import WriteLock\n"
+        "from searchsvc.ingest.durable import WriteLock\n"
         "with WriteLock(sys.argv[1]):\n"
         "    print('held', flush=True)\n"
         "    time.sleep(60)\n"

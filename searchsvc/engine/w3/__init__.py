@@ -1,1 +1,103 @@
-"""engine/w3"""
+"""PRIVATE: the only code that knows Whoosh 2.7's W3 file format and internals.
+
+The rest of the engine reaches Whoosh's storage through these names only: opening and creating
+index folders, the writers (searchsvc's bulk segment writer, or Whoosh's own), and the bulk
+reads of `segments` and `termarrays`. The installed Whoosh must be the version this layer was
+written and tested against: another one is refused when this package is imported.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+from searchsvc.errors import SearchsvcError
+
+TESTED_WHOOSH = "2.7.5"  # whoosh-reloaded; pyproject.toml pins it exactly
+
+
+def _check_version() -> None:
+    """Refuse a Whoosh other than the tested one, with a clear message."""
+    try:
+        found = metadata.version("whoosh-reloaded")
+    except metadata.PackageNotFoundError:
+        found = None
+    if found != TESTED_WHOOSH:
+        raise SearchsvcError(
+            f"searchsvc's index layer was written for whoosh-reloaded {TESTED_WHOOSH}, "
+            f"but {found or 'no whoosh-reloaded'} is installed",
+            hint=f"pip install 'whoosh-reloaded=={TESTED_WHOOSH}' (pyproject.toml pins it)",
+        )
+
+
+_check_version()
+
+from whoosh import index as _index  # noqa: E402 (after the version check)
+
+from searchsvc.engine.w3.formats import FastFrequency, FastPositions  # noqa: E402
+from searchsvc.engine.w3.mapped import MappedStorage  # noqa: E402
+from searchsvc.engine.w3.segwriter import TOKENS_PER_MB, BulkWriter  # noqa: E402
+from searchsvc.engine.w3.workers import ParallelBulkWriter  # noqa: E402
+
+# What opening a generation raises when its files are missing, damaged or of another schema.
+UNREADABLE = (OSError, ValueError, KeyError, EOFError, ImportError, AttributeError,
+              _index.EmptyIndexError)  # fmt: skip
+
+__all__ = [
+    "TOKENS_PER_MB",
+    "UNREADABLE",
+    "FastFrequency",
+    "FastPositions",
+    "create",
+    "open_readonly",
+    "open_writable",
+    "writer",
+]
+
+
+def create(folder: Path, schema):
+    """Create an empty index in an existing folder and return it (for writing)."""
+    return _index.create_in(str(folder), schema)
+
+
+def open_writable(folder: Path):
+    """Open an index folder for writing (its files are read the usual way)."""
+    return _index.open_dir(str(folder))
+
+
+def open_readonly(folder: Path):
+    """Open a generation for searching, its segments read from shared memory maps."""
+    return MappedStorage(str(folder)).open_index()
+
+
+class StockWriter:
+    """Whoosh's own writer behind the bulk writers' interface (for SEARCHSVC_BULK_WRITER=0)."""
+
+    def __init__(self, ix, limitmb: int) -> None:
+        self._writer = ix.writer(limitmb=min(limitmb, 256))
+
+    def delete_by_term(self, fieldname: str, text: str) -> None:
+        """Delete the documents holding a term."""
+        self._writer.delete_by_term(fieldname, text)
+
+    def add_many(self, items, to_fields) -> None:
+        """Add one document per item, `to_fields(item)` giving add_document's arguments."""
+        for item in items:
+            self._writer.add_document(**to_fields(item))
+
+    def commit(self, merge: bool = True) -> None:
+        """Commit the new segment (merging small old ones when merge is True)."""
+        self._writer.commit(merge=merge)
+
+    def cancel(self) -> None:
+        """Throw the uncommitted changes away."""
+        self._writer.cancel()
+
+
+def writer(ix, *, procs: int, limitmb: int, bulk: bool = True):
+    """Return a writer for ix: the bulk segment writer (procs > 1: in worker processes)."""
+    if not bulk:
+        return StockWriter(ix, limitmb)
+    if procs > 1:
+        return ParallelBulkWriter(ix, procs=procs, limitmb=limitmb)  # limitmb / procs per worker
+    return BulkWriter(ix, limitmb=limitmb)

@@ -15,8 +15,9 @@ import numpy as np
 from whoosh.analysis import IDTokenizer
 from whoosh.formats import Existence
 
+from searchsvc.engine.w3.formats import FastPositions
 from searchsvc.engine.w3.postwrite import encode_positions
-from searchsvc.text.tokenize import FastPositions, FusedAnalyzer
+from searchsvc.text.tokenize import FusedAnalyzer
 
 INDEX_CACHE = 50_000  # cached field.index() results per non-text field
 

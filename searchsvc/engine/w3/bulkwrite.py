@@ -19,8 +19,9 @@ from whoosh.util.numeric import _length_byte_cache
 
 from searchsvc.engine.w3 import termarrays
 from searchsvc.engine.w3.bulkfields import OtherField, TermIds, TextField
+from searchsvc.engine.w3.formats import FastFrequency, FastPositions
 from searchsvc.engine.w3.postwrite import TermsOut, TermTable, deflate
-from searchsvc.text.tokenize import FastFrequency, FastPositions, FusedAnalyzer
+from searchsvc.text.tokenize import FusedAnalyzer
 
 STORED_LEVEL = 1  # deflate level of stored fields: ~20% faster than Whoosh's 3, ~3% bigger
 _LENGTH_CACHE = np.asarray(_length_byte_cache, dtype=np.int64)

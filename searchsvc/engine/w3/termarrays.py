@@ -65,14 +65,12 @@ def write_segment(reader, folder: str | os.PathLike) -> None:
     For segments written by Whoosh's own writer, and for tests; the bulk writer calls
     write_field with the arrays it already has.
     """
-    from searchsvc.engine.w3.postings import posting_arrays
+    from searchsvc.engine.w3.segments import posting_arrays, segment_id, term_matcher
 
-    segment_id = reader.segment().segment_id()
     for field in FIELDS:
         terms, starts, docs, weights = [], [0], [], []
         for tbytes in reader.lexicon(field):
-            m = reader._terms.matcher(field, tbytes, reader.schema[field].format)
-            ids, w = posting_arrays(m)
+            ids, w = posting_arrays(term_matcher(reader, field, tbytes))
             terms.append(tbytes)
             docs.append(ids)
             weights.append(w)
@@ -80,7 +78,7 @@ def write_segment(reader, folder: str | os.PathLike) -> None:
         empty = [np.zeros(0)]
         write_field(
             folder,
-            segment_id,
+            segment_id(reader),
             field,
             terms,
             np.array(starts),
@@ -112,25 +110,11 @@ class TermArrays:
         return self.docs[lo:hi], self.weights[lo:hi]
 
 
-def _folder(storage) -> str | None:
-    """Return the folder of a segment's storage (a compound segment overlays the folder's)."""
-    for st in (storage, getattr(storage, "a", None), getattr(storage, "b", None)):
-        if isinstance(getattr(st, "folder", None), str):
-            return st.folder
-    return None
-
-
-def open_arrays(reader, field: str) -> TermArrays | None:
-    """Return the term arrays of a segment reader's field (cached on it), or None if absent."""
-    cache = reader.__dict__.setdefault("_searchsvc_termarrays", {})
-    if field not in cache:
-        found = None
-        folder = _folder(getattr(reader, "_storage", None))
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        if folder and segment is not None and field in FIELDS:
-            try:
-                found = TermArrays(folder, segment.segment_id(), field)
-            except (OSError, ValueError):
-                found = None
-        cache[field] = found
-    return cache[field]
+def open_arrays(folder: str | None, segment_id: str | None, field: str) -> TermArrays | None:
+    """Return the memory-mapped term arrays of a segment's field, or None when it has none."""
+    if not folder or segment_id is None or field not in FIELDS:
+        return None
+    try:
+        return TermArrays(folder, segment_id, field)
+    except (OSError, ValueError):
+        return None

@@ -14,7 +14,7 @@ from searchsvc.engine.w3.segwriter import TOKENS_PER_MB, BulkWriter
 from searchsvc.ingest import discover, read_file
 
 REPO = Path(__file__).resolve().parents[3]
-COLUMNS = ("published", "year", "source", "dup")
+COLUMNS = ("published", "source", "dup")
 
 
 def _articles(corpus: Path, limit: int = 0) -> list:

@@ -13,12 +13,15 @@ from hypothesis import strategies as st
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
 from searchsvc.engine import ranking
+from searchsvc.engine.generations import gen_name, switch_current
+from searchsvc.engine.plan import plan_query
 from searchsvc.engine.schema import article_to_doc, build_schema
 from searchsvc.engine.search import SearchEngine
-from searchsvc.engine.store import Store, gen_name, switch_current
+from searchsvc.engine.store import Store
 from searchsvc.model import Article
+from searchsvc.text import scoring
 from searchsvc.text.analysis import english_analyzer, index_terms
-from searchsvc.text.query import build, parse
+from searchsvc.text.query import parse
 
 TOPICS = ["engine", "turbine", "fuel", "wing", "rotor", "nozzle"]
 # 30 articles: every one mentions "flight test report"; each has a topic word, and the "wing"
@@ -65,21 +68,26 @@ def scored(engine, q: str) -> dict[str, float]:
     return {h.id: h.score for h in page.hits}
 
 
+def feedback_of(store, text: str) -> list:
+    view = store.view()
+    return ranking.rank(view, plan_query(parse(text), view).groups).feedback
+
+
 def test_bm25f_score_matches_the_formula(store):
     searcher = store.searcher()
     reader = searcher.reader()
-    ids, scores = ranking.bm25f(searcher, "turbin")
+    ids, scores = ranking.bm25f(store.view(), "turbin")
     got = dict(zip(ids.tolist(), scores.tolist(), strict=True))
     doc = searcher.document_number(id="a01")  # "Turbine note 1": turbine once in title and body
     n, df = searcher.doc_count_all(), 5
-    (wt, bt), (wb, bb) = ranking.FIELDS["title"], ranking.FIELDS["body"]
+    (wt, bt), (wb, bb) = scoring.FIELDS["title"], scoring.FIELDS["body"]
     tf = wt / (
         1 - bt + bt * reader.doc_field_length(doc, "title") / searcher.avg_field_length("title")
     ) + wb / (
         1 - bb + bb * reader.doc_field_length(doc, "body") / searcher.avg_field_length("body")
     )
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-    assert got[doc] == pytest.approx(idf * (ranking.K1 + 1) * tf / (ranking.K1 + tf))
+    assert got[doc] == pytest.approx(idf * (scoring.K1 + 1) * tf / (scoring.K1 + tf))
     assert len(got) == df
 
 
@@ -87,20 +95,16 @@ def test_short_queries_keep_all_terms_first_and_get_no_feedback(engine, store):
     hits = scored(engine, "wing lift")
     both = {"a03", "a09", "a15", "a21", "a27"}
     assert set(list(hits)[: len(both)]) == both  # every doc with both words ranks first
-    q = build(parse("wing lift flight"), store.searcher().reader()).scored
-    q.matcher(store.searcher(), store.searcher().context())
-    assert q.feedback_terms == []
+    assert feedback_of(store, "wing lift flight") == []
 
 
 def test_feedback_reranks_but_never_adds_or_drops_documents(engine, store, monkeypatch):
     text = "flight test report series wing"  # 5 groups, all 30 documents match
     with_fb = scored(engine, text)
-    q = build(parse(text), store.searcher().reader()).scored
-    q.matcher(store.searcher(), store.searcher().context())
-    terms = dict(q.feedback_terms)
+    terms = dict(feedback_of(store, text))
     assert terms and sum(terms.values()) == pytest.approx(1.0)
     assert {"lift", "drag", "airfoil"} <= set(terms)  # the wing documents' shared vocabulary
-    monkeypatch.setattr(ranking, "FEEDBACK_FROM", 10**6)
+    monkeypatch.setattr(scoring, "FEEDBACK_FROM", 10**6)
     without = scored(SearchEngine(store, Settings()), text)  # a fresh engine: no cached pages
     assert set(with_fb) == set(without) and len(with_fb) == 30
     assert all(s > 0 for s in with_fb.values())  # the original terms still score every match
@@ -109,9 +113,9 @@ def test_feedback_reranks_but_never_adds_or_drops_documents(engine, store, monke
 
 
 def test_feedback_needs_enough_matches(store):
-    q = build(parse("wing airfoil lift drag tunnel"), store.searcher().reader()).scored
-    q.matcher(store.searcher(), store.searcher().context())
-    assert q.feedback_terms == []  # 5 matches: no pool of feedback documents to learn from
+    assert (
+        feedback_of(store, "wing airfoil lift drag tunnel") == []
+    )  # 5 matches: no pool of feedback documents to learn from
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,12 +11,13 @@ import whoosh.index
 
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
-from searchsvc.engine.facets import timeline
+from searchsvc.engine.generations import gen_name, switch_current
 from searchsvc.engine.schema import article_to_doc, build_schema
 from searchsvc.engine.search import SearchEngine
-from searchsvc.engine.store import Store, gen_name, switch_current
+from searchsvc.engine.store import Store
 from searchsvc.errors import BadRequest, NotFound
 from searchsvc.model import Article
+from searchsvc.text.dates import timeline
 
 BANK = "The central bank kept interest rates unchanged on Thursday, citing inflation."
 ARTICLES = [
@@ -270,8 +271,8 @@ def test_suggest_completes_last_word(engine):
 
 def test_article_more_like_this_newest_stats_explain(engine):
     art = engine.article("oil1")
-    assert art["title"] == "Oil prices rise" and art["published"] == "2020-03-02"
-    assert art["tags"] == ["energy", "markets"] and art["source"] == "Reuters"
+    assert art.title == "Oil prices rise" and art.published == "2020-03-02"
+    assert art.tags == ["energy", "markets"] and art.source == "Reuters"
     with pytest.raises(NotFound):
         engine.article("nope")
     with pytest.raises(NotFound):
@@ -282,8 +283,11 @@ def test_article_more_like_this_newest_stats_explain(engine):
     assert not {"bank1", "bank2", "bank3"} & set(mlt)
     assert [h.id for h in engine.newest(2)] == ["price3", "bank3"]
     stats = engine.stats()
-    assert stats["documents"] == len(ARTICLES)
-    assert stats["top_tags"][0] in ({"tag": "coffee", "count": 2}, {"tag": "energy", "count": 2})
+    assert stats.documents == len(ARTICLES)
+    assert stats.to_dict()["top_tags"][0] in (
+        {"tag": "coffee", "count": 2},
+        {"tag": "energy", "count": 2},
+    )
     text = engine.explain("oil -opec tag:food after:2020")
     assert "Coord" in text and "EXCLUDE" in text and "FILTER" in text
 
@@ -367,7 +371,7 @@ def test_cached_pages_never_outlive_their_generation(tmp_path):
         again.hits.clear()  # a caller changing its page does not change the cached one
         assert ids(run(engine, "oil")) == ids(first)
         assert engine.newest(limit=3)[0].id == "price3"
-        assert engine.stats()["documents"] == len(ARTICLES)
+        assert engine.stats().documents == len(ARTICLES)
         gen = tmp_path / gen_name(2)
         gen.mkdir()
         ix = whoosh.index.create_in(str(gen), build_schema())
@@ -378,6 +382,6 @@ def test_cached_pages_never_outlive_their_generation(tmp_path):
         page = run(engine, "oil")
         assert ids(page) == ["oil9"] and page.total == 1 and page.facets["source"] == {"X": 1}
         assert [h.id for h in engine.newest(limit=3)] == ["oil9"]
-        assert engine.stats()["documents"] == 1
+        assert engine.stats().documents == 1
     finally:
         store.close()

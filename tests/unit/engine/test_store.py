@@ -12,6 +12,7 @@ import pytest
 from whoosh.query import Term
 
 from searchsvc.engine.indexer import index_corpus
+from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
 from searchsvc.errors import IndexMissing
 from searchsvc.ingest import discover
@@ -73,24 +74,25 @@ def test_the_searcher_is_shared_and_follows_a_reindex(indexed):
     # A request still holding the old searcher finishes on the old generation.
     assert first.doc_count() == 9
     assert first.search(Term("body", "cocoa"), limit=None).scored_length() == 9
-    assert store.index().doc_count() == 13
+    assert store.searcher().doc_count() == 13
     store.close()
 
 
 def test_stats_count_sources_and_span_dates(indexed):
     corpus, index = indexed
     store = Store(index)
-    stats = store.stats()
-    assert stats["documents"] == 9
-    assert stats["sources"] == {"Daily": 5, "Wire": 4}
-    assert stats["date_span"] == ["1987-02-01", "1987-04-06"]
-    assert stats["generation"] == store.generation
-    assert stats["index_bytes"] > 1000
-    assert datetime.fromisoformat(stats["last_update"]).tzinfo is not None
+    engine = SearchEngine(store)
+    stats = engine.stats()
+    assert stats.documents == 9
+    assert stats.sources == {"Daily": 5, "Wire": 4}
+    assert stats.date_span == ["1987-02-01", "1987-04-06"]
+    assert stats.generation == store.generation
+    assert stats.index_bytes > 1000
+    assert datetime.fromisoformat(stats.last_update).tzinfo is not None
     (corpus / "b.jsonl").unlink()
     index_corpus(corpus, index, procs=1)
-    assert store.stats()["documents"] == 6
-    assert store.stats()["sources"] == {"Daily": 3, "Wire": 3}
+    assert engine.stats().documents == 6
+    assert engine.stats().sources == {"Daily": 3, "Wire": 3}
     store.close()
 
 
@@ -155,9 +157,9 @@ def test_reuters_is_indexed_completely(data_dir, tmp_path):
     summary = index_corpus(reuters, index)
     print(f"Reuters: {summary}")
     store = Store(index)
-    stats = store.stats()
-    assert stats["sources"]["Reuters"] == 21578  # the other documents are the README-like .txt
-    assert stats["date_span"][0].startswith("1987-")
+    stats = SearchEngine(store).stats()
+    assert stats.sources["Reuters"] == 21578  # the other documents are the README-like .txt
+    assert stats.date_span[0].startswith("1987-")
     story = store.searcher().document(id="reut2-000-1")
     assert story["title"] == "BAHIA COCOA REVIEW"
     again = index_corpus(reuters, index)

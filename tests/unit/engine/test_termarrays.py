@@ -18,9 +18,11 @@ from segments import write_segments
 from searchsvc.engine import ranking
 from searchsvc.engine.generations import read_current
 from searchsvc.engine.indexer import index_corpus
-from searchsvc.engine.w3 import termarrays
+from searchsvc.engine.state import ReaderState, View
+from searchsvc.engine.w3 import segments, termarrays
 from searchsvc.engine.w3.mapped import MappedStorage
 from searchsvc.model import Article
+from searchsvc.text import scoring
 
 WORDS = ["oil", "price", "crude", "wheat", "grain", "export", "bank", "rate"]
 LONG = "x" * (termarrays.MAX_TERM_BYTES + 5)
@@ -41,10 +43,16 @@ def folder(tmp_path_factory) -> Path:
     return folder
 
 
+def _bm25f(searcher, text: str):
+    """Return (ids, scores) of a term over title and body, read through a fresh ReaderState."""
+    view = View(ReaderState("test", searcher), searcher)
+    return ranking._bm25f_all(view, text, scoring.TEXT_FIELDS)
+
+
 def _scores(folder: Path, text: str) -> tuple[list, list]:
     ix = MappedStorage(str(folder)).open_index()
     with ix.searcher() as s:
-        ids, scores = ranking._bm25f_all(s, text, ranking.FIELDS)
+        ids, scores = _bm25f(s, text)
         return ids.tolist(), scores.tolist()
 
 
@@ -55,14 +63,15 @@ def _assert_arrays_match_postings(folder: Path) -> int:
         leaves = [leaf for leaf, _ in r.leaf_readers()]
         for leaf in leaves:
             for field in termarrays.FIELDS:
-                arrays = termarrays.open_arrays(leaf, field)
+                folder, sid = segments.segment_folder(leaf), segments.segment_id(leaf)
+                arrays = termarrays.open_arrays(folder, sid, field)
                 assert arrays is not None, f"{leaf.segment().segment_id()} has no {field} arrays"
                 for tbytes in leaf.lexicon(field):
                     got = arrays.postings(tbytes)
                     if len(tbytes) > termarrays.MAX_TERM_BYTES:
                         assert got is None
                         continue
-                    m = leaf._terms.matcher(field, tbytes, leaf.schema[field].format)
+                    m = segments.term_matcher(leaf, field, tbytes)
                     ids, weights = [], []
                     while m.is_active():  # deleted documents included, as stored
                         ids.append(m.id())
@@ -128,6 +137,6 @@ def test_mapped_storage_reads_like_whoosh_from_views_of_the_map(folder):
             f = leaf._storage.open_file(leaf.segment().make_filename(".pst"))
             assert isinstance(f._buf, memoryview) and isinstance(f._buf.obj, mmap.mmap)
         np.testing.assert_array_equal(
-            ranking._bm25f_all(a, "oil", ranking.FIELDS)[1],
-            ranking._bm25f_all(b, "oil", ranking.FIELDS)[1],
+            _bm25f(a, "oil")[1],
+            _bm25f(b, "oil")[1],
         )

@@ -37,8 +37,8 @@ def test_search_returns_the_search_page_shape(client):
         "facets",
         "suggestion",
         "sort",
-        "total_is_exact",
         "timeline",
+        "notes",
     ]
     assert body["query"] == "oil" and body["total"] == 14 and body["page"] == 1
     assert len(body["hits"]) == 5

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -402,17 +403,9 @@ def test_real_server_without_an_index_answers_healthz_503(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cmd = [
-        sys.executable,
-        "-m",
-        "searchsvc.web.server",
-        "--index",
-        str(tmp_path / "none"),
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
+    cli = str(Path(sys.executable).with_name("searchsvc"))
+    cmd = [cli, "serve", "--index", str(tmp_path / "none"), "--corpus", str(tmp_path / "none")]
+    cmd += ["--port", str(port), "--workers", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20

@@ -1,0 +1,55 @@
+"""Folding copies: near-duplicate articles among the matches count and show as one story."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from searchsvc.engine.matching import Matches, ranked
+
+
+@dataclass
+class Folded:
+    """A match set with its copies folded: the page's best per story, and story sizes."""
+
+    total: int  # stories (groups of copies) among the matches
+    page: list[tuple[float, int]]  # (score, docnum) of the first `end` stories, best first
+    representatives: np.ndarray  # one match per story (the facets count these)
+    sizes: np.ndarray  # matches per near-duplicate code
+    dup: np.ndarray  # near-duplicate code of every document
+
+    def similar(self, docnum: int) -> int:
+        """Return how many other matches are copies of this document."""
+        return int(self.sizes[self.dup[docnum]]) - 1
+
+
+def collapse(ranked: list, dup: np.ndarray, end: int) -> list:
+    """Return the first `end` ranked (score, docnum), the best of each near-duplicate key."""
+    page, seen = [], set()
+    for score, d in ranked:
+        key = dup[d]
+        if key in seen:
+            continue
+        seen.add(key)
+        page.append((score, d))
+        if len(page) >= end:
+            break
+    return page
+
+
+def fold(matches: Matches, cols: dict, end: int) -> Folded:
+    """Return the matches folded by near-duplicate key, ranked far enough for `end` stories."""
+    dup = cols["dup"]
+    codes = dup[matches.ids]
+    sizes = np.bincount(codes, minlength=cols["dup_count"])
+    first = np.unique(codes, return_index=True)[1]
+    total = len(first)
+    want = end * 2 + 10
+    best = ranked(matches, want)
+    page = collapse(best, dup, end)
+    while len(page) < min(end, total) and len(best) < len(matches.ids):
+        want *= 4  # many near-duplicates among the best: look further down
+        best = ranked(matches, want)
+        page = collapse(best, dup, end)
+    return Folded(total, page, matches.ids[np.sort(first)], sizes, dup)

@@ -1,0 +1,169 @@
+"""What is derived from one opened index generation, shared by every thread that searches it.
+
+A `ReaderState` is made by the store when it opens a generation and lives as long as it:
+segment layout, live documents, average field lengths, and lazily built caches (field length
+norms, facet columns, per-term score arrays, filter document sets, stored fields, spelling
+corrections). A `View` pairs it with one thread's Whoosh searcher (Whoosh readers share file
+positions, so each thread reads through its own) and is what ranking, facets and spelling take.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from searchsvc.engine.w3 import segments as seg
+from searchsvc.engine.w3.termarrays import TermArrays, open_arrays
+from searchsvc.text.scoring import FIELDS
+
+SCORE_CACHE_BYTES = 32 << 20  # per-term score arrays kept per process and generation
+STORED_CACHE = 4096  # documents' stored fields (top hits recur across queries)
+DOCSET_CACHE = 256  # filter and exclusion document sets
+CORRECTION_CACHE = 20_000  # misspelt words whose correction is remembered
+DF_CACHE = 100_000  # feedback terms' document frequencies
+
+
+class LRU:
+    """A thread-safe least-recently-used cache bounded by a total size (default: item count)."""
+
+    def __init__(self, limit: int, size: Callable[[Any], int] = lambda _: 1) -> None:
+        self.limit, self.used, self.size = limit, 0, size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable):
+        """Return the cached value of key (and mark it recently used), or None."""
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value):
+        """Cache value under key (dropping the least recently used over the limit); return it."""
+        size = self.size(value)
+        with self.lock:
+            if key in self.items:  # another thread was first: keep one copy
+                return self.items[key]
+            if size <= self.limit:
+                self.items[key] = value
+                self.used += size
+                while self.used > self.limit:
+                    _, old = self.items.popitem(last=False)
+                    self.used -= self.size(old)
+        return value
+
+
+def array_bytes(value: tuple) -> int:
+    """Return the bytes held by a cached tuple of arrays, with their headers."""
+    return 250 + sum(a.nbytes for a in value)
+
+
+@dataclass
+class Segment:
+    """One segment of the generation: where its documents start, which are live, its arrays."""
+
+    id: str | None
+    offset: int
+    count: int
+    live: np.ndarray
+    arrays: dict[str, TermArrays | None] = field(default_factory=dict)
+
+
+class ReaderState:
+    """Derived data of one opened generation; every cache here is per generation."""
+
+    def __init__(self, generation: str, searcher) -> None:
+        reader = searcher.reader()
+        self.generation = generation
+        self.total = reader.doc_count_all()  # document numbers, deleted ones included
+        self.documents = reader.doc_count()  # live documents
+        self.segments: list[Segment] = []
+        for leaf, offset in seg.leaves(reader):
+            sid, folder = seg.segment_id(leaf), seg.segment_folder(leaf)
+            arrays = {f: open_arrays(folder, sid, f) for f in FIELDS}
+            self.segments.append(Segment(sid, offset, leaf.doc_count_all(), seg.live_mask(leaf)))
+            self.segments[-1].arrays = arrays
+        masks = [s.live for s in self.segments]
+        self.live = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+        self.live.flags.writeable = False
+        self.live_ids = np.flatnonzero(self.live)
+        self.live_ids.flags.writeable = False
+        self.offsets = [s.offset for s in self.segments]
+        self.avg_length = {f: searcher.avg_field_length(f) for f in FIELDS}
+        self.scores = LRU(SCORE_CACHE_BYTES, array_bytes)
+        self.stored = LRU(STORED_CACHE)
+        self.docsets = LRU(DOCSET_CACHE)
+        self.corrections = LRU(CORRECTION_CACHE)
+        self.dfs = LRU(DF_CACHE)  # larger document frequency of a term in title and body
+        self._memo: dict = {}
+        self._lock = threading.RLock()  # a build may ask for another memo (columns, say)
+
+    def memo(self, key: Hashable, build: Callable[[], Any]):
+        """Return build() computed once per generation (built by the first thread to ask)."""
+        found = self._memo.get(key)
+        if found is None:
+            with self._lock:
+                found = self._memo.get(key)
+                if found is None:
+                    found = self._memo[key] = build()
+        return found
+
+
+class View:
+    """One thread's way into a generation: the shared state plus this thread's searcher."""
+
+    def __init__(self, state: ReaderState, searcher) -> None:
+        self.state = state
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.leaves = [leaf for leaf, _ in seg.leaves(self.reader)]
+
+    def locate(self, docnum: int) -> tuple[int, int]:
+        """Return (segment index, document number within it) of a global document number."""
+        i = int(np.searchsorted(self.state.offsets, docnum, side="right")) - 1
+        return i, docnum - self.state.offsets[i]
+
+    def stored(self, docnum: int) -> dict:
+        """Return the stored fields of a document (cached per generation; do not change them)."""
+        cache = self.state.stored
+        found = cache.get(docnum)
+        if found is None:
+            i, local = self.locate(docnum)
+            found = cache.put(docnum, seg.stored_fields(self.leaves[i], local))
+        return found
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Return every document's length of a field, NaN where it has none (per generation)."""
+
+        def build() -> np.ndarray:
+            parts = [seg.field_lengths(leaf, fieldname) for leaf in self.leaves]
+            out = np.concatenate(parts) if parts else np.zeros(0)
+            out.flags.writeable = False
+            return out
+
+        return self.state.memo(("lengths", fieldname), build)
+
+    def column(self, name: str, translate: bool = True) -> list:
+        """Return a column's value for every document (None where a segment has no column)."""
+        out: list = []
+        for leaf in self.leaves:
+            out += seg.column(leaf, name, translate)
+        return out
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """Return in how many documents (deleted ones included until a merge) a term occurs."""
+        return self.reader.doc_frequency(fieldname, text)
+
+    def expand_prefix(self, fieldname: str, prefix: str):
+        """Yield the indexed terms of a field that start with prefix, in term order."""
+        return self.reader.expand_prefix(fieldname, prefix)
+
+    def field_terms(self, fieldname: str):
+        """Yield every indexed term of a field, in term order."""
+        return self.reader.field_terms(fieldname)

@@ -1,0 +1,161 @@
+"""Per-segment reads in bulk: live documents, field lengths, columns, stored fields, key postings.
+
+Whoosh answers these one document or one posting at a time through several Python layers; the
+engine needs them for whole segments (facet columns, BM25F length norms) or for single hits
+(stored fields). Each function takes one segment reader (a leaf of the index reader).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import accumulate
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
+from whoosh.columns import NumericColumn, TranslatingColumnReader
+from whoosh.util.numeric import byte_to_length
+from whoosh.util.times import long_to_datetime
+
+# doc_field_length() of a length byte: None for 0 (Whoosh 2.7's W3 codec falls through).
+_BYTE_LENGTHS = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+
+def leaves(reader) -> list[tuple[object, int]]:
+    """Return (segment reader, first global document number) of every segment, in order."""
+    return sorted(reader.leaf_readers(), key=lambda pair: pair[1])
+
+
+def segment_id(leaf) -> str | None:
+    """Return the id of a segment reader's segment (None for a reader without one)."""
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    return segment.segment_id() if segment is not None else None
+
+
+def segment_folder(leaf) -> str | None:
+    """Return the folder a segment's files live in (a compound segment overlays its folder's)."""
+    storage = getattr(leaf, "_storage", None)
+    for st in (storage, getattr(storage, "a", None), getattr(storage, "b", None)):
+        if isinstance(getattr(st, "folder", None), str):
+            return st.folder
+    return None
+
+
+def live_mask(leaf) -> np.ndarray:
+    """Return a boolean array over a segment's documents, False where deleted."""
+    found = np.zeros(leaf.doc_count_all(), dtype=bool)
+    if leaf.has_deletions():
+        found[list(leaf.all_doc_ids())] = True
+    else:
+        found[:] = True
+    return found
+
+
+def field_lengths(leaf, fieldname: str) -> np.ndarray:
+    """Return doc_field_length() of every document as floats (NaN where a document has none)."""
+    found = _length_column(leaf, fieldname)
+    if found is None:
+        dfl = leaf.doc_field_length
+        found = [dfl(d, fieldname) for d in range(leaf.doc_count_all())]
+    return np.array([np.nan if n is None else n for n in found], dtype=np.float64)
+
+
+def _length_column(leaf, fieldname: str) -> list | None:
+    """Return doc_field_length() of every document, read as one slice of the W3 length column.
+
+    None when the reader is not a W3 segment reader as expected (callers then ask per document).
+    """
+    perdoc = getattr(leaf, "_perdoc", None)
+    if not isinstance(perdoc, W3PerDocReader) or leaf.is_closed:
+        return None
+    col = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    n = leaf.doc_count_all()
+    if col is None:
+        return [0] * n  # no length column: doc_field_length's default
+    if not isinstance(col, NumericColumn.Reader) or col._typecode != "B":
+        return None
+    count = min(col._count, n)
+    raw = col._dbfile.get(col._basepos, count)
+    return [_BYTE_LENGTHS[b] for b in raw] + [None] * (n - count)
+
+
+def column(leaf, name: str, translate: bool = True) -> list:
+    """Return a column's value for every document of a segment (None where it has no column).
+
+    A segment with no value for a field (e.g. only undated articles added by an update) has no
+    column; each distinct raw value is translated once.
+    """
+    if not leaf.has_column(name):
+        return [None] * leaf.doc_count_all()
+    reader = leaf.column_reader(name, translate=translate)
+    if isinstance(reader, TranslatingColumnReader):
+        raw = list(reader.raw_column())
+        memo = {v: reader._translate(v) for v in set(raw)}
+        return list(map(memo.__getitem__, raw))
+    return list(reader)
+
+
+def day_of(raw) -> date | None:
+    """Return the date of a raw `published` column value (None for the undated default)."""
+    try:
+        return long_to_datetime(raw).date()
+    except (OverflowError, TypeError, ValueError):
+        return None
+
+
+def stored_fields(leaf, docnum: int) -> dict:
+    """Return a document's stored fields from its segment's per-document reader.
+
+    Whoosh's reader.stored_fields re-checks every field against the schema (for fields removed
+    from a schema); ours never changes within an index, so the segment's own dict will do.
+    """
+    perdoc = getattr(leaf, "_perdoc", None)
+    return leaf.stored_fields(docnum) if perdoc is None else perdoc.stored_fields(docnum)
+
+
+def blocks(m):
+    """Yield (ids, weights) per posting block of a leaf matcher (per posting for others)."""
+    if all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_next_block", "_ids")):
+        while m.is_active():
+            if m._ids is None:
+                _read_ids(m)
+            if m._weights is None:
+                m._read_weights()
+            yield m._ids[m._i :], m._weights[m._i :]
+            m._next_block()
+    else:
+        while m.is_active():
+            yield (m.id(),), (m.weight(),)
+            m.next()
+
+
+def _read_ids(m) -> None:
+    """Decode the current block's ids as m._read_ids() does, the W3 delta decoding in C."""
+    if not isinstance(m, W3LeafMatcher):
+        m._read_ids()
+        return
+    if m._data is None:
+        m._read_data()
+    ids = m._data[0]
+    m._ids = ids if m._byteids else tuple(accumulate(ids))  # = tuple(delta_decode(ids))
+
+
+def posting_arrays(m) -> tuple[np.ndarray, np.ndarray]:
+    """Return (doc ids, weights) of every posting of a leaf matcher, as int64 and float64 arrays."""
+    ids: list = []
+    weights: list = []
+    for i, w in blocks(m):
+        ids += i
+        weights += w
+    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+
+
+def raw_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return (segment doc ids, weights) of a term read through Whoosh, deleted ones included."""
+    if (fieldname, text) not in leaf:
+        return None
+    return posting_arrays(leaf.postings(fieldname, text))
+
+
+def term_matcher(leaf, fieldname: str, tbytes: bytes):
+    """Return the raw posting matcher of a term given as bytes (for rewriting term arrays)."""
+    return leaf._terms.matcher(fieldname, tbytes, leaf.schema[fieldname].format)

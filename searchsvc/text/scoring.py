@@ -1,0 +1,92 @@
+"""The ranking model, backend-neutral: BM25F, keyword tiers and RM3 feedback.
+
+Every number of the ranking lives here, and both backends rank with these functions:
+
+- **BM25F** over title and body: each field's term frequency, length-normalised with its own
+  b and multiplied by its weight, is summed into one pseudo-frequency that saturates once (K1):
+  a word in the title and the body is one strong match, not two independent ones. Lucene's IDF.
+- **Tiers** for keyword queries (up to SHORT_QUERY groups): documents matching more of the
+  words always rank first.
+- **RM3 pseudo-relevance feedback** for natural-language queries (FEEDBACK_FROM groups or
+  more): the best FEEDBACK_DOCS documents of the first pass, weighted by exp(score - best),
+  give a term distribution; its FEEDBACK_TERMS strongest terms (times IDF, found in 2+ of those
+  documents) are added with weight 1 - FEEDBACK_ORIGINAL. Feedback re-ranks the matches; it
+  never adds documents, and needs more than 2 * FEEDBACK_DOCS matches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from searchsvc.text.analysis import index_terms
+
+K1 = 1.5
+FIELDS = {"title": (2.0, 0.5), "body": (1.0, 0.75)}  # field: (weight, b)
+TEXT_FIELDS = tuple(FIELDS)
+SHORT_QUERY = 4  # up to this many groups, docs matching more of them always rank first
+LONG_QUERY = 8  # from this many groups on, very common groups only add to rarer groups' docs
+COMMON_FRACTION = 0.1  # "very common": in more than this fraction of the documents
+FEEDBACK_FROM = 5  # groups; shorter (keyword) queries keep their tiers untouched
+FEEDBACK_DOCS = 10
+FEEDBACK_TERMS = 20
+FEEDBACK_ORIGINAL = 0.5
+
+
+def idf(df: int, total: int) -> float:
+    """Return the BM25 (Lucene) inverse document frequency of a term in df of total documents."""
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+
+def field_part(tf: np.ndarray, length: np.ndarray, avg: float, field: str) -> np.ndarray:
+    """Return one field's share of the BM25F pseudo-frequency: weight * tf / length norm."""
+    weight, b = FIELDS[field]
+    return tf / ((1 - b) / weight + b / (avg or 1.0) / weight * length)
+
+
+def saturate(x: np.ndarray, df: int, total: int) -> np.ndarray:
+    """Return BM25F scores of summed pseudo-frequencies x for a term in df of total documents."""
+    return idf(df, max(1, total)) * (K1 + 1) * x / (K1 + x)
+
+
+def tiered(final: np.ndarray, matched_groups: np.ndarray, groups: int) -> np.ndarray:
+    """Return the final scores of a keyword query: documents matching more groups first."""
+    if groups > SHORT_QUERY:
+        return final
+    return (1 if groups == 1 else matched_groups) + final / (final + 10.0)
+
+
+def feedback_terms(
+    docs: Iterable[tuple[float, str]], doc_frequency: Callable[[str], int], total: int
+) -> list[tuple[str, float]]:
+    """Return RM3 expansion terms with weights summing to 1.
+
+    `docs`: (first-pass score, title and body text) of the best documents, best first (at most
+    FEEDBACK_DOCS are used); `doc_frequency(term)`: in how many documents a term occurs.
+    """
+    docs = list(docs)[:FEEDBACK_DOCS]
+    if not docs:
+        return []
+    best = docs[0][0]
+    weights = [math.exp(score - best) for score, _ in docs]
+    norm = sum(weights)
+    model: Counter = Counter()
+    seen: Counter = Counter()
+    for w, (_, text) in zip(weights, docs, strict=True):
+        terms = index_terms(text)
+        for t, c in Counter(terms).items():
+            model[t] += c * w / norm / len(terms)
+            seen[t] += 1
+    weighted = Counter(
+        {
+            t: p * idf(doc_frequency(t), total)
+            for t, p in model.items()
+            if seen[t] >= 2 and not t.isdigit()
+        }
+    )
+    chosen = weighted.most_common(FEEDBACK_TERMS)
+    norm = sum(w for _, w in chosen) or 1.0
+    return [(t, w / norm) for t, w in chosen if w > 0]
