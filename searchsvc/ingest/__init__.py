@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from searchsvc.ingest.fields import BadFile, build_article, decode_text, folder_tags
+from searchsvc.ingest.decode import decode_bytes
+from searchsvc.ingest.fields import BadFile, build_article, folder_tags
 from searchsvc.ingest.html import extract_html, gunzip_capped
 from searchsvc.ingest.jsonl import read_jsonl
-from searchsvc.ingest.sgml import decode_sgml, read_sgml
+from searchsvc.ingest.sgml import read_sgml
 from searchsvc.ingest.text import parse_text
 from searchsvc.model import Article, make_id
 
@@ -74,8 +75,6 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _read_html(data: bytes, rel: str) -> ReadResult:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise BadFile("binary file (NUL bytes)")
     title, body, meta = extract_html(data)
     if not body.strip():
         raise BadFile("no article text found in the HTML")
@@ -85,7 +84,7 @@ def _read_html(data: bytes, rel: str) -> ReadResult:
 
 
 def _read_text(data: bytes, rel: str) -> ReadResult:
-    fields = parse_text(decode_text(data))
+    fields = parse_text(decode_bytes(data))
     if fields is None or not (fields["title"] or fields["body"]):
         raise BadFile("empty file (no text)")
     return ReadResult([build_article(id=make_id(rel), rel=rel, tags=folder_tags(rel), **fields)])
@@ -127,10 +126,8 @@ def read_file(path: Path, root: Path, *, max_bytes: int = MAX_BYTES) -> ReadResu
         if suffix == ".txt":
             return _read_text(data, rel)
         if suffix == ".jsonl":
-            return _pairs(rel, read_jsonl(decode_text(data), rel), "JSON lines")
-        if b"\x00" in data[:4096]:
-            raise BadFile("binary file (NUL bytes)")
-        return _pairs(rel, read_sgml(decode_sgml(data), rel), "<REUTERS> stories")
+            return _pairs(rel, read_jsonl(decode_bytes(data), rel), "JSON lines")
+        return _pairs(rel, read_sgml(decode_bytes(data), rel), "<REUTERS> stories")
     except BadFile as exc:
         return ReadResult([], [Skipped(rel, str(exc))])
     except OSError as exc:

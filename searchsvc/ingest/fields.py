@@ -1,8 +1,7 @@
-"""Shared helpers for the readers: decoding, dates, titles, tags, Article building."""
+"""Shared helpers for the readers: paragraphs, dates, titles, tags, Article building."""
 
 from __future__ import annotations
 
-import codecs
 import re
 import warnings
 from datetime import date, datetime
@@ -16,85 +15,12 @@ from searchsvc.model import Article, content_hash
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 _SENTENCE = re.compile(r"(?<=[a-z0-9%)\"'”’][.!?])[\"'”’]?\s+(?=[A-Z\"'“‘(])")
 TITLE_MAX = 90
 
 
 class BadFile(Exception):
     """A whole file cannot be read; the message is the Skipped reason."""
-
-
-def bom_charset(data: bytes) -> str | None:
-    """Return the encoding named by a byte-order mark at the start of data, if any."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return name
-    return None
-
-
-def strip_bom(data: bytes) -> tuple[bytes, str | None]:
-    """Return data without its byte-order mark, and the encoding the mark names (or None)."""
-    name = bom_charset(data)
-    if name is None:
-        return data, None
-    bom = next(b for b, n in _BOMS if n == name)
-    return data[len(bom) :], name
-
-
-def detect_charset(data: bytes) -> str | None:
-    """Guess a legacy charset with charset-normalizer, preferring cp1252 when it fits as well."""
-    from charset_normalizer import from_bytes
-
-    matches = list(from_bytes(data[:200_000]))
-    if not matches:
-        return None
-    best = min(matches, key=lambda m: m.chaos)
-    # Mostly-ASCII Western text with a stray byte (a Latin-1 pound sign) often ranks an Asian
-    # code page first at zero chaos; cp1252 is the better guess when it is nearly as clean.
-    for m in matches:
-        if m.encoding == "cp1252" and m.chaos <= best.chaos + 0.1:
-            return "cp1252"
-    return best.encoding
-
-
-def decode_text(data: bytes) -> str:
-    """Decode text: BOM, UTF-8, charset-normalizer, cp1252/latin-1; BadFile when binary."""
-    body, bom = strip_bom(data)
-    if bom:
-        return body.decode(bom, "replace")
-    if b"\x00" in data[:8192]:
-        raise BadFile("binary file (NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    name = detect_charset(data)
-    if name:
-        try:
-            text = data.decode(name)
-            if not _looks_binary(text):
-                return text
-        except (UnicodeDecodeError, LookupError):
-            pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    if _looks_binary(text):
-        raise BadFile("binary or undecodable file")
-    return text
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:8192]
-    return bool(sample) and len(_CONTROL.findall(sample)) > len(sample) * 0.05
 
 
 def normalize_text(text: str) -> str:

@@ -8,17 +8,10 @@ import zlib
 
 from lxml import etree
 
+from searchsvc.ingest.decode import decode_bytes
 from searchsvc.ingest.extract import extract_body, parse
-from searchsvc.ingest.fields import (
-    BadFile,
-    derive_title,
-    detect_charset,
-    domain_of,
-    parse_date,
-    strip_bom,
-)
+from searchsvc.ingest.fields import BadFile, derive_title, domain_of, parse_date
 
-_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]{0,200}\?>", re.I)
 _TITLE_SEP = re.compile(r"\s+(?:\||-|–|—|::|·|»)\s+")
 _WS = re.compile(r"\s+")
@@ -61,42 +54,6 @@ def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
     if not d.eof:
         raise BadFile("truncated gzip data")
     return bytes(out)
-
-
-_SINGLE_BYTE_LATIN = {"cp1252", "windows-1252", "iso-8859-15", "latin-1", "l1"}
-
-
-def decode_html(data: bytes) -> str:
-    """Decode HTML bytes: BOM, <meta charset>/http-equiv, UTF-8, charset-normalizer, replacement."""
-    body, bom = strip_bom(data)
-    if bom:
-        return body.decode(bom, "replace")
-    m = _META_CHARSET.search(data[:8192])
-    if m:
-        name = m.group(1).decode("ascii", "ignore").lower()
-        name = {"iso-8859-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252"}.get(name, name)
-        if name in _SINGLE_BYTE_LATIN and not data.isascii():
-            # A page saved as UTF-8 under a stale Latin declaration: real Latin-1 text is
-            # practically never also valid multi-byte UTF-8, so the bytes win over the label.
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-        try:
-            return data.decode(name)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    name = detect_charset(data)
-    if name:
-        try:
-            return data.decode(name, "replace")
-        except LookupError:
-            pass
-    return data.decode("utf-8", "replace")
 
 
 def _meta(root) -> dict[str, str]:
@@ -202,7 +159,7 @@ def _metadata(root, url: str | None) -> dict:
 
 def extract_html(data: bytes | str, url: str | None = None) -> tuple[str, str, dict]:
     """Return (title, body, meta) for one HTML page; meta has published, author, url, source."""
-    text = decode_html(data) if isinstance(data, bytes) else data
+    text = decode_bytes(data, markup=True) if isinstance(data, bytes) else data
     text = _XML_DECL.sub("", text, count=1)
     try:
         root = parse(text)
