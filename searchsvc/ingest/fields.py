@@ -17,6 +17,17 @@ _BLANKS = re.compile(r"\n\s*\n+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENTENCE = re.compile(r"(?<=[a-z0-9%)\"'”’][.!?])[\"'”’]?\s+(?=[A-Z\"'“‘(])")
 TITLE_MAX = 90
+WRAP_MAX = 100  # hard-wrapped text keeps its lines shorter than this
+_LINE_END = re.compile(r"[.!?:][\"'”’)\]]?$")
+_CLAUSE = re.compile(r"[,;:](?=\s)|\s[–—-]\s|\s\(")
+# Words a cut title must not end on ("... flooding on…" reads as cut mid-phrase).
+_DANGLING = frozenset((
+    "a", "an", "the", "of", "on", "in", "at", "to", "for", "by", "with", "from", "into", "onto",
+    "over", "under", "after", "before", "about", "as", "than", "and", "or", "but", "nor", "so",
+    "that", "which", "who", "whom", "whose", "its", "his", "her", "their", "our", "your", "my",
+    "this", "these", "those", "is", "are", "was", "were", "be", "been", "has", "have", "had",
+    "will", "would", "can", "could", "says", "said",
+))  # fmt: skip
 
 
 class BadFile(Exception):
@@ -24,15 +35,29 @@ class BadFile(Exception):
 
 
 def normalize_text(text: str) -> str:
-    """Normalise line ends and spaces; keep paragraphs, separated by one blank line."""
+    """Normalise line ends and spaces; keep paragraphs, separated by one blank line.
+
+    Blank lines always end a paragraph. Inside a block, single newlines are hard wraps (joined)
+    unless the block is written one paragraph a line: a line longer than any wrap width, or
+    most lines ending a sentence.
+    """
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    paras = []
+    paras: list[str] = []
     for block in _BLANKS.split(text):
-        lines = [_WS.sub(" ", ln).strip() for ln in block.split("\n")]
-        para = " ".join(ln for ln in lines if ln)
-        if para:
-            paras.append(para)
+        lines = [ln for ln in (_WS.sub(" ", ln).strip() for ln in block.split("\n")) if ln]
+        if len(lines) > 1 and _one_paragraph_a_line(lines):
+            paras.extend(lines)
+        elif lines:
+            paras.append(" ".join(lines))
     return "\n\n".join(paras)
+
+
+def _one_paragraph_a_line(lines: list[str]) -> bool:
+    """True when a block's lines are paragraphs rather than the wrapped lines of one."""
+    head = lines[:-1]
+    if any(len(ln) > WRAP_MAX for ln in head):
+        return True
+    return 2 * sum(1 for ln in head if _LINE_END.search(ln)) >= len(head)
 
 
 def parse_date(value: str | None) -> date | None:
@@ -54,18 +79,23 @@ def parse_date(value: str | None) -> date | None:
 
 
 def derive_title(body: str, limit: int = TITLE_MAX) -> str:
-    """Derive a readable title: the first sentence, cut at a word boundary with an ellipsis."""
+    """Derive a title from the first sentence: whole if short, else cut at a clause or word end."""
     first = body.strip().split("\n", 1)[0].strip()
     if not first:
         return ""
-    parts = _SENTENCE.split(first, maxsplit=1)
-    sentence = parts[0].strip()
+    sentence = _SENTENCE.split(first, maxsplit=1)[0].strip()
     if len(sentence) <= limit:
         return sentence
-    cut = sentence[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:-–—") + "…"
+    window = sentence[: limit - 1]  # room for the ellipsis
+    clauses = [m.start() for m in _CLAUSE.finditer(window) if m.start() >= limit * 0.45]
+    if clauses:
+        cut = window[: clauses[-1]]
+    else:
+        words = window[: window.rfind(" ")].split(" ") if " " in window else [window[:-1]]
+        while len(words) > 4 and words[-1].lower().strip(",;:") in _DANGLING:
+            words.pop()
+        cut = " ".join(words)
+    return cut.rstrip(" ,;:-–—(") + "…"
 
 
 def domain_of(url: str) -> str:
