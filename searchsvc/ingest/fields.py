@@ -6,10 +6,10 @@ import re
 import warnings
 from datetime import date, datetime
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
 
 from dateutil import parser as dateparser
 
+from searchsvc.ingest.sources import domain_of
 from searchsvc.model import Article, content_hash
 
 _WS = re.compile(r"[ \t\r\f\v]+")
@@ -98,15 +98,6 @@ def derive_title(body: str, limit: int = TITLE_MAX) -> str:
     return cut.rstrip(" ,;:-–—(") + "…"
 
 
-def domain_of(url: str) -> str:
-    """Return the host of a URL without a leading "www.", or ""."""
-    try:
-        host = urlsplit(url.strip()).hostname or ""
-    except ValueError:
-        return ""
-    return host[4:] if host.startswith("www.") else host
-
-
 def folder_tags(rel: str) -> tuple[str, ...]:
     """Return the folders of a corpus-relative path (below the root) as tags."""
     return tuple(p for p in PurePosixPath(rel).parts[:-1] if p)
@@ -134,9 +125,11 @@ def build_article(
     source: str = "",
     url: str = "",
     tags: tuple[str, ...] = (),
+    summary: str = "",
 ) -> Article:
-    """Build an Article with its content hash over every indexed field."""
+    """Build an Article and its content hash; an empty source falls back to the URL's domain."""
     title = _WS.sub(" ", title.replace("\n", " ")).strip()
+    summary = _WS.sub(" ", summary.replace("\n", " ")).strip()
     author = _WS.sub(" ", author).strip()
     source = _WS.sub(" ", source).strip() or domain_of(url)
     tags = merge_tags(tags)
@@ -148,6 +141,7 @@ def build_article(
         source,
         url,
         "\x1f".join(tags),
+        summary,
     )
     return Article(
         id=id,
@@ -158,6 +152,7 @@ def build_article(
         source=source,
         url=url.strip(),
         tags=tags,
+        summary=summary,
         path=rel,
         content_hash=digest,
     )

@@ -10,7 +10,8 @@ from lxml import etree
 
 from searchsvc.ingest.decode import decode_bytes
 from searchsvc.ingest.extract import extract_body, parse
-from searchsvc.ingest.fields import BadFile, derive_title, domain_of, parse_date
+from searchsvc.ingest.fields import BadFile, derive_title, parse_date
+from searchsvc.ingest.sources import domain_of
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]{0,200}\?>", re.I)
 _TITLE_SEP = re.compile(r"\s+(?:\||-|–|—|::|·|»)\s+")
