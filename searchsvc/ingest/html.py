@@ -30,6 +30,7 @@ _ARTICLE_TYPE = re.compile(
     r"schema\.org/(News|Blog|Reportage|Analysis|Opinion)?(Article|Posting)", re.I
 )
 STRONG_MIN = 100  # an <article>/articleBody element with this much text is the article
+LD_SHARE = 0.5  # JSON-LD articleBody replaces an extraction with less than half its words
 DEFAULT_KNOBS = Knobs()
 
 
@@ -105,6 +106,10 @@ def _main_blocks(body: Tag, strong: Tag | None, knobs: Knobs) -> list[Block]:
     return blocks
 
 
+def _words(paras: list[str]) -> int:
+    return sum(len(p.split()) for p in paras)
+
+
 def _densest(body: Tag) -> list[Block]:
     """Blocks of the element holding the most text of its own (raw text between <br>s)."""
     best, most = None, 0
@@ -129,8 +134,9 @@ def extract_html(
     divs_to_paragraphs(body)
     description = fold(page.description)
     paras, summary = trim(_main_blocks(body, strong, knobs), page.headings, description)
-    if not paras and page.ld_body:
-        paras = [p for p in (" ".join(p.split()) for p in page.ld_body.split("\n")) if p]
+    ld_paras = [p for p in (" ".join(p.split()) for p in page.ld_body.split("\n")) if p]
+    if _words(paras) < LD_SHARE * _words(ld_paras):
+        paras = ld_paras  # the page shows less than the publisher's own articleBody
     for el in (strong, fallback):
         if not paras and el is not None and _attached(el, body):
             paras, summary = trim(blocks_of(el), page.headings, description)

@@ -119,6 +119,20 @@ def test_json_ld_article_body_is_the_fallback():
     assert extract_html(page)[:2] == ("Quay closed", "The quay closed.\n\nIt reopens in May.")
 
 
+def test_json_ld_article_body_wins_over_a_much_shorter_extraction():
+    ld = "\\n".join(f"Paragraph {i} of the story, told in full here." for i in range(6))
+    page = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+        f'"headline": "Quay closed", "articleBody": "{ld}"}}</script></head><body><article>'
+        "<p>Paragraph 0 of the story, told in full here. Subscribe to read on.</p>"
+        "</article></body></html>"
+    )
+    body = extract_html(page)[1]
+    assert body.split("\n\n") == [
+        f"Paragraph {i} of the story, told in full here." for i in range(6)
+    ]
+
+
 def test_lists_headings_and_quotes_are_paragraphs():
     page = (
         f"<html><body><article><h1>T</h1><p>{PARA}</p><h2>What happens next</h2>"

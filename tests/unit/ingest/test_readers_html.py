@@ -154,7 +154,7 @@ def test_html_without_text_and_binary(tmp_path):
     assert read_file(tmp_path / "nav.html", tmp_path).skipped == [
         Skipped("nav.html", "no article text found in the HTML")
     ]
-    # lxml refuses a comment-only document; the BeautifulSoup fallback parses it, no text.
+    # A comment-only document parses to a tree without text.
     (tmp_path / "comment.htm").write_text("<!-- nothing but a comment -->", "utf-8")
     assert read_file(tmp_path / "comment.htm", tmp_path).skipped == [
         Skipped("comment.htm", "no article text found in the HTML")
