@@ -18,7 +18,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
@@ -31,6 +31,7 @@ _TOKEN = re.compile(r"\w+")
 # The grid searched on the training folds: every knob the cleaner has, three values each.
 GRID = {"sibling": (0.1, 0.2, 0.3), "split": (0.6, 0.75, 0.9), "links": (0.25, 0.3, 0.4)}
 LOW = 0.5
+Page = tuple[str, bytes, str, str]  # key, raw HTML, url, gold text
 
 
 def prf(predicted: str, truth: str) -> tuple[float, float, float]:
@@ -51,7 +52,7 @@ def _default_dir() -> Path:
     return Path(base) / "extraction"
 
 
-def load(folder: Path) -> list[tuple[str, bytes, str, str]]:
+def load(folder: Path) -> list[Page]:
     """Return (key, raw HTML, url, gold text) for every page, in sorted key order."""
     truth = json.loads((folder / "ground-truth.json").read_text("utf-8"))
     return [
@@ -70,7 +71,9 @@ def ours(raw: bytes, url: str, knobs: Knobs) -> str | None:
     return body or None
 
 
-def run(pages, extract) -> tuple[list[tuple[float, float, float]], list[bool], float]:
+def run(
+    pages: list[Page], extract: Callable[[bytes, str], str | None]
+) -> tuple[list[tuple[float, float, float]], list[bool], float]:
     """Extract every page; return per-page P/R/F1, which pages were skipped, and CPU seconds."""
     scores, skipped, cpu = [], [], 0.0
     for _key, raw, url, gold in pages:
@@ -87,7 +90,7 @@ def _mean(values) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def cross_validate(pages, folds: int) -> None:
+def cross_validate(pages: list[Page], folds: int) -> None:
     """Choose knobs on K-1 folds by grid search, score the held-out fold; print the figures."""
     names = list(GRID)
     configs = [Knobs(**dict(zip(names, v, strict=True))) for v in itertools.product(*GRID.values())]
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
     pages = load(args.dir)
     n = len(pages)
-    default = replace(Knobs())
+    default = Knobs()
     rows = {"ours": run(pages, lambda raw, url: ours(raw, url, default))}
     rows["naive"] = run(pages, lambda raw, url: BeautifulSoup(raw, "html.parser").get_text(" "))
     if not args.no_trafilatura:

@@ -169,6 +169,7 @@ def blocks_of(node: Tag) -> list[Block]:
     ctx: list[Tag] = [node]
 
     def flush() -> None:
+        """Close the current block: append its text (if any) and reset the buffers."""
         raw = "".join(buf)
         text = " ".join(raw.split())
         if text:

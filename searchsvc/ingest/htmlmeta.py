@@ -78,7 +78,7 @@ def _jsonld(scripts: list[Tag]) -> dict:
     return next((c for c in candidates if "headline" in c), {})
 
 
-def ld_name(value) -> str:
+def ld_name(value: object) -> str:
     """Return the name of a JSON-LD value (a string, a {"name": ...} object or a list of them)."""
     if isinstance(value, list):
         return ", ".join(n for n in (ld_name(v) for v in value[:5]) if n)
