@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-_ID_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DASHES = re.compile(r"-{2,}")
+_DOTS = re.compile(r"\.{2,}")
+ID_PUNCT = "._-"
+ID_MAX = 200  # longer ids end in a hash of the whole name (the web layer takes up to 300)
+_SUFFIXES = (".html.gz", ".htm.gz", ".html", ".htm", ".txt", ".jsonl", ".sgm", ".gz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +47,34 @@ class Article:
         }
 
 
+def id_char(c: str) -> bool:
+    """True for a character an id keeps: a letter, digit or mark of any script, or . _ -."""
+    return c in ID_PUNCT or c.isalnum() or unicodedata.category(c)[0] == "M"
+
+
+def _id_text(text: str) -> str:
+    """NFC-normalise text and replace every run of other characters by one "-"."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(c if id_char(c) else "-" for c in text)
+    return _DOTS.sub(".", _DASHES.sub("-", text)).strip(ID_PUNCT)
+
+
 def make_id(rel_path: str, part: str | int | None = None) -> str:
-    """Return a stable, URL-safe article id from a corpus-relative path (and a part key)."""
+    """Return a stable, URL-safe article id from a corpus-relative path (and a part key).
+
+    Folders are joined by "--"; letters and digits of every script are kept (`日本.txt` ->
+    `日本`, `café news.txt` -> `café-news`), anything else becomes "-".
+    """
     base = rel_path.replace("\\", "/")
-    for ext in (".html.gz", ".htm.gz", ".html", ".htm", ".txt", ".jsonl", ".sgm", ".gz"):
+    for ext in _SUFFIXES:
         if base.lower().endswith(ext):
             base = base[: -len(ext)]
             break
-    base = _ID_SAFE.sub("-", base.replace("/", "--")).strip("-") or "doc"
-    return base if part is None else f"{base}-{_ID_SAFE.sub('-', str(part))}"
+    base = "--".join(p for p in (_id_text(seg) for seg in base.split("/")) if p) or "doc"
+    if len(base) > ID_MAX:
+        digest = hashlib.blake2b(rel_path.encode("utf-8", "surrogatepass"), digest_size=6)
+        base = f"{base[: ID_MAX - 13].rstrip(ID_PUNCT)}-{digest.hexdigest()}"
+    return base if part is None else f"{base}-{_id_text(str(part)) or 'x'}"
 
 
 def content_hash(*parts: str) -> str:

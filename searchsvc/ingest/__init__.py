@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from searchsvc.ingest.fields import BadFile, build_article, decode_text, folder_tags
+from searchsvc.ingest.decode import decode_bytes
+from searchsvc.ingest.fields import BadFile, build_article, folder_tags
+from searchsvc.ingest.files import OUTSIDE_LINK, discover, is_outside, rel_path
 from searchsvc.ingest.html import extract_html, gunzip_capped
+from searchsvc.ingest.hygiene import content_reason, doc_file_reason
 from searchsvc.ingest.jsonl import read_jsonl
-from searchsvc.ingest.sgml import decode_sgml, read_sgml
+from searchsvc.ingest.sgml import read_sgml
 from searchsvc.ingest.text import parse_text
 from searchsvc.model import Article, make_id
 
@@ -25,8 +27,6 @@ __all__ = [
 
 MAX_BYTES = 20 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".html.gz", ".htm.gz", ".jsonl", ".sgm")
-# Files that travel with data sets but are not articles (bbc/README.TXT, a SOURCE.txt, ...).
-NOT_ARTICLES = ("readme", "source", "license", "licence", "copying", "changelog", "notice")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,29 +53,7 @@ def suffix_of(path: Path) -> str:
     )
 
 
-def discover(root: Path) -> Iterator[Path]:
-    """Yield every regular, non-hidden file below root in sorted order (hidden dirs skipped)."""
-    root = Path(root)
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = Path(dirpath) / name
-            if path.is_file():
-                yield path
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 def _read_html(data: bytes, rel: str) -> ReadResult:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise BadFile("binary file (NUL bytes)")
     title, body, meta = extract_html(data)
     if not body.strip():
         raise BadFile("no article text found in the HTML")
@@ -85,7 +63,11 @@ def _read_html(data: bytes, rel: str) -> ReadResult:
 
 
 def _read_text(data: bytes, rel: str) -> ReadResult:
-    fields = parse_text(decode_text(data))
+    text = decode_bytes(data)
+    reason = content_reason(text)
+    if reason:
+        raise BadFile(reason)
+    fields = parse_text(text)
     if fields is None or not (fields["title"] or fields["body"]):
         raise BadFile("empty file (no text)")
     return ReadResult([build_article(id=make_id(rel), rel=rel, tags=folder_tags(rel), **fields)])
@@ -99,18 +81,25 @@ def _pairs(rel: str, pair: tuple[list[Article], list[tuple[str, str]]], what: st
     return result
 
 
-def read_file(path: Path, root: Path, *, max_bytes: int = MAX_BYTES) -> ReadResult:
+def read_file(
+    path: Path, root: Path, *, max_bytes: int = MAX_BYTES, follow_external_links: bool = False
+) -> ReadResult:
     """Read one corpus file into articles; bad content gives Skipped entries, never an exception."""
     path = Path(path)
-    rel = _rel(path, root)
+    rel = rel_path(path, root)
+    reason = doc_file_reason(path)
     suffix = suffix_of(path)
-    if not suffix:
-        ext = "".join(path.suffixes[-2:]) or "(none)"
-        return ReadResult([], [Skipped(rel, f"unsupported file type {ext}")])
-    if path.name.lower().split(".")[0] in NOT_ARTICLES:
-        return ReadResult([], [Skipped(rel, "a data set's documentation file, not an article")])
+    if not reason and not suffix:
+        reason = f"unsupported file type {''.join(path.suffixes[-2:]) or '(none)'}"
+    if not reason and not follow_external_links and is_outside(path, root):
+        reason = OUTSIDE_LINK
+    if reason:
+        return ReadResult([], [Skipped(rel, reason)])
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise BadFile("not a regular file (a FIFO, device or socket)")
+        size = st.st_size
         if size > max_bytes:
             raise BadFile(f"file too large ({size} bytes, limit {max_bytes})")
         if size == 0:
@@ -127,10 +116,8 @@ def read_file(path: Path, root: Path, *, max_bytes: int = MAX_BYTES) -> ReadResu
         if suffix == ".txt":
             return _read_text(data, rel)
         if suffix == ".jsonl":
-            return _pairs(rel, read_jsonl(decode_text(data), rel), "JSON lines")
-        if b"\x00" in data[:4096]:
-            raise BadFile("binary file (NUL bytes)")
-        return _pairs(rel, read_sgml(decode_sgml(data), rel), "<REUTERS> stories")
+            return _pairs(rel, read_jsonl(decode_bytes(data), rel), "JSON lines")
+        return _pairs(rel, read_sgml(decode_bytes(data), rel), "<REUTERS> stories")
     except BadFile as exc:
         return ReadResult([], [Skipped(rel, str(exc))])
     except OSError as exc:

@@ -1,17 +1,20 @@
-"""Boilerplate removal for HTML trees: scripts, navigation, hidden and boilerplate-named blocks."""
+"""Boilerplate removal on a BeautifulSoup tree: scripts, navigation, hidden and unlikely blocks.
+
+Every walk here is iterative: a hostile page may nest 100,000 elements.
+"""
 
 from __future__ import annotations
 
 import re
 
-from lxml import etree
+from bs4 import BeautifulSoup, NavigableString, Tag
 
-_WS = re.compile(r"\s+")
-_DROP_TAGS = (
+DROP_TAGS = frozenset((
     "script", "style", "noscript", "iframe", "svg", "nav", "footer", "aside", "button",
     "select", "textarea", "input", "template", "object", "embed", "canvas", "video", "audio",
-    "figcaption", "head", "label", "dialog", "menu", "picture", "source", "map",
-)  # fmt: skip
+    "figcaption", "head", "label", "dialog", "menu", "picture", "source", "map", "link", "meta",
+    "title",
+))  # fmt: skip
 _DIV_BLOCK_CHILDREN = frozenset(
     ["blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul", "section", "article"]
 )
@@ -24,7 +27,8 @@ _UNLIKELY = re.compile(
     re.I,
 )
 _MAYBE = re.compile(
-    r"and|article|body|column|main|shadow|story|content|post-?text|embed|twitter-tweet|instagram-media",
+    r"and|article|body|column|main|shadow|story|content|post-?text|embed|twitter-tweet"
+    r"|instagram-media",
     re.I,
 )
 _NEGATIVE = re.compile(
@@ -36,28 +40,25 @@ _NEGATIVE = re.compile(
 _POSITIVE = re.compile(
     r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|paragraph", re.I
 )
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
-def _attrs(el) -> str:
-    return f"{el.get('class', '')} {el.get('id', '')}"
+def parse(text: str) -> BeautifulSoup:
+    """Parse HTML into a BeautifulSoup tree with lxml as its parser (class stays one string)."""
+    return BeautifulSoup(text, "lxml", multi_valued_attributes=None)
 
 
-def text_of(el) -> str:
-    """Return an element's text with whitespace collapsed."""
-    return _WS.sub(" ", el.text_content()).strip()
+def tags_below(root: Tag) -> list[Tag]:
+    """Return every element below root in document order (iterative, any depth)."""
+    return [el for el in root.descendants if type(el) is Tag]
 
 
-def link_density(el, text_len: int | None = None) -> float:
-    """Return the share of an element's text that sits inside links (0..1)."""
-    total = text_of(el) if text_len is None else None
-    n = len(total) if total is not None else text_len
-    if not n:
-        return 0.0
-    links = sum(len(_WS.sub(" ", a.text_content()).strip()) for a in el.iter("a"))
-    return min(1.0, links / n)
+def attrs_of(el: Tag) -> str:
+    """Return an element's class and id as one string."""
+    return f"{el.get('class') or ''} {el.get('id') or ''}"
 
 
-def class_weight(el) -> int:
+def class_weight(el: Tag) -> int:
     """Return +25/-25 per class/id that looks like content or like boilerplate."""
     weight = 0
     for attr in (el.get("class"), el.get("id")):
@@ -69,65 +70,81 @@ def class_weight(el) -> int:
     return weight
 
 
-def _is_hidden(el) -> bool:
-    style = el.get("style", "").replace(" ", "").lower()
-    return "display:none" in style or "visibility:hidden" in style or el.get("hidden") is not None
+# measure() columns
+TEXT, LINKS, COMMAS, PTEXT, N_P, N_IMG, N_LI, N_ARTICLE = range(8)
+_COUNTED = {"p": N_P, "img": N_IMG, "li": N_LI, "article": N_ARTICLE}
 
 
-def _drop(el) -> None:
-    parent = el.getparent()
-    if parent is not None:
-        el.drop_tree()
+def measure(root: Tag) -> dict[int, list[int]]:
+    """Map id(element) to its counts below it (text, link text, commas, <p> text, p, img, li...)."""
+    stats: dict[int, list[int]] = {}
+    for el in reversed([root, *tags_below(root)]):
+        row = [0] * 8
+        for child in el.contents:
+            if type(child) is Tag:
+                for i, v in enumerate(stats[id(child)]):
+                    row[i] += v
+            elif type(child) is NavigableString:
+                row[TEXT] += len(child.strip())
+                row[COMMAS] += child.count(",") + child.count("，") + child.count("、")
+        name = el.name
+        if name == "a":
+            row[LINKS] = row[TEXT]
+        elif name == "p":
+            row[PTEXT] = row[TEXT]
+        if name in _COUNTED:
+            row[_COUNTED[name]] += 1
+        if el.get("itemprop") == "articleBody":
+            row[N_ARTICLE] += 1
+        stats[id(el)] = row
+    return stats
 
 
-def _ptext_by_ancestor(root) -> dict:
-    """Map each element to the length of paragraph text below it (one pass over the <p>s)."""
-    sums: dict = {}
-    for p in root.iter("p"):
-        n = len(text_of(p))
-        node = p.getparent()
-        while node is not None:
-            sums[node] = sums.get(node, 0) + n
-            node = node.getparent()
-    return sums
+def _hidden(el: Tag) -> bool:
+    style = el.get("style")
+    return (style is not None and bool(_HIDDEN.search(style))) or el.get("hidden") is not None
 
 
-def _holds_article(el, share: float) -> bool:
-    """True when an element named like boilerplate still wraps the article (keep it)."""
-    if share > 0.5:
-        return True
-    return el.find(".//article") is not None or bool(el.xpath(".//*[@itemprop='articleBody']"))
-
-
-def clean_tree(root) -> None:
-    """Remove comments, scripts, navigation, hidden and unlikely (boilerplate-named) elements."""
-    for el in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
-        _drop(el)
-    for el in list(root.iter(*_DROP_TAGS)):
-        _drop(el)
-    for el in list(root.iter("form", "header")):
-        # ASP.NET pages wrap the whole page in one form: keep forms holding real paragraphs.
-        if len(el.findall(".//p")) < 3:
-            _drop(el)
-    ptext = _ptext_by_ancestor(root)
-    total = max(ptext.get(root, 0), 1)
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.tag in ("html", "body"):
+def clean_tree(root: Tag) -> None:
+    """Remove scripts, navigation, hidden and unlikely (boilerplate-named) elements below root."""
+    for el in list(root.descendants):
+        if type(el) is not Tag and type(el) is not NavigableString and el.parent is not None:
+            el.extract()  # comments, doctype, CDATA, processing instructions, script text
+    for el in tags_below(root):
+        if el.name in DROP_TAGS and el.parent is not None:
+            el.extract()
+    stats = measure(root)
+    total = max(stats[id(root)][PTEXT], 1)
+    gone: set[int] = set()
+    for el in tags_below(root):
+        if id(el.parent) in gone:
+            gone.add(id(el))
             continue
-        if el.getparent() is None or _is_hidden(el):
-            if el.getparent() is not None:
-                _drop(el)
-            continue
-        attrs = _attrs(el)
-        unlikely = len(attrs) > 1 and _UNLIKELY.search(attrs) and not _MAYBE.search(attrs)
-        if unlikely and el.tag != "a" and not _holds_article(el, ptext.get(el, 0) / total):
-            _drop(el)
+        row = stats[id(el)]
+        if el.name in ("form", "header") and row[N_P] < 3:
+            drop = True  # ASP.NET wraps whole pages in one form: keep forms with paragraphs
+        elif _hidden(el):
+            drop = True
+        elif el.name == "a":
+            drop = False
+        else:
+            attrs = attrs_of(el)
+            drop = bool(
+                len(attrs) > 1
+                and _UNLIKELY.search(attrs)
+                and not _MAYBE.search(attrs)
+                and row[PTEXT] / total <= 0.5
+                and not row[N_ARTICLE]  # it still wraps the article's own markup
+            )
+        if drop:
+            gone.add(id(el))
+            el.extract()
 
 
-def divs_to_paragraphs(root) -> None:
+def divs_to_paragraphs(root: Tag) -> None:
     """Turn leaf <div>/<section> elements (no block children) into paragraphs for scoring."""
-    for el in root.iter("div", "span", "section"):
-        if el.tag == "span":
-            continue
-        if not any(isinstance(c.tag, str) and c.tag in _DIV_BLOCK_CHILDREN for c in el):
-            el.tag = "p"
+    for el in tags_below(root):
+        if el.name in ("div", "section") and not any(
+            type(c) is Tag and c.name in _DIV_BLOCK_CHILDREN for c in el.contents
+        ):
+            el.name = "p"

@@ -1,255 +1,215 @@
-"""Main-content extraction from an HTML tree: score block containers, pick the article."""
+"""Main-content extraction from a cleaned BeautifulSoup tree: score containers, pick the article.
+
+The few thresholds live in Knobs; bench/extraction.py chooses them by cross-validation.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from lxml import etree, html
+from bs4 import NavigableString, Tag
 
 from searchsvc.ingest.clean import (
+    COMMAS,
+    LINKS,
+    N_IMG,
+    N_LI,
+    N_P,
+    TEXT,
+    attrs_of,
     class_weight,
-    clean_tree,
-    divs_to_paragraphs,
-    link_density,
-    text_of,
+    measure,
+    tags_below,
 )
 
-_BLOCKS = frozenset((
+BLOCKS = frozenset((
     "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "fieldset", "figure",
     "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol", "p",
     "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "br", "center",
 ))  # fmt: skip
+HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _EMBED = re.compile(r"embed|twitter-tweet|instagram-media", re.I)  # quoted posts are content
-_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
-_WS = re.compile(r"\s+")
-_BOILER_LINE = re.compile(
-    r"^(advertisement|ad|story continues below( advertisement)?|continue reading.*|"
-    r"you may also like.*|read more.*|related:?.*|sign up.*|subscribe.*|click here.*|share this.*|"
-    r"supported by|skip advertisement|image|photo|comments?|advert|more:?|trending( news)?)$",
-    re.I,
-)
-# Short lines that are page furniture: datelines, bylines, credits, tag lists, follow-us.
-_BOILER_SHORT = re.compile(
-    r"^((last )?updated|posted|published)( on| at)?\b[: ]|^by [A-Z][\w.'-]+( [\w.'-]+){0,5}"
-    r"(, [\w ]+)?$|^(image|photo|picture) (copyright|by|credit)|/getty images$|^getty images$"
-    r"|^(filed under|tags?|categories|topics):|^follow (us|[\w ]{1,40}) on ",
-    re.I,
-)
-SHORT_LINE = 160
+_TAG_BONUS = {"div": 5, "article": 10, "pre": 3, "td": 3, "blockquote": 3}
+_TAG_MALUS = {"address", "ol", "ul", "dl", "dd", "dt", "li", "form"}
 
 
-def _score(root) -> dict:
+@dataclass(frozen=True)
+class Knobs:
+    """The cleaner's tunable thresholds (chosen on training pages by bench/extraction.py)."""
+
+    sibling: float = 0.2  # keep a sibling block scoring this share of the best one
+    split: float = 0.75  # candidates this close to the best one mean a split article
+    links: float = 0.3  # drop a nested block whose text is more links than this
+
+
+@dataclass
+class Block:
+    """One paragraph of extracted text with the markup cues the furniture filter reads."""
+
+    text: str
+    tag: str
+    attrs: str  # class and id of the block element and its ancestors up to the container
+    linked: float  # share of the text inside links
+    timed: bool = False  # holds a <time> element
+    author_link: bool = False  # holds a rel=author / itemprop=author element
+
+
+def score(root: Tag, stats: dict[int, list[int]]) -> dict[int, tuple[Tag, float]]:
     """Score candidate containers from their paragraphs (Readability-style, 3 ancestor levels)."""
-    scores: dict = {}
-    for el in root.iter("p", "pre", "td"):
-        text = text_of(el)
-        if len(text) < 25:
+    raw: dict[int, list] = {}
+    for el in tags_below(root):
+        if el.name not in ("p", "pre", "td"):
             continue
-        score = 1 + text.count(",") + text.count("，") + text.count("、") + min(len(text) // 100, 3)
-        node, level = el.getparent(), 0
-        while node is not None and level < 3 and isinstance(node.tag, str):
+        s = stats[id(el)]
+        if s[TEXT] < 25:
+            continue
+        points = 1 + s[COMMAS] + min(s[TEXT] // 100, 3)
+        node, level = el.parent, 0
+        while node is not None and level < 3:
             divider = 1 if level == 0 else 2 if level == 1 else level * 3
-            scores[node] = scores.get(node, 0.0) + score / divider
-            node, level = node.getparent(), level + 1
-    for node in scores:
-        tag = node.tag
-        bonus = {"div": 5, "article": 10, "pre": 3, "td": 3, "blockquote": 3}.get(tag, 0)
-        if tag in ("address", "ol", "ul", "dl", "dd", "dt", "li", "form"):
+            raw.setdefault(id(node), [node, 0.0])[1] += points / divider
+            if node is root:
+                break
+            node, level = node.parent, level + 1
+    scores = {}
+    for key, (node, points) in raw.items():
+        s = stats[key]
+        bonus = _TAG_BONUS.get(node.name, 0) + class_weight(node)
+        if node.name in _TAG_MALUS:
             bonus -= 3
-        elif tag in _HEADINGS or tag == "th":
+        elif node.name in HEADINGS or node.name == "th":
             bonus -= 5
-        text_len = len(text_of(node))
-        bonus += class_weight(node)
-        scores[node] = (scores[node] + bonus * min(1.0, text_len / 500)) * (
-            1 - link_density(node, text_len)
-        )
+        density = s[LINKS] / s[TEXT] if s[TEXT] else 0.0
+        scores[key] = (node, (points + bonus * min(1.0, s[TEXT] / 500)) * (1 - density))
     return scores
 
 
-MIN_SPLIT = 1
-CLIMB = False
+def _is_ancestor(node: Tag, el: Tag) -> bool:
+    return any(p is node for p in el.parents)
 
 
-def _pick(body, scores: dict):
+def pick(body: Tag, scores: dict[int, tuple[Tag, float]], knobs: Knobs) -> Tag:
     """Choose the top candidate, promoting it to a shared ancestor when the article is split."""
-    ranked = sorted(scores, key=scores.get, reverse=True)
-    best = ranked[0]
-    top = scores[best]
+    ranked = sorted(scores.values(), key=lambda ns: ns[1], reverse=True)
+    best, top = ranked[0]
     # Strong candidates that are neither inside nor around the best one: a split article.
-    alternatives = [
-        c
-        for c in ranked[1:6]
-        if scores[c] >= 0.75 * top and not _is_ancestor(c, best) and not _is_ancestor(best, c)
+    others = [
+        n
+        for n, sc in ranked[1:6]
+        if sc >= knobs.split * top and not _is_ancestor(n, best) and not _is_ancestor(best, n)
     ]
-    if len(alternatives) >= MIN_SPLIT:
-        node = best.getparent()
-        while node is not None and node is not body:
-            if sum(1 for c in alternatives if _is_ancestor(node, c)) >= MIN_SPLIT:
+    if others:
+        for node in best.parents:
+            if node is body or node.name == "[document]":
+                break
+            if any(_is_ancestor(node, n) for n in others):
                 best = node
                 break
-            node = node.getparent()
-    # Climb while a parent scores higher than the last one seen (the article is wider).
-    parent, last = best.getparent(), scores.get(best, top)
-    while CLIMB and parent is not None and parent is not body:
-        if parent not in scores:
-            parent = parent.getparent()
-            continue
-        if scores[parent] < top / 3:
+    while best.parent is not None and best.parent is not body and best.parent.name != "[document]":
+        if sum(1 for c in best.parent.contents if type(c) is Tag) != 1:
             break
-        if scores[parent] > last:
-            best = parent
-            break
-        last = scores[parent]
-        parent = parent.getparent()
-    while (
-        best.getparent() is not None and best.getparent() is not body and len(best.getparent()) == 1
-    ):
-        best = best.getparent()
+        best = best.parent
     return best
 
 
-def _is_ancestor(node, el) -> bool:
-    el = el.getparent()
-    while el is not None:
-        if el is node:
-            return True
-        el = el.getparent()
-    return False
-
-
-def _keep_sibling(sib, best_score: float, scores: dict) -> bool:
-    threshold = max(10.0, best_score * 0.2)
-    if scores.get(sib, -1e9) >= threshold:
+def keep_sibling(sib: Tag, best_score: float, scores: dict, stats: dict, knobs: Knobs) -> bool:
+    """True for a sibling of the best container that continues the article."""
+    threshold = max(10.0, best_score * knobs.sibling)
+    if id(sib) in scores and scores[id(sib)][1] >= threshold:
         return True
-    if sib.tag == "p":
-        text = text_of(sib)
-        density = link_density(sib, len(text)) if text else 1.0
-        if len(text) > 80 and density < 0.25:
+    if sib.name == "p":
+        s = stats[id(sib)]
+        density = s[LINKS] / s[TEXT] if s[TEXT] else 1.0
+        if s[TEXT] > 80 and density < 0.25:
             return True
-        if 0 < len(text) <= 80 and density == 0 and re.search(r"\.( |$)", text):
+        text = sib.get_text()
+        if 0 < s[TEXT] <= 80 and density == 0 and re.search(r"\.( |$)", text):
             return True
     return False
 
 
-def _conditional_clean(node, scores: dict) -> None:
-    for el in reversed(list(node.iter("table", "ul", "ol", "div", "section", "dl"))):
-        if el is node or el.getparent() is None or _EMBED.search(el.get("class", "")):
+def conditional_clean(node: Tag, scores: dict, knobs: Knobs) -> None:
+    """Drop nested lists, tables and divs that look like link lists, galleries or widgets."""
+    stats = measure(node)
+    for el in reversed(tags_below(node)):
+        if el.name not in ("table", "ul", "ol", "div", "section", "dl") or el.parent is None:
+            continue
+        if _EMBED.search(attrs_of(el)):
             continue
         weight = class_weight(el)
-        if weight + scores.get(el, 0) < 0:
-            el.drop_tree()
+        if weight + (scores[id(el)][1] if id(el) in scores else 0) < 0:
+            el.extract()
             continue
-        text = text_of(el)
-        if text.count(",") >= 10:
+        s = stats[id(el)]
+        if s[COMMAS] >= 10:
             continue
-        n_p = len(el.findall(".//p"))
-        n_img = len(el.findall(".//img"))
-        n_li = len(el.findall(".//li")) - 100
-        density = link_density(el, len(text))
+        n_p, n_img, n_li = s[N_P], s[N_IMG], s[N_LI] - 100
+        density = s[LINKS] / s[TEXT] if s[TEXT] else 0.0
         if (
             (n_img > 1 and n_img > n_p)
-            or (n_li > n_p and el.tag not in ("ul", "ol"))
-            or (len(text) < 25 and n_img != 1)
-            or (weight < 25 and density > 0.3)
+            or (n_li > n_p and el.name not in ("ul", "ol"))
+            or (s[TEXT] < 25 and n_img != 1)
+            or (weight < 25 and density > knobs.links)
             or (weight >= 25 and density > 0.5)
         ):
-            el.drop_tree()
-    for el in list(node.iter(*_HEADINGS)):
-        if el is not node and (class_weight(el) < 0 or link_density(el) > 0.33):
-            el.drop_tree()
+            el.extract()
+    for el in tags_below(node):
+        if el.name in HEADINGS and el.parent is not None:
+            s = stats[id(el)]
+            if class_weight(el) < 0 or (s[TEXT] and s[LINKS] / s[TEXT] > 0.33):
+                el.extract()
 
 
-LINK_ONLY_MAX = 150
-
-
-def _paragraphs(node) -> list[str]:
-    """Flatten a container to paragraphs; drop boilerplate lines and short link-only lines."""
-    out: list[str] = []
+def blocks_of(node: Tag) -> list[Block]:
+    """Flatten a container into blocks of text, one per block element run (iterative walk)."""
+    out: list[Block] = []
     buf: list[str] = []
-    linked = [0]  # characters of buf that sit inside <a>
+    state = {"linked": 0, "timed": False, "author": False}
+    ctx: list[Tag] = [node]
 
     def flush() -> None:
+        """Close the current block: append its text (if any) and reset the buffers."""
         raw = "".join(buf)
-        text = _WS.sub(" ", raw).strip()
-        link_only = (
-            len(text) < LINK_ONLY_MAX
-            and linked[0] >= 0.9 * len(raw.strip())
-            and not text.startswith(("http:", "https:", "www."))  # a bare URL is content
-        )
+        text = " ".join(raw.split())
+        if text:
+            top = ctx[-1]
+            attrs = " ".join(attrs_of(t) for t in ctx[-2:] if t is not node)
+            share = state["linked"] / max(len(raw.strip()), 1)
+            out.append(Block(text, top.name, attrs, min(share, 1.0), state["timed"],
+                             state["author"]))  # fmt: skip
         buf.clear()
-        linked[0] = 0
-        short_furniture = len(text) < SHORT_LINE and _BOILER_SHORT.search(text)
-        if text and not _BOILER_LINE.match(text) and not link_only and not short_furniture:
-            out.append(text)
+        state.update(linked=0, timed=False, author=False)
 
-    def walk(el, in_link: bool) -> None:
-        if not isinstance(el.tag, str):
-            return
-        block = el.tag in _BLOCKS
-        in_link = in_link or el.tag == "a"
+    # An explicit stack of (element, entering, in_link) replaces recursion.
+    stack: list[tuple[object, bool, bool]] = [(node, True, False)]
+    while stack:
+        el, entering, in_link = stack.pop()
+        if type(el) is NavigableString:
+            buf.append(str(el))
+            if in_link:
+                state["linked"] += len(el.strip())
+            continue
+        if type(el) is not Tag:
+            continue
+        block = el.name in BLOCKS
+        if not entering:
+            if block:
+                flush()
+                ctx.pop()
+            continue
         if block:
             flush()
-        for piece in [el.text] if el.text else []:
-            buf.append(piece)
-            linked[0] += len(piece.strip()) if in_link else 0
-        for child in el:
-            walk(child, in_link)
-            if child.tail:
-                buf.append(child.tail)
-                linked[0] += len(child.tail.strip()) if in_link else 0
-        if block:
-            flush()
-
-    walk(node, False)
+            ctx.append(el)
+        if el.name == "time":
+            state["timed"] = True
+        rel = el.get("rel") or ""
+        if "author" in (rel if isinstance(rel, str) else " ".join(rel)).lower().split() or (
+            el.get("itemprop") == "author"
+        ):
+            state["author"] = True
+        stack.append((el, False, in_link))
+        link = in_link or el.name == "a"
+        stack.extend((c, True, link) for c in reversed(el.contents))
     flush()
     return out
-
-
-def extract_body(root) -> str:
-    """Return the main article text of a parsed page, paragraphs separated by blank lines."""
-    body = root.find("body")
-    if body is None:
-        body = root
-    clean_tree(body)
-    divs_to_paragraphs(body)
-    scores = _score(body)
-    if not scores:
-        return "\n\n".join(_paragraphs(body))
-    best = _pick(body, scores)
-    best_score = scores.get(best, 0.0)
-    parent = best.getparent()
-    parts = []
-    siblings = list(parent) if parent is not None else [best]
-    for sib in siblings:
-        if not isinstance(sib.tag, str):
-            continue
-        if sib is best or _keep_sibling(sib, best_score, scores):
-            parts.append(sib)
-    texts: list[str] = []
-    for part in parts:
-        _conditional_clean(part, scores)
-        texts.extend(_paragraphs(part))
-    return "\n\n".join(texts)
-
-
-# A start tag this long carries thousands of attributes; lxml's duplicate-attribute check is
-# quadratic in their number, so such a tag is cut down to its name before parsing.
-_GIANT_TAG = (
-    re.compile(rb"<([A-Za-z][\w:-]{0,30})[^<>]{20000,}>"),
-    re.compile(r"<([A-Za-z][\w:-]{0,30})[^<>]{20000,}>"),
-)
-
-
-def parse(data: bytes | str):
-    """Parse HTML with lxml (fast); fall back to BeautifulSoup's html.parser converted to lxml."""
-    giant = _GIANT_TAG[isinstance(data, str)]
-    data = giant.sub(r"<\1>" if isinstance(data, str) else rb"<\1>", data)
-    try:
-        root = html.document_fromstring(data)
-        if root is not None and len(root):
-            return root
-    except (etree.ParserError, ValueError):
-        pass
-    from lxml.html import soupparser
-
-    return soupparser.fromstring(data if isinstance(data, str) else data.decode("utf-8", "replace"))

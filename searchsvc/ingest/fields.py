@@ -1,112 +1,63 @@
-"""Shared helpers for the readers: decoding, dates, titles, tags, Article building."""
+"""Shared helpers for the readers: paragraphs, dates, titles, tags, Article building."""
 
 from __future__ import annotations
 
-import codecs
 import re
 import warnings
 from datetime import date, datetime
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
 
 from dateutil import parser as dateparser
 
+from searchsvc.ingest.sources import domain_of
 from searchsvc.model import Article, content_hash
 
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 _SENTENCE = re.compile(r"(?<=[a-z0-9%)\"'”’][.!?])[\"'”’]?\s+(?=[A-Z\"'“‘(])")
 TITLE_MAX = 90
+WRAP_MAX = 100  # hard-wrapped text keeps its lines shorter than this
+_LINE_END = re.compile(r"[.!?:][\"'”’)\]]?$")
+_CLAUSE = re.compile(r"[,;:](?=\s)|\s[–—-]\s|\s\(")
+# Words a cut title must not end on ("... flooding on…" reads as cut mid-phrase).
+_DANGLING = frozenset((
+    "a", "an", "the", "of", "on", "in", "at", "to", "for", "by", "with", "from", "into", "onto",
+    "over", "under", "after", "before", "about", "as", "than", "and", "or", "but", "nor", "so",
+    "that", "which", "who", "whom", "whose", "its", "his", "her", "their", "our", "your", "my",
+    "this", "these", "those", "is", "are", "was", "were", "be", "been", "has", "have", "had",
+    "will", "would", "can", "could", "says", "said",
+))  # fmt: skip
 
 
 class BadFile(Exception):
     """A whole file cannot be read; the message is the Skipped reason."""
 
 
-def bom_charset(data: bytes) -> str | None:
-    """Return the encoding named by a byte-order mark at the start of data, if any."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return name
-    return None
-
-
-def strip_bom(data: bytes) -> tuple[bytes, str | None]:
-    """Return data without its byte-order mark, and the encoding the mark names (or None)."""
-    name = bom_charset(data)
-    if name is None:
-        return data, None
-    bom = next(b for b, n in _BOMS if n == name)
-    return data[len(bom) :], name
-
-
-def detect_charset(data: bytes) -> str | None:
-    """Guess a legacy charset with charset-normalizer, preferring cp1252 when it fits as well."""
-    from charset_normalizer import from_bytes
-
-    matches = list(from_bytes(data[:200_000]))
-    if not matches:
-        return None
-    best = min(matches, key=lambda m: m.chaos)
-    # Mostly-ASCII Western text with a stray byte (a Latin-1 pound sign) often ranks an Asian
-    # code page first at zero chaos; cp1252 is the better guess when it is nearly as clean.
-    for m in matches:
-        if m.encoding == "cp1252" and m.chaos <= best.chaos + 0.1:
-            return "cp1252"
-    return best.encoding
-
-
-def decode_text(data: bytes) -> str:
-    """Decode text: BOM, UTF-8, charset-normalizer, cp1252/latin-1; BadFile when binary."""
-    body, bom = strip_bom(data)
-    if bom:
-        return body.decode(bom, "replace")
-    if b"\x00" in data[:8192]:
-        raise BadFile("binary file (NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    name = detect_charset(data)
-    if name:
-        try:
-            text = data.decode(name)
-            if not _looks_binary(text):
-                return text
-        except (UnicodeDecodeError, LookupError):
-            pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    if _looks_binary(text):
-        raise BadFile("binary or undecodable file")
-    return text
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:8192]
-    return bool(sample) and len(_CONTROL.findall(sample)) > len(sample) * 0.05
-
-
 def normalize_text(text: str) -> str:
-    """Normalise line ends and spaces; keep paragraphs, separated by one blank line."""
+    """Normalise line ends and spaces; keep paragraphs, separated by one blank line.
+
+    Blank lines always end a paragraph. Inside a block, single newlines are hard wraps (joined)
+    unless the block is written one paragraph a line: a line longer than any wrap width, or
+    most lines ending a sentence.
+    """
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    paras = []
+    paras: list[str] = []
     for block in _BLANKS.split(text):
-        lines = [_WS.sub(" ", ln).strip() for ln in block.split("\n")]
-        para = " ".join(ln for ln in lines if ln)
-        if para:
-            paras.append(para)
+        lines = [ln for ln in (_WS.sub(" ", ln).strip() for ln in block.split("\n")) if ln]
+        if len(lines) > 1 and _one_paragraph_a_line(lines):
+            paras.extend(lines)
+        elif lines:
+            paras.append(" ".join(lines))
     return "\n\n".join(paras)
+
+
+def _one_paragraph_a_line(lines: list[str]) -> bool:
+    """True when a block's lines are paragraphs rather than the wrapped lines of one."""
+    head = lines[:-1]
+    if any(len(ln) > WRAP_MAX for ln in head):
+        return True
+    return 2 * sum(1 for ln in head if _LINE_END.search(ln)) >= len(head)
 
 
 def parse_date(value: str | None) -> date | None:
@@ -128,27 +79,23 @@ def parse_date(value: str | None) -> date | None:
 
 
 def derive_title(body: str, limit: int = TITLE_MAX) -> str:
-    """Derive a readable title: the first sentence, cut at a word boundary with an ellipsis."""
+    """Derive a title from the first sentence: whole if short, else cut at a clause or word end."""
     first = body.strip().split("\n", 1)[0].strip()
     if not first:
         return ""
-    parts = _SENTENCE.split(first, maxsplit=1)
-    sentence = parts[0].strip()
+    sentence = _SENTENCE.split(first, maxsplit=1)[0].strip()
     if len(sentence) <= limit:
         return sentence
-    cut = sentence[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:-–—") + "…"
-
-
-def domain_of(url: str) -> str:
-    """Return the host of a URL without a leading "www.", or ""."""
-    try:
-        host = urlsplit(url.strip()).hostname or ""
-    except ValueError:
-        return ""
-    return host[4:] if host.startswith("www.") else host
+    window = sentence[: limit - 1]  # room for the ellipsis
+    clauses = [m.start() for m in _CLAUSE.finditer(window) if m.start() >= limit * 0.45]
+    if clauses:
+        cut = window[: clauses[-1]]
+    else:
+        words = window[: window.rfind(" ")].split(" ") if " " in window else [window[:-1]]
+        while len(words) > 4 and words[-1].lower().strip(",;:") in _DANGLING:
+            words.pop()
+        cut = " ".join(words)
+    return cut.rstrip(" ,;:-–—(") + "…"
 
 
 def folder_tags(rel: str) -> tuple[str, ...]:
@@ -178,9 +125,11 @@ def build_article(
     source: str = "",
     url: str = "",
     tags: tuple[str, ...] = (),
+    summary: str = "",
 ) -> Article:
-    """Build an Article with its content hash over every indexed field."""
+    """Build an Article and its content hash; an empty source falls back to the URL's domain."""
     title = _WS.sub(" ", title.replace("\n", " ")).strip()
+    summary = _WS.sub(" ", summary.replace("\n", " ")).strip()
     author = _WS.sub(" ", author).strip()
     source = _WS.sub(" ", source).strip() or domain_of(url)
     tags = merge_tags(tags)
@@ -192,6 +141,7 @@ def build_article(
         source,
         url,
         "\x1f".join(tags),
+        summary,
     )
     return Article(
         id=id,
@@ -202,6 +152,7 @@ def build_article(
         source=source,
         url=url.strip(),
         tags=tags,
+        summary=summary,
         path=rel,
         content_hash=digest,
     )

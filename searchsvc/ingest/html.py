@@ -1,43 +1,37 @@
-"""HTML article reader: charset detection, safe gunzip, metadata and main-text extraction."""
+"""HTML article reader: safe gunzip, then metadata and main text from a BeautifulSoup tree."""
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 
-from lxml import etree
+from bs4 import NavigableString, Tag
 
-from searchsvc.ingest.extract import extract_body, parse
-from searchsvc.ingest.fields import (
-    BadFile,
-    derive_title,
-    detect_charset,
-    domain_of,
-    parse_date,
-    strip_bom,
+from searchsvc.ingest.clean import clean_tree, divs_to_paragraphs, measure, parse, tags_below
+from searchsvc.ingest.decode import decode_bytes
+from searchsvc.ingest.extract import (
+    Block,
+    Knobs,
+    blocks_of,
+    conditional_clean,
+    keep_sibling,
+    pick,
+    score,
 )
+from searchsvc.ingest.fields import BadFile, derive_title
+from searchsvc.ingest.furniture import fold, trim
+from searchsvc.ingest.htmlmeta import read_meta
 
-_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]{0,200}\?>", re.I)
-_TITLE_SEP = re.compile(r"\s+(?:\||-|–|—|::|·|»)\s+")
-_WS = re.compile(r"\s+")
-_BY = re.compile(r"^\s*by\s+", re.I)
-_ARTICLE_TYPES = ("article", "newsarticle", "blogposting", "reportagenewsarticle", "report")
-_DATE_META = (
-    "article:published_time", "og:published_time", "datepublished", "date", "pubdate",
-    "publishdate", "publish-date", "publish_date", "dc.date", "dc.date.issued", "dcterms.date",
-    "dcterms.created", "sailthru.date", "parsely-pub-date", "article.published", "citation_date",
-    "cxenseparse:recs:publishtime", "displaydate", "datecreated", "originalpublicationdate",
-)  # fmt: skip
-_AUTHOR_META = (
-    "author",
-    "article:author",
-    "parsely-author",
-    "sailthru.author",
-    "dc.creator",
-    "byl",
+# A start tag this long carries thousands of attributes; the parser's duplicate-attribute check
+# is quadratic in their number, so such a tag is cut down to its name before parsing.
+_GIANT_TAG = re.compile(r"<([A-Za-z][\w:-]{0,30})[^<>]{20000,}>")
+_ARTICLE_TYPE = re.compile(
+    r"schema\.org/(News|Blog|Reportage|Analysis|Opinion)?(Article|Posting)", re.I
 )
+STRONG_MIN = 100  # an <article>/articleBody element with this much text is the article
+LD_SHARE = 0.5  # JSON-LD articleBody replaces an extraction with less than half its words
+DEFAULT_KNOBS = Knobs()
 
 
 def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
@@ -63,156 +57,92 @@ def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
     return bytes(out)
 
 
-_SINGLE_BYTE_LATIN = {"cp1252", "windows-1252", "iso-8859-15", "latin-1", "l1"}
+def _marked(body: Tag) -> tuple[Tag | None, Tag | None]:
+    """Return the element the markup names as the article, and a lone <article> element.
+
+    The first is the itemprop=articleBody element, else the only element typed as a
+    schema.org Article (several typed ones are teasers); either overrides the scorer.
+    The lone <article> is only a fallback (it is often a teaser box).
+    """
+    typed, articles = [], []
+    for el in tags_below(body):
+        if el.get("itemprop") == "articleBody":
+            return el, el
+        if _ARTICLE_TYPE.search(el.get("itemtype") or ""):
+            typed.append(el)
+        if el.name == "article":
+            articles.append(el)
+    lone = articles[0] if len(articles) == 1 else None
+    return (typed[0] if len(typed) == 1 else None), (lone or (typed[0] if typed else None))
 
 
-def decode_html(data: bytes) -> str:
-    """Decode HTML bytes: BOM, <meta charset>/http-equiv, UTF-8, charset-normalizer, replacement."""
-    body, bom = strip_bom(data)
-    if bom:
-        return body.decode(bom, "replace")
-    m = _META_CHARSET.search(data[:8192])
-    if m:
-        name = m.group(1).decode("ascii", "ignore").lower()
-        name = {"iso-8859-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252"}.get(name, name)
-        if name in _SINGLE_BYTE_LATIN and not data.isascii():
-            # A page saved as UTF-8 under a stale Latin declaration: real Latin-1 text is
-            # practically never also valid multi-byte UTF-8, so the bytes win over the label.
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-        try:
-            return data.decode(name)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    name = detect_charset(data)
-    if name:
-        try:
-            return data.decode(name, "replace")
-        except LookupError:
-            pass
-    return data.decode("utf-8", "replace")
+def _related(a: Tag, b: Tag) -> bool:
+    return a is b or any(p is a for p in b.parents) or any(p is b for p in a.parents)
 
 
-def _meta(root) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for el in root.iter("meta"):
-        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
-        value = el.get("content")
-        if key and value and value.strip() and key not in found:
-            found[key] = value.strip()
-    return found
+def _attached(el: Tag, body: Tag) -> bool:
+    return any(p is body for p in el.parents)
 
 
-def _jsonld(root) -> dict:
-    """Return the first JSON-LD object that looks like an article (or has a headline)."""
-    candidates: list[dict] = []
-    for el in root.iter("script"):
-        if (el.get("type") or "").lower() != "application/ld+json" or not el.text:
-            continue
-        try:
-            data = json.loads(el.text)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack and len(candidates) < 50:
-            item = stack.pop(0)
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                candidates.append(item)
-                if isinstance(item.get("@graph"), list):
-                    stack.extend(item["@graph"])
-    for item in candidates:
-        kind = item.get("@type")
-        kinds = kind if isinstance(kind, list) else [kind]
-        if any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
-            return item
-    return next((c for c in candidates if "headline" in c), {})
+def _main_blocks(body: Tag, strong: Tag | None, knobs: Knobs) -> list[Block]:
+    """Score the cleaned page, take the best container and the siblings that continue it."""
+    stats = measure(body)
+    scores = score(body, stats)
+    if not scores:
+        return blocks_of(strong if strong is not None else body)
+    best = pick(body, scores, knobs)
+    if strong is not None and not _related(strong, best) and stats[id(strong)][0] >= STRONG_MIN:
+        # The scorer found another block (comments, a teaser list): trust the markup, alone.
+        conditional_clean(strong, scores, knobs)
+        return blocks_of(strong)
+    best_score = scores[id(best)][1] if id(best) in scores else 0.0
+    parent = best.parent
+    siblings = [c for c in parent.contents if type(c) is Tag] if parent is not None else [best]
+    blocks: list[Block] = []
+    for sib in siblings:
+        if sib is best or keep_sibling(sib, best_score, scores, stats, knobs):
+            conditional_clean(sib, scores, knobs)
+            blocks.extend(blocks_of(sib))
+    return blocks
 
 
-def _name(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(n for n in (_name(v) for v in value[:5]) if n)
-    if isinstance(value, dict):
-        return _name(value.get("name", ""))
-    return value.strip() if isinstance(value, str) else ""
+def _words(paras: list[str]) -> int:
+    return sum(len(p.split()) for p in paras)
 
 
-def _strip_site(title: str, site: str, loose: bool = True) -> str:
-    """Drop a " | Site" style suffix (or prefix) from a page title."""
-    parts = _TITLE_SEP.split(title.strip())
-    if len(parts) < 2:
-        return title.strip()
-    if site and parts[0].strip().lower() == site.lower():
-        return " - ".join(parts[1:]).strip()
-    head = " - ".join(parts[:-1]).strip()
-    if site and parts[-1].strip().lower() == site.lower():
-        return _strip_site(head, site, loose)
-    if loose and len(parts[-1]) < len(head):
-        return head
-    return title.strip()
+def _densest(body: Tag) -> list[Block]:
+    """Blocks of the element holding the most text of its own (raw text between <br>s)."""
+    best, most = None, 0
+    for el in tags_below(body):
+        own = sum(len(c.strip()) for c in el.contents if type(c) is NavigableString)
+        if own > most:
+            best, most = el, own
+    return blocks_of(best) if best is not None else []
 
 
-def _metadata(root, url: str | None) -> dict:
-    meta = _meta(root)
-    ld = _jsonld(root)
-    site = meta.get("og:site_name") or _name(ld.get("publisher")) or ""
-    canonical = ""
-    for link in root.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            canonical = link.get("href").strip()
-            break
-    page_url = canonical if canonical.startswith("http") else ""
-    page_url = page_url or meta.get("og:url", "") or (url or "")
-    h1 = next((_WS.sub(" ", h.text_content()).strip() for h in root.iter("h1")), "")
-    title_el = root.find(".//title")
-    page_title = _WS.sub(" ", title_el.text_content()).strip() if title_el is not None else ""
-    title = ""
-    for cand, loose in ((meta.get("og:title"), False), (_name(ld.get("headline")), False),
-                        (h1, False), (page_title, True)):  # fmt: skip
-        if cand and cand.strip():
-            title = _strip_site(_WS.sub(" ", cand), site, loose)
-            break
-    published = None
-    for cand in (
-        [meta.get("article:published_time"), ld.get("datePublished")]
-        + [t.get("datetime") for t in root.iter("time")][:3]
-        + [meta.get(k) for k in _DATE_META]
-    ):
-        published = parse_date(cand) if isinstance(cand, str) else None
-        if published:
-            break
-    author = ""
-    for cand in [meta.get("author"), meta.get("article:author"), _name(ld.get("author"))] + [
-        meta.get(k) for k in _AUTHOR_META
-    ]:
-        if cand and not cand.startswith(("http:", "https:")):
-            author = _BY.sub("", _WS.sub(" ", cand)).strip()
-            break
-    source = site or domain_of(page_url)
-    return {"title": title, "h1": h1, "published": published, "author": author, "url": page_url,
-            "source": source}  # fmt: skip
-
-
-def extract_html(data: bytes | str, url: str | None = None) -> tuple[str, str, dict]:
-    """Return (title, body, meta) for one HTML page; meta has published, author, url, source."""
-    text = decode_html(data) if isinstance(data, bytes) else data
-    text = _XML_DECL.sub("", text, count=1)
-    try:
-        root = parse(text)
-    except (etree.ParserError, ValueError) as exc:
-        raise BadFile(f"unparsable HTML ({exc})") from None
-    meta = _metadata(root, url)
-    headings = {meta["title"].casefold(), meta.pop("h1").casefold()}
-    body = extract_body(root)
-    first, _sep, rest = body.partition("\n\n")
-    if first.casefold() in headings:
-        body = rest  # the headline is the title, not the first paragraph
-    title = meta.pop("title") or derive_title(body)
-    return title, body, meta
+def extract_html(
+    data: bytes | str, url: str | None = None, knobs: Knobs = DEFAULT_KNOBS
+) -> tuple[str, str, dict]:
+    """Return (title, body, meta) for one page; meta has published, author, url, source, summary."""
+    text = decode_bytes(data, markup=True) if isinstance(data, bytes) else data
+    text = _GIANT_TAG.sub(r"<\1>", _XML_DECL.sub("", text, count=1))
+    soup = parse(text)
+    page = read_meta(soup, url)
+    body = soup.body or soup
+    clean_tree(body)
+    strong, fallback = _marked(body)
+    divs_to_paragraphs(body)
+    description = fold(page.description)
+    paras, summary = trim(_main_blocks(body, strong, knobs), page.headings, description)
+    ld_paras = [p for p in (" ".join(p.split()) for p in page.ld_body.split("\n")) if p]
+    if _words(paras) < LD_SHARE * _words(ld_paras):
+        paras = ld_paras  # the page shows less than the publisher's own articleBody
+    for el in (strong, fallback):
+        if not paras and el is not None and _attached(el, body):
+            paras, summary = trim(blocks_of(el), page.headings, description)
+    if not paras:
+        paras, summary = trim(_densest(body), page.headings, description)
+    body_text = "\n\n".join(paras)
+    meta = {"published": page.published, "author": page.author, "url": page.url,
+            "source": page.source, "summary": summary}  # fmt: skip
+    return page.title or derive_title(body_text), body_text, meta

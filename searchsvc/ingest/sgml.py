@@ -112,18 +112,6 @@ def _story(attrs: str, doc: str, rel: str, base_tags: tuple[str, ...]) -> Articl
     )
 
 
-def decode_sgml(data: bytes) -> str:
-    """Decode an .sgm file: UTF-8, else Latin-1 (one Reuters file has a raw 0xFC byte)."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def read_sgml(text: str, rel: str) -> tuple[list[Article], list[tuple[str, str]]]:
     """Split an SGML file into Reuters stories; return articles and (path, reason) skips."""
     articles: list[Article] = []

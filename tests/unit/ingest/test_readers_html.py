@@ -56,6 +56,7 @@ def test_extract_html_metadata_and_body():
         "author": "Sam Reed",
         "url": "https://www.harbourtimes.example/news/budget",
         "source": "Harbour Times",
+        "summary": "",
     }
 
 
@@ -79,10 +80,15 @@ def test_jsonld_and_title_fallbacks():
         "author": "Ann Bo",
         "url": "https://news.example.org/x",
         "source": "LD Daily",
+        "summary": "",
     }
     bare = f"<html><head><title>Only Title | Site</title></head><body><p>{PARA}</p></body></html>"
     title, _body, meta = extract_html(bare, url="https://www.example.com/a")
-    assert (title, meta["source"], meta["published"]) == ("Only Title", "example.com", None)
+    assert (title, meta["source"], meta["published"]) == (
+        "Only Title",
+        "Site",
+        None,
+    )  # title suffix
     timed = f'<html><body><time datetime="2023-11-05">5 Nov</time><p>{PARA}</p></body></html>'
     assert extract_html(timed)[2]["published"] == date(2023, 11, 5)
 
@@ -148,7 +154,7 @@ def test_html_without_text_and_binary(tmp_path):
     assert read_file(tmp_path / "nav.html", tmp_path).skipped == [
         Skipped("nav.html", "no article text found in the HTML")
     ]
-    # lxml refuses a comment-only document; the BeautifulSoup fallback parses it, no text.
+    # A comment-only document parses to a tree without text.
     (tmp_path / "comment.htm").write_text("<!-- nothing but a comment -->", "utf-8")
     assert read_file(tmp_path / "comment.htm", tmp_path).skipped == [
         Skipped("comment.htm", "no article text found in the HTML")

@@ -49,7 +49,7 @@ def test_house_format(tmp_path):
     assert art.path == "news/world/a.txt"
     assert art.url == ""
     assert art.content_hash == content_hash(
-        art.title, art.body, "2026-01-24", art.author, art.source, "", "news\x1fworld"
+        art.title, art.body, "2026-01-24", art.author, art.source, "", "news\x1fworld", ""
     )
 
 
