@@ -1,4 +1,4 @@
-"""Convert the Cranfield and CISI test collections to corpus.jsonl, topics.tsv and TREC qrels.
+"""Test collections as corpus.jsonl, topics.tsv and TREC qrels: Cranfield, CISI, SciFact, NFCorpus.
 
 Decisions (see bench/README.md for the reasoning):
 
@@ -12,6 +12,7 @@ Decisions (see bench/README.md for the reasoning):
 * CISI queries: the text is .T (title, bibliographic queries only) then .W; authors (.A) and
   the citation line (.B) are left out. CISI judgments are binary (grade 1). The 36 queries
   without judgments stay in topics.tsv but, having no relevant document, count in no mean.
+* SciFact and NFCorpus come converted already (see their SOURCE.txt); they are read as they are.
 * Documents: title = .T, body = .W, author = the .A lines joined with "; "; Cranfield's .B
   (bibliographic source) and CISI's .B go to "source"; CISI's .X citation lists are dropped.
 """
@@ -23,9 +24,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from searchsvc.evaluate import Qrels, write_qrels, write_topics
+from searchsvc.evaluate import Qrels, read_qrels, read_topics, write_qrels, write_topics
 
-NAMES = ("cranfield", "cisi")
+NAMES = ("cranfield", "cisi", "scifact", "nfcorpus")
 MINUS_ONE = ("exclude", "relevant", "nonrelevant")
 _MARKER = re.compile(r"^\.([A-Z])(?:\s+(\S.*))?\s*$")
 
@@ -163,6 +164,22 @@ def load_cisi(root: Path) -> Collection:
     return Collection("cisi", docs, topics, qrels)
 
 
+def load_converted(name: str, root: Path) -> Collection:
+    """Load a collection already converted to corpus.jsonl, topics.tsv and qrels.txt (BEIR's).
+
+    Only judged topics are kept (SciFact and NFCorpus list just those in topics.tsv anyway).
+    """
+    docs = []
+    with (root / "corpus.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                docs.append({"id": d["id"], "title": d.get("title") or "", "body": d["body"]})
+    qrels = read_qrels(root / "qrels.txt")
+    topics = {q: text for q, text in read_topics(root / "topics.tsv").items() if q in qrels}
+    return Collection(name, docs, topics, qrels)
+
+
 def load(name: str, data_dir: Path, minus_one: str = "exclude") -> Collection:
     """Load a collection by name from <data_dir>/eval/<name>."""
     root = data_dir / "eval" / name
@@ -170,6 +187,8 @@ def load(name: str, data_dir: Path, minus_one: str = "exclude") -> Collection:
         return load_cranfield(root, minus_one)
     if name == "cisi":
         return load_cisi(root)
+    if name in ("scifact", "nfcorpus"):
+        return load_converted(name, root)
     raise ValueError(f"unknown collection {name!r}; known: {', '.join(NAMES)}")
 
 
