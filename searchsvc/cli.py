@@ -296,6 +296,31 @@ def _print_stats(stats) -> None:
 @click.option(
     "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
 )
+def check(index_dir) -> None:
+    """Verify every file of the live index against its recorded checksums (exit 1 if damaged)."""
+    from searchsvc.engine.integrity import check_index
+
+    settings = _settings(index_dir=index_dir)
+    try:
+        report = check_index(settings.index_dir)
+    except SearchsvcError as err:
+        raise _Fail(err) from None
+    if not report.recorded:
+        click.echo(f"{report.generation}: no checksums recorded (built by an older searchsvc)")
+    for problem in report.damaged:
+        click.echo(f"damaged: {problem}", err=True)
+    if report.damaged:
+        raise _Fail(
+            f"{report.generation} is damaged ({len(report.damaged)} problems); "
+            "rebuild it with `searchsvc index --rebuild`"
+        )
+    click.echo(f"{report.generation}: {report.checked} files verified, no damage found")
+
+
+@main.command()
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
+)
 @click.option("--corpus", type=click.Path(path_type=Path), help="Corpus to index if no index yet.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)

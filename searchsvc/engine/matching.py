@@ -8,8 +8,8 @@ import numpy as np
 
 from searchsvc.engine import facets
 from searchsvc.engine.plan import DateRange, QueryPlan
-from searchsvc.engine.ranking import leaf_docs, rank, top
-from searchsvc.engine.state import View
+from searchsvc.engine.ranking import leaf_docs, rank, term_docs, top
+from searchsvc.engine.state import View, check_deadline
 
 
 @dataclass
@@ -31,7 +31,13 @@ def docset(view: View, item) -> np.ndarray:
         else:
             found = np.zeros(view.state.total, dtype=bool)
             for leaf in item:
-                found[leaf_docs(view, leaf)] = True
+                if leaf.kind == "phrase":
+                    found[leaf_docs(view, leaf)] = True
+                    continue
+                for t in leaf.terms:
+                    check_deadline()
+                    for f in leaf.fields:
+                        found[term_docs(view, f, t)] = True
         found.flags.writeable = False
         found = view.state.docsets.put(key, found)
     return found

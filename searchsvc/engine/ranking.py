@@ -14,7 +14,7 @@ import numpy as np
 from whoosh import query as wq
 
 from searchsvc.engine.plan import Group, Leaf
-from searchsvc.engine.state import View
+from searchsvc.engine.state import View, check_deadline
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.text import scoring
 from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
@@ -122,6 +122,8 @@ def phrase_scores(view: View, fields: tuple[str, ...], stems: tuple[str, ...]):
                 ids.append(m.id() + offset)
                 counts.append(len(m.spans()))
                 m.next()
+                if len(ids) % 256 == 0:
+                    check_deadline()
         if ids:
             parts.append((fname, np.array(ids, dtype=np.int64), np.array(counts, np.float64)))
             docs.append(parts[-1][1])
@@ -137,7 +139,11 @@ def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarr
     if leaf.kind == "phrase":
         ids, scores = phrase_scores(view, leaf.fields, leaf.terms)
     elif leaf.kind == "any":
-        ids, scores = sum_scores([bm25f(view, t, leaf.fields) for t in leaf.terms])
+        pairs = []
+        for t in leaf.terms:
+            check_deadline()
+            pairs.append(bm25f(view, t, leaf.fields))
+        ids, scores = sum_scores(pairs)
     else:
         ids = _union([term_docs(view, leaf.fields[0], t) for t in leaf.terms])
         scores = np.zeros(len(ids))
@@ -148,10 +154,14 @@ def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarr
 
 
 def leaf_docs(view: View, leaf: Leaf) -> np.ndarray:
-    """Return the documents a leaf matches, ascending (for filters and exclusions)."""
-    if leaf.kind == "key":
-        return _union([term_docs(view, leaf.fields[0], t) for t in leaf.terms])
-    return leaf_scores(view, leaf)[0]
+    """Return the documents a leaf matches, ascending (for filters and exclusions), unscored."""
+    if leaf.kind == "phrase":
+        return phrase_scores(view, leaf.fields, leaf.terms)[0]
+    parts = []
+    for t in leaf.terms:
+        check_deadline()
+        parts += [term_docs(view, f, t) for f in leaf.fields]
+    return _union(parts)
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
@@ -213,6 +223,7 @@ def rank(view: View, groups: list[Group]) -> Ranked:
     for part, restrict in ((rare, False), (common, True)):
         only = hits > 0 if restrict and part else None
         for g in part:
+            check_deadline()
             ids, got = group_scores(view, g, only)
             leaf = g.leaves[0]
             if len(g.leaves) == 1 and leaf.kind == "term" and leaf.fields == TEXT_FIELDS:

@@ -27,7 +27,7 @@ from searchsvc.contract import (
 from searchsvc.engine import facets, folding, related, spelling
 from searchsvc.engine.matching import count_all, match, ranked
 from searchsvc.engine.plan import QueryPlan, plan_query
-from searchsvc.engine.state import View
+from searchsvc.engine.state import View, deadline
 from searchsvc.errors import BadRequest, NotFound
 from searchsvc.text.query import parse
 from searchsvc.text.snippets import lead, make_snippet
@@ -60,7 +60,8 @@ class SearchEngine:
             if page is not None:
                 self._pages.move_to_end(key)
         if page is None:
-            page = self._search(view, req)
+            with deadline(self.settings.search_deadline):
+                page = self._search(view, req)
             with self._lock:
                 self._pages[key] = page
                 while len(self._pages) > PAGE_CACHE:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 
-from searchsvc.engine.state import View
+from searchsvc.engine.state import View, check_deadline
 from searchsvc.text.analysis import STOP_WORDS, fold
 from searchsvc.text.query import ParsedQuery, completions, last_word
 
 MAX_CORRECTED_WORDS = 3  # corrections are tried only for queries with this many unknown words
 MAX_COMPLETION_SCAN = 5000  # lexicon entries looked at for one completion
+MAX_WORD_CHARS = 30  # longer unknown words are not corrected (an edit-distance walk per letter)
 
 
 def _correction(view: View, word: str) -> list[str]:
@@ -35,7 +36,9 @@ def correct(view: View, pq: ParsedQuery) -> str | None:
                 continue
             for word in re.findall(r"\w+", c.text):
                 w = fold(word)
-                if w in STOP_WORDS or len(w) < 3 or w.isdigit() or w in unknown.values():
+                if w in STOP_WORDS or not 3 <= len(w) <= MAX_WORD_CHARS or w.isdigit():
+                    continue
+                if w in unknown.values():
                     continue
                 if view.doc_frequency("words", w) == 0:
                     unknown[word] = w
@@ -45,6 +48,7 @@ def correct(view: View, pq: ParsedQuery) -> str | None:
         return None
     text, changed = pq.text, False
     for word, w in unknown.items():
+        check_deadline()
         cands = _correction(view, w)
         if cands and cands[0] != w:
             text = re.sub(rf"(?i)\b{re.escape(word)}\b", cands[0], text)

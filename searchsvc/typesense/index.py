@@ -225,8 +225,9 @@ def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> 
     written = 0
     for done, rel in enumerate(plan.files, 1):
         if rel in reading:
-            entry, is_new = plan.manifest[rel], rel not in replacing
-            written += _read_one(corpus, rel, entry, owners, summary, settings, batch, is_new)
+            entry = plan.manifest[rel]
+            old_ids = plan.old_ids.get(rel, []) if rel in replacing else None
+            written += _read_one(corpus, rel, entry, owners, summary, settings, batch, old_ids)
             if len(batch) >= BATCH:
                 _import(docs, batch)
         if progress is not None:
@@ -235,9 +236,11 @@ def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> 
     return written
 
 
-def _read_one(corpus, rel, entry, owners, summary, settings, batch, is_new) -> int:
+def _read_one(corpus, rel, entry, owners, summary, settings, batch, old_ids) -> int:
     """Read one file into the batch (the same id rules as the Whoosh indexer)."""
-    accepted = accept_file(corpus, rel, entry, owners, summary, settings.max_file_bytes, is_new)
+    accepted = accept_file(
+        corpus, rel, entry, owners, summary, max_bytes=settings.max_file_bytes, old_ids=old_ids
+    )
     batch.extend(article_to_ts(article) for article in accepted)
     return len(accepted)
 

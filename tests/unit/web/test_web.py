@@ -362,7 +362,7 @@ def test_real_server_runs_gunicorn_workers_and_logs_each_request(live_server, tm
         assert http.get(live_server + "/healthz", timeout=10).json()["documents"] == 20
     log = (tmp_path_factory.getbasetemp() / "live_server.log").read_text(errors="replace")
     assert log.count("Booting worker with pid") >= 2
-    assert "Using worker: sync" in log
+    assert "Using worker: searchsvc.web.server.SearchWorker" in log
     assert '"GET /?q=oil HTTP/1.1" 200' in log
     assert '"GET /api/search?page=0 HTTP/1.1" 400' in log
 
