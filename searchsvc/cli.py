@@ -145,6 +145,8 @@ def index(corpus, index_dir, rebuild, as_json, procs, wait, bulk_writer, **kw) -
     else:
         for skip in summary.skipped:
             click.echo(f"skipped {skip['path']}: {skip['reason']}", err=True)
+        for part in summary.truncated:
+            click.echo(f"indexed in part {part['path']} ({part['id']}): {part['reason']}", err=True)
         click.echo(str(summary))
 
 

@@ -8,7 +8,13 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from searchsvc.engine.w3 import FastFrequency, FastPositions
 from searchsvc.model import Article
-from searchsvc.text.analysis import PossessiveNumberFilter, english_analyzer, fold, plain_analyzer
+from searchsvc.text.analysis import (
+    PossessiveNumberFilter,
+    english_analyzer,
+    fold,
+    plain_analyzer,
+    searchable,
+)
 from searchsvc.text.fingerprint import near_duplicate_key
 from searchsvc.text.snippets import opening
 from searchsvc.text.tokenize import fuse
@@ -57,7 +63,7 @@ def article_to_doc(article: Article) -> dict:
         "id": article.id,
         "path": article.path,
         "title": article.title,
-        "body": article.body,
+        "body": article.body,  # stored whole; indexed up to MAX_FIELD_TOKENS (see below)
         "words": f"{article.title}\n{opening(article.body, WORDS_LEAD_CHARS)}",
         "author": article.author,
         "author_key": fold(article.author),
@@ -71,4 +77,8 @@ def article_to_doc(article: Article) -> dict:
     }
     if article.published:
         doc["published"] = datetime.combine(article.published, time())
+    indexed, cut = searchable(article.body)
+    if cut:  # index the first words only; the stored text stays whole
+        doc["body"] = indexed
+        doc["_stored_body"] = article.body
     return doc

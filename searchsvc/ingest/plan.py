@@ -17,6 +17,7 @@ from pathlib import Path
 
 from searchsvc.ingest import discover, read_file
 from searchsvc.ingest.files import OUTSIDE_LINK, is_outside
+from searchsvc.text.analysis import MAX_FIELD_TOKENS, searchable
 
 Progress = Callable[[int, int, str], None]
 
@@ -30,6 +31,7 @@ class IndexSummary:
     deleted: int = 0
     unchanged: int = 0
     skipped: list[dict] = field(default_factory=list)
+    truncated: list[dict] = field(default_factory=list)  # articles indexed in part only
     documents: int = 0
     seconds: float = 0.0
     docs_per_s: float = 0.0
@@ -42,7 +44,9 @@ class IndexSummary:
         """Return the one-line summary printed by `searchsvc index`."""
         return (
             f"{self.added} added, {self.updated} updated, {self.deleted} deleted, "
-            f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped"
+            + (f", {len(self.truncated)} indexed in part" if self.truncated else "")
+            + "; "
             f"{self.documents} documents in the index ({self.seconds:.1f} s, "
             f"{self.docs_per_s:.0f} docs/s)"
         )
@@ -150,6 +154,9 @@ def accept_file(
             continue
         owners[article.id] = rel
         accepted.append(article)
+        if searchable(article.body)[1]:
+            why = f"only the first {MAX_FIELD_TOKENS:,} words are searchable (all is stored)"
+            summary.truncated.append({"path": rel, "id": article.id, "reason": why})
     if accepted:
         if old_ids is None:
             summary.added += 1

@@ -12,7 +12,13 @@ from searchsvc.errors import NotFound
 from searchsvc.text.snippets import highlight
 from searchsvc.web import engine, settings
 from searchsvc.web.params import SEARCH_PARAMS, has_filters, parse_search, valid_id
-from searchsvc.web.textutil import page_window, paragraphs, safe_url, timeline_bars
+from searchsvc.web.textutil import (
+    PAGE_CHARS,
+    page_window,
+    safe_url,
+    shown_paragraphs,
+    timeline_bars,
+)
 
 bp = Blueprint("views", __name__)
 
@@ -96,7 +102,7 @@ def article(article_id: str):
     eng = engine()
     art = eng.article(article_id)
     q = request.args.get("q", "")[: settings().max_query_chars].replace("\x00", "")
-    paras = paragraphs(art.body)
+    paras, cut = shown_paragraphs(art.body)
     if q.strip():
         # snippets.highlight escapes the whole text and adds only <mark> tags: safe to mark safe.
         body = [Markup(highlight(p, q)) for p in paras]
@@ -111,6 +117,8 @@ def article(article_id: str):
         q=q,
         url=safe_url(art.url),
         similar=eng.more_like_this(article_id, limit=MORE_LIKE_THIS),
+        cut=cut,
+        page_chars=PAGE_CHARS,
     )
 
 
