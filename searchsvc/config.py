@@ -20,6 +20,7 @@ class Settings:
     backend: str = "whoosh"
     typesense_url: str = "http://127.0.0.1:8108"
     typesense_api_key: str = ""
+    public_url: str = ""  # e.g. https://search.example.org: absolute links (OpenSearch, feeds)
     max_query_chars: int = 1000
     max_query_terms: int = 200
     max_per_page: int = 100

@@ -14,7 +14,9 @@ DEFAULT_PER_PAGE = 10
 MAX_FILTER_CHARS = 200
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT = re.compile(r"^[0-9]{1,9}$")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,299}$")
+# Article ids: letters of any script, digits, marks and . _ - from file names (model.make_id),
+# or what a JSON Lines file or the write API names; never a slash, a control character or "..".
+ID_PATTERN = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,300}$")
 SEARCH_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "source", "tag")
 
 
@@ -90,7 +92,9 @@ def parse_suggest(args: Mapping[str, str], settings: Settings) -> str:
 
 def valid_id(article_id: str) -> bool:
     """Return True when `article_id` could be an article id (no slashes, no dot-dot)."""
-    return bool(ID_PATTERN.match(article_id)) and ".." not in article_id
+    return (
+        bool(ID_PATTERN.match(article_id)) and ".." not in article_id and article_id.isprintable()
+    )
 
 
 def has_filters(req: SearchRequest) -> bool:

@@ -23,6 +23,11 @@ from searchsvc.web.textutil import (
 bp = Blueprint("views", __name__)
 
 
+def public_url(path: str) -> str:
+    """Return SEARCHSVC_PUBLIC_URL + path, or path alone: never built from the Host header."""
+    return settings().public_url.rstrip("/") + path
+
+
 def xml_escape(text: str) -> str:
     """Escape text for an XML attribute or element."""
     return _escape(text, {'"': "&quot;"})
@@ -125,9 +130,9 @@ def article(article_id: str):
 @bp.get("/opensearch.xml")
 def opensearch():
     """Return the OpenSearch description so browsers can add searchsvc as a search engine."""
-    icon = xml_escape(url_for("static", filename="favicon.svg", _external=True))
-    html_url = xml_escape(url_for("views.search", _external=True) + "?q={searchTerms}")
-    json_url = xml_escape(url_for("api.search", _external=True) + "?q={searchTerms}")
+    icon = xml_escape(public_url(url_for("static", filename="favicon.svg")))
+    html_url = xml_escape(public_url(url_for("views.search")) + "?q={searchTerms}")
+    json_url = xml_escape(public_url(url_for("api.search")) + "?q={searchTerms}")
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'

@@ -276,7 +276,16 @@ def test_opensearch_description(client):
     assert r.mimetype == "application/opensearchdescription+xml"
     body = html(r)
     assert "<ShortName>searchsvc</ShortName>" in body
-    assert 'template="http://localhost/?q={searchTerms}"' in body
+    assert 'template="/?q={searchTerms}"' in body  # relative: never from the Host header
+    evil = html(client.get("/opensearch.xml", headers={"Host": "evil.example"}))
+    assert "evil.example" not in evil
+
+
+def test_opensearch_uses_the_configured_public_url(web_index):
+    app = create_app({"INDEX_DIR": web_index, "PUBLIC_URL": "https://news.example.org/"})
+    body = html(app.test_client().get("/opensearch.xml", headers={"Host": "evil.example"}))
+    assert 'template="https://news.example.org/?q={searchTerms}"' in body
+    assert "evil.example" not in body
 
 
 def test_static_assets_and_favicon(client):
