@@ -33,11 +33,20 @@ class SearchRequest:
     sort: str = "relevance"
     date_from: date | None = None
     date_to: date | None = None
-    source: str | None = None
-    tag: str | None = None
+    source: tuple[str, ...] = ()  # any of these sources (one or several)
+    tag: tuple[str, ...] = ()  # any of these tags
+    include_undated: bool = False  # a date filter also keeps articles without a date
     snippets: bool = True
     facets: bool = True
     collapse: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("source", "tag"):  # one value may be given as a plain string
+            value = getattr(self, name)
+            if value is None or isinstance(value, str):
+                object.__setattr__(self, name, (value,) if value else ())
+            else:
+                object.__setattr__(self, name, tuple(v for v in value if v))
 
     def validate(self, settings: Settings) -> SearchRequest:
         """Return the request unchanged when it is within the limits; raise BadRequest if not."""

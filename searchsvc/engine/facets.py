@@ -112,8 +112,8 @@ def facets_and_timeline(cols: dict, docs: np.ndarray) -> tuple[dict, list]:
     return facets, tl
 
 
-def in_date_range(view: View, lo: date | None, hi: date | None) -> np.ndarray:
-    """Return a boolean array over all documents: dated within [lo, hi] (inclusive)."""
+def in_date_range(view: View, lo: date | None, hi: date | None, undated: bool) -> np.ndarray:
+    """Return a boolean array over all documents: dated within [lo, hi] (or undated, if asked)."""
     cols = columns(view)
     ords = cols["doc_ord"]
     keep = ords > 0
@@ -121,6 +121,8 @@ def in_date_range(view: View, lo: date | None, hi: date | None) -> np.ndarray:
         keep &= ords >= lo.toordinal()
     if hi is not None:
         keep &= ords <= hi.toordinal()
+    if undated:
+        keep |= ords == 0
     return keep
 
 

@@ -27,7 +27,7 @@ def docset(view: View, item) -> np.ndarray:
     found = view.state.docsets.get(key)
     if found is None:
         if isinstance(item, DateRange):
-            found = facets.in_date_range(view, item.lo, item.hi)
+            found = facets.in_date_range(view, item.lo, item.hi, item.undated)
         else:
             found = np.zeros(view.state.total, dtype=bool)
             for leaf in item:

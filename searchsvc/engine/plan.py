@@ -61,15 +61,16 @@ class Group:
 
 @dataclass(frozen=True)
 class DateRange:
-    """Published between two days, both inclusive (None: open)."""
+    """Published between two days, both inclusive (None: open); or undated, if asked."""
 
     lo: date | None
     hi: date | None
+    undated: bool = False
 
     def __str__(self) -> str:
         lo = self.lo.isoformat() if self.lo else ""
         hi = self.hi.isoformat() if self.hi else ""
-        return f"published:[{lo}..{hi}]"
+        return f"published:[{lo}..{hi}]" + (" OR undated" if self.undated else "")
 
 
 @dataclass
@@ -171,10 +172,11 @@ def plan_query(pq: ParsedQuery, lexicon, req: SearchRequest | None = None) -> Qu
     lo = max(filter(None, [pq.date_from, req.date_from]), default=None)
     hi = min(filter(None, [pq.date_to, req.date_to]), default=None)
     if lo or hi:
-        plan.required.append(DateRange(lo, hi))
-    for name, value in (("source", req.source), ("tag", req.tag)):
-        if value:
-            plan.required.append(tuple(clause_leaves(Clause("word", value, name), lexicon)))
+        plan.required.append(DateRange(lo, hi, req.include_undated))
+    for name, values in (("source", req.source), ("tag", req.tag)):
+        if values:  # any of the values
+            leaves = (x for v in values for x in clause_leaves(Clause("word", v, name), lexicon))
+            plan.required.append(tuple(leaves))
     plan.excluded = [x for c in pq.excluded for x in clause_leaves(c, lexicon, cap) if x.terms]
     plan.highlight = highlight_terms(pq, lexicon, cap)
     return plan

@@ -96,11 +96,13 @@ def build_params(pq: ParsedQuery, req: SearchRequest) -> dict:
     lo = max(filter(None, [pq.date_from, req.date_from]), default=None)
     hi = min(filter(None, [pq.date_to, req.date_to]), default=None)
     if lo or hi:
-        filters.append(f"day:[{day(lo) if lo else UNDATED + 1}..{day(hi) if hi else 99999}]")
+        span = f"day:[{day(lo) if lo else UNDATED + 1}..{day(hi) if hi else 99999}]"
+        filters.append(f"({span} || day:={UNDATED})" if req.include_undated else span)
     if req.source:
-        filters.append(f"source_key:={quote(fold(req.source))}")
+        filters.append(f"source_key:=[{', '.join(quote(fold(s)) for s in req.source)}]")
     if req.tag:
-        filters.append(f"tags:={quote(fold(req.tag.replace('_', ' ')))}")
+        keys = ", ".join(quote(fold(t.replace("_", " "))) for t in req.tag)
+        filters.append(f"tags:=[{keys}]")
     positive = [w for w in words if not w.startswith("-")]
     q = " ".join(words) if positive else "*"
     newest = req.sort == "newest" or q == "*"

@@ -12,12 +12,13 @@ from searchsvc.errors import BadRequest
 
 DEFAULT_PER_PAGE = 10
 MAX_FILTER_CHARS = 200
+MAX_FILTER_VALUES = 50  # values of one repeatable filter (source=a&source=b...)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT = re.compile(r"^[0-9]{1,9}$")
 # Article ids: letters of any script, digits, marks and . _ - from file names (model.make_id),
 # or what a JSON Lines file or the write API names; never a slash, a control character or "..".
 ID_PATTERN = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,300}$")
-SEARCH_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "source", "tag")
+SEARCH_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "source", "tag", "undated")
 
 
 def _text(args: Mapping[str, str], name: str, limit: int) -> str:
@@ -71,8 +72,6 @@ def parse_search(args: Mapping[str, str], settings: Settings) -> SearchRequest:
     date_from, date_to = _date(args, "from"), _date(args, "to")
     if date_from and date_to and date_from > date_to:
         raise BadRequest("The 'from' date must not be after the 'to' date.")
-    source = _text(args, "source", MAX_FILTER_CHARS) or None
-    tag = _text(args, "tag", MAX_FILTER_CHARS) or None
     return SearchRequest(
         q=q,
         page=page,
@@ -80,9 +79,43 @@ def parse_search(args: Mapping[str, str], settings: Settings) -> SearchRequest:
         sort=sort,
         date_from=date_from,
         date_to=date_to,
-        source=source,
-        tag=tag,
-    )
+        source=_values(args, "source"),
+        tag=_values(args, "tag"),
+        include_undated=_flag(args, "undated", False),
+        collapse=_flag(args, "collapse", True),
+    ).validate(settings)
+
+
+def _values(args: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Return the distinct values of a repeatable filter parameter (source=a&source=b)."""
+    raw = args.getlist(name) if hasattr(args, "getlist") else [args.get(name) or ""]
+    if len(raw) > MAX_FILTER_VALUES:
+        raise BadRequest(
+            f"Parameter {name!r} is given too often (the limit is {MAX_FILTER_VALUES})."
+        )
+    out: dict[str, None] = {}
+    for value in raw:
+        value = (value or "").strip()
+        if len(value) > MAX_FILTER_CHARS:
+            raise BadRequest(
+                f"Parameter {name!r} is too long ({len(value)} characters; "
+                f"the limit is {MAX_FILTER_CHARS})."
+            )
+        if value:
+            out[value] = None
+    return tuple(out)
+
+
+def _flag(args: Mapping[str, str], name: str, default: bool) -> bool:
+    """Return a yes/no parameter: 1/true/yes/on or 0/false/no/off (else a 400)."""
+    raw = (args.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise BadRequest(f"Parameter {name!r} must be true or false.")
 
 
 def parse_suggest(args: Mapping[str, str], settings: Settings) -> str:

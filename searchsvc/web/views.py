@@ -88,10 +88,10 @@ def search():
 def active_filters(req) -> list[tuple[str, str]]:
     """Return (label, url without that filter) for each filter in use."""
     out = []
-    if req.source:
-        out.append((f"Source: {req.source}", search_url(source=None)))
-    if req.tag:
-        out.append((f"Tag: {req.tag}", search_url(tag=None)))
+    for value in req.source:
+        out.append((f"Source: {value}", search_url(source=None)))
+    for value in req.tag:
+        out.append((f"Tag: {value}", search_url(tag=None)))
     if req.date_from:
         out.append((f"From {req.date_from.isoformat()}", search_url(**{"from": None})))
     if req.date_to:
