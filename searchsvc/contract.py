@@ -36,6 +36,7 @@ class SearchRequest:
     source: tuple[str, ...] = ()  # any of these sources (one or several)
     tag: tuple[str, ...] = ()  # any of these tags
     include_undated: bool = False  # a date filter also keeps articles without a date
+    copies_of: str | None = None  # only the copies of this article's story (itself included)
     snippets: bool = True
     facets: bool = True
     collapse: bool = True
@@ -83,10 +84,18 @@ class Hit:
     tags: list[str]
     score: float
     snippet: str  # HTML-escaped text with <mark> tags
-    similar: int = 0  # near-duplicates folded into this hit
+    similar: int = 0  # copies of the same story folded into this hit
+    similar_ids: list[str] = field(default_factory=list)  # up to 10 of them, oldest first
 
     @classmethod
-    def from_stored(cls, doc: dict, score: float = 0.0, similar: int = 0, snippet: str = "") -> Hit:
+    def from_stored(
+        cls,
+        doc: dict,
+        score: float = 0.0,
+        similar: int = 0,
+        snippet: str = "",
+        similar_ids: list[str] | None = None,
+    ) -> Hit:
         """Return a Hit from the stored fields of an article (either backend's)."""
         return cls(
             id=doc["id"],
@@ -99,6 +108,7 @@ class Hit:
             score=round(float(score), 4),
             snippet=snippet,
             similar=similar,
+            similar_ids=list(similar_ids or ()),
         )
 
 

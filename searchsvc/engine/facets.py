@@ -15,6 +15,7 @@ from searchsvc.contract import TOP_TAGS
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.text.dates import MONTHLY_SPAN_DAYS, periods
+from searchsvc.text.fingerprint import FINGERPRINT_BYTES, copies, stories
 
 
 def _codes(values: list) -> tuple[np.ndarray, list]:
@@ -41,8 +42,8 @@ def _build_columns(view: View) -> dict:
     raw_days = view.column("published", False)
     days = {raw: seg.day_of(raw) for raw in set(raw_days)}
     cols: dict = {}
-    cols["dup"], dup_values = _codes(view.column("dup"))
-    cols["dup_count"] = len(dup_values)
+    cols["dup"] = _stories(view)
+    cols["dup_count"] = int(cols["dup"].max()) + 1 if len(cols["dup"]) else 0
     cols["source"], cols["source_values"] = _codes(view.column("source"))
     cols["day"], cols["day_values"] = _codes([days[raw] for raw in raw_days])
     dated = [d or date.min for d in cols["day_values"]]  # date.min: undated, never counted
@@ -59,6 +60,15 @@ def _build_columns(view: View) -> dict:
     cols["pair_sig"] = np.array([p[0] for p in pairs], dtype=np.int64)
     cols["pair_tag"] = np.array([p[1] for p in pairs], dtype=np.int64)
     return cols
+
+
+def _stories(view: View) -> np.ndarray:
+    """Return a story code per document: exact copies, and near copies by fingerprint."""
+    exact, _ = _codes(view.column("dup"))
+    parts = [seg.fixed_bytes(leaf, "fp", FINGERPRINT_BYTES) for leaf in view.leaves]
+    rows = np.concatenate(parts) if parts else np.zeros((0, FINGERPRINT_BYTES), np.uint8)
+    rows[~view.state.live] = 0  # a deleted copy links nothing
+    return stories(exact, copies(rows))
 
 
 def count(codes: np.ndarray, docs: np.ndarray, values: list) -> dict:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from searchsvc.engine import facets
-from searchsvc.engine.plan import DateRange, QueryPlan
+from searchsvc.engine.plan import CopiesOf, DateRange, QueryPlan
 from searchsvc.engine.ranking import leaf_docs, rank, term_docs, top
 from searchsvc.engine.state import View, check_deadline
 
@@ -28,6 +28,10 @@ def docset(view: View, item) -> np.ndarray:
     if found is None:
         if isinstance(item, DateRange):
             found = facets.in_date_range(view, item.lo, item.hi, item.undated)
+        elif isinstance(item, CopiesOf):
+            dup = facets.columns(view)["dup"]
+            docnum = view.searcher.document_number(id=item.article_id)
+            found = dup == dup[docnum] if docnum is not None else np.zeros(len(dup), bool)
         else:
             found = np.zeros(view.state.total, dtype=bool)
             for leaf in item:

@@ -73,12 +73,22 @@ class DateRange:
         return f"published:[{lo}..{hi}]" + (" OR undated" if self.undated else "")
 
 
+@dataclass(frozen=True)
+class CopiesOf:
+    """The copies of one article's story (the article itself included)."""
+
+    article_id: str
+
+    def __str__(self) -> str:
+        return f"copies_of:{self.article_id}"
+
+
 @dataclass
 class QueryPlan:
     """What a search runs: scored groups, required filters (ANDed) and exclusions."""
 
     groups: list[Group] = field(default_factory=list)
-    required: list[tuple[Leaf, ...] | DateRange] = field(default_factory=list)  # OR within
+    required: list[tuple[Leaf, ...] | DateRange | CopiesOf] = field(default_factory=list)
     excluded: list[Leaf] = field(default_factory=list)
     highlight: set[str] = field(default_factory=set)  # stems (and expansions) for snippets
 
@@ -88,7 +98,7 @@ class QueryPlan:
         if not self.groups:
             lines = ["MATCH: ALL"]
         if self.required:
-            parts = [str(r) if isinstance(r, DateRange) else _any(r) for r in self.required]
+            parts = [_any(r) if isinstance(r, tuple) else str(r) for r in self.required]
             lines.append("FILTER: " + " AND ".join(parts))
         if self.excluded:
             lines.append("EXCLUDE: " + " OR ".join(f"({leaf})" for leaf in self.excluded))
@@ -177,6 +187,8 @@ def plan_query(pq: ParsedQuery, lexicon, req: SearchRequest | None = None) -> Qu
         if values:  # any of the values
             leaves = (x for v in values for x in clause_leaves(Clause("word", v, name), lexicon))
             plan.required.append(tuple(leaves))
+    if req.copies_of:
+        plan.required.append(CopiesOf(req.copies_of))
     plan.excluded = [x for c in pq.excluded for x in clause_leaves(c, lexicon, cap) if x.terms]
     plan.highlight = highlight_terms(pq, lexicon, cap)
     return plan

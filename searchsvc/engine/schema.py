@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import FixedBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from searchsvc.engine.w3 import FastFrequency, FastPositions
 from searchsvc.model import Article
@@ -15,7 +16,7 @@ from searchsvc.text.analysis import (
     plain_analyzer,
     searchable,
 )
-from searchsvc.text.fingerprint import near_duplicate_key
+from searchsvc.text.fingerprint import FINGERPRINT_BYTES, fingerprint, near_duplicate_key
 from searchsvc.text.snippets import opening
 from searchsvc.text.tokenize import fuse
 
@@ -52,7 +53,8 @@ def build_schema() -> Schema:
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
         url=STORED(),
         summary=STORED(),
-        dup=ID(stored=True, sortable=True),
+        dup=ID(stored=True, sortable=True),  # exact-copy key
+        fp=COLUMN(FixedBytesColumn(FINGERPRINT_BYTES)),  # near-copy fingerprint
         content_hash=STORED(),
     )
 
@@ -73,6 +75,7 @@ def article_to_doc(article: Article) -> dict:
         "url": article.url,
         "summary": article.summary,
         "dup": near_duplicate_key(article.title, article.body),
+        "fp": fingerprint(article.title, article.body),
         "content_hash": article.content_hash,
     }
     if article.published:

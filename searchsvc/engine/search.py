@@ -25,6 +25,7 @@ from searchsvc.contract import (
     TagCount,
 )
 from searchsvc.engine import facets, folding, related, spelling
+from searchsvc.engine.folding import SIMILAR_IDS
 from searchsvc.engine.matching import count_all, match, ranked
 from searchsvc.engine.plan import QueryPlan, plan_query
 from searchsvc.engine.state import View, deadline
@@ -87,8 +88,13 @@ class SearchEngine:
             snippet = ""
             if req.snippets:
                 snippet = make_snippet(body, plan.highlight) if plan.highlight else lead(body)
-            similar = folded.similar(d) if req.collapse else 0
-            hits.append(Hit.from_stored(f, score, similar, snippet))
+            similar, similar_ids = 0, []
+            if req.collapse and folded.similar(d):
+                similar = folded.similar(d)
+                order = folded.copies(d, found.ids, len(found.ids))
+                order = order[np.argsort(facets.newest_positions(view)[order])[::-1]]
+                similar_ids = [view.stored(x)["id"] for x in order[:SIMILAR_IDS].tolist()]
+            hits.append(Hit.from_stored(f, score, similar, snippet, similar_ids))
         facet_counts, tl = facets.facets_and_timeline(cols, counted) if req.facets else ({}, [])
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:

@@ -18,7 +18,18 @@ _INT = re.compile(r"^[0-9]{1,9}$")
 # Article ids: letters of any script, digits, marks and . _ - from file names (model.make_id),
 # or what a JSON Lines file or the write API names; never a slash, a control character or "..".
 ID_PATTERN = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,300}$")
-SEARCH_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "source", "tag", "undated")
+SEARCH_PARAMS = (
+    "q",
+    "page",
+    "per_page",
+    "sort",
+    "from",
+    "to",
+    "source",
+    "tag",
+    "undated",
+    "copies_of",
+)
 
 
 def _text(args: Mapping[str, str], name: str, limit: int) -> str:
@@ -82,6 +93,7 @@ def parse_search(args: Mapping[str, str], settings: Settings) -> SearchRequest:
         source=_values(args, "source"),
         tag=_values(args, "tag"),
         include_undated=_flag(args, "undated", False),
+        copies_of=_text(args, "copies_of", 300) or None,
         collapse=_flag(args, "collapse", True),
     ).validate(settings)
 
@@ -132,4 +144,4 @@ def valid_id(article_id: str) -> bool:
 
 def has_filters(req: SearchRequest) -> bool:
     """Return True when the request narrows by date, source or tag."""
-    return bool(req.date_from or req.date_to or req.source or req.tag)
+    return bool(req.date_from or req.date_to or req.source or req.tag or req.copies_of)

@@ -54,6 +54,7 @@ def test_search_returns_the_search_page_shape(client):
         "score",
         "snippet",
         "similar",
+        "similar_ids",
     }
     assert "<mark>oil</mark>" in hit["snippet"]
     assert set(body["facets"]) == {"source", "tags", "year"}
