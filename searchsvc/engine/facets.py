@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 
 from searchsvc.contract import TOP_TAGS
+from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.text.dates import MONTHLY_SPAN_DAYS, periods
@@ -44,7 +45,8 @@ def _build_columns(view: View) -> dict:
     cols: dict = {}
     cols["dup"] = _stories(view)
     cols["dup_count"] = int(cols["dup"].max()) + 1 if len(cols["dup"]) else 0
-    cols["source"], cols["source_values"] = _codes(view.column("source"))
+    cols["source"], cols["source_values"] = canonical_sources(view)
+    cols["domain"], cols["domain_values"] = _codes(view.column("domain"))
     cols["day"], cols["day_values"] = _codes([days[raw] for raw in raw_days])
     dated = [d or date.min for d in cols["day_values"]]  # date.min: undated, never counted
     cols["day_ord"] = np.array([d.toordinal() for d in dated], dtype=np.int64)
@@ -69,6 +71,16 @@ def _stories(view: View) -> np.ndarray:
     rows = np.concatenate(parts) if parts else np.zeros((0, FINGERPRINT_BYTES), np.uint8)
     rows[~view.state.live] = 0  # a deleted copy links nothing
     return stories(exact, copies(rows))
+
+
+def source_docs(view: View, value: str) -> np.ndarray:
+    """Return the live documents of the outlet a `source:` value names, ascending."""
+    cols = columns(view)
+    wanted = matching(cols["source_values"], value)
+    if not wanted and value.strip().lower() in cols["domain_values"]:  # a site's address
+        on_site = cols["domain"] == cols["domain_values"].index(value.strip().lower())
+        wanted = np.unique(cols["source"][on_site]).tolist()
+    return np.flatnonzero(np.isin(cols["source"], wanted) & view.state.live)
 
 
 def count(codes: np.ndarray, docs: np.ndarray, values: list) -> dict:

@@ -35,7 +35,7 @@ def docset(view: View, item) -> np.ndarray:
         else:
             found = np.zeros(view.state.total, dtype=bool)
             for leaf in item:
-                if leaf.kind == "phrase":
+                if leaf.kind in ("phrase", "source"):
                     found[leaf_docs(view, leaf)] = True
                     continue
                 for t in leaf.terms:

@@ -31,7 +31,8 @@ class Leaf:
     """Index terms read together: a term, a phrase, prefix expansions, or exact-match keys.
 
     kind "term": one stem in `fields`; "phrase": stems in order; "any": expansions of a
-    prefix (scored as their sum); "key": exact-match values (matched, never scored).
+    prefix (scored as their sum); "key": exact-match values (matched, never scored);
+    "source": an outlet name as typed, matched by its canonical name (engine/sources.py).
     """
 
     kind: str
@@ -139,6 +140,8 @@ def clause_leaves(clause: Clause, lexicon, cap: int = PREFIX_CAP) -> list[Leaf]:
 
     `cap`: the most expansions a prefix may have (the query's budget shared out).
     """
+    if clause.field == "source":
+        return [Leaf("source", ("source",), (clause.text,))]
     if clause.field in KEY_FIELDS:
         fname = KEY_FIELDS[clause.field]
         return [Leaf("key", (fname,), tuple(key_terms(lexicon, fname, clause.text)))]

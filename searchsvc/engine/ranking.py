@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
+from searchsvc.engine import facets
 from searchsvc.engine.plan import Group, Leaf
 from searchsvc.engine.state import View, check_deadline
 from searchsvc.engine.w3 import segments as seg
@@ -145,7 +146,7 @@ def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarr
             pairs.append(bm25f(view, t, leaf.fields))
         ids, scores = sum_scores(pairs)
     else:
-        ids = _union([term_docs(view, leaf.fields[0], t) for t in leaf.terms])
+        ids = leaf_docs(view, leaf)
         scores = np.zeros(len(ids))
     if only is not None:
         keep = only[ids]
@@ -157,6 +158,8 @@ def leaf_docs(view: View, leaf: Leaf) -> np.ndarray:
     """Return the documents a leaf matches, ascending (for filters and exclusions), unscored."""
     if leaf.kind == "phrase":
         return phrase_scores(view, leaf.fields, leaf.terms)[0]
+    if leaf.kind == "source":
+        return facets.source_docs(view, leaf.terms[0])
     parts = []
     for t in leaf.terms:
         check_deadline()

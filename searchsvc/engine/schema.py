@@ -8,6 +8,7 @@ from whoosh.columns import FixedBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from searchsvc.engine.w3 import FastFrequency, FastPositions
+from searchsvc.ingest.sources import domain_of, source_key
 from searchsvc.model import Article
 from searchsvc.text.analysis import (
     PossessiveNumberFilter,
@@ -50,6 +51,7 @@ def build_schema() -> Schema:
         author_key=ID(),
         source=ID(stored=True, sortable=True),
         source_key=ID(),
+        domain=ID(sortable=True),  # of the url: names a bare-domain source (engine/sources.py)
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
         url=STORED(),
         summary=STORED(),
@@ -70,7 +72,8 @@ def article_to_doc(article: Article) -> dict:
         "author": article.author,
         "author_key": fold(article.author),
         "source": article.source,
-        "source_key": fold(article.source),
+        "source_key": source_key(article.source),
+        "domain": domain_of(article.url),
         "tags": ",".join(fold(t) for t in article.tags if t),
         "url": article.url,
         "summary": article.summary,
