@@ -37,6 +37,7 @@ class SearchRequest:
     tag: tuple[str, ...] = ()  # any of these tags
     include_undated: bool = False  # a date filter also keeps articles without a date
     copies_of: str | None = None  # only the copies of this article's story (itself included)
+    autocorrect: bool = True  # no results as typed: show the spelling correction's instead
     snippets: bool = True
     facets: bool = True
     collapse: bool = True
@@ -130,6 +131,7 @@ class SearchPage:
     sort: str = "relevance"
     timeline: list[dict] = field(default_factory=list)  # Period rows, oldest first
     notes: list[str] = field(default_factory=list)  # where this backend differs from Whoosh
+    results_for: str | None = None  # the corrected query shown instead (absent: as typed)
 
     @property
     def pages(self) -> int:
@@ -140,6 +142,8 @@ class SearchPage:
         """Return the JSON shape of the API (`/api/search`, `searchsvc search --json`)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["hits"] = [{f.name: getattr(h, f.name) for f in fields(h)} for h in self.hits]
+        if self.results_for is None:
+            del out["results_for"]  # only present when the results are a correction's
         return out
 
 

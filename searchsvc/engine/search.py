@@ -63,6 +63,8 @@ class SearchEngine:
         if page is None:
             with deadline(self.settings.search_deadline):
                 page = self._search(view, req)
+                if page.total == 0 and page.suggestion and req.autocorrect:
+                    page = self._instead(view, req, page)
             with self._lock:
                 self._pages[key] = page
                 while len(self._pages) > PAGE_CACHE:
@@ -111,6 +113,14 @@ class SearchEngine:
             sort=req.sort,
             timeline=tl,
         )
+
+    def _instead(self, view: View, req: SearchRequest, page: SearchPage) -> SearchPage:
+        """Return the page of the correction of a query that found nothing, marked as such."""
+        try:
+            fixed = self._search(view, replace(req, q=page.suggestion))  # its results instead
+        except BadRequest:  # a correction over the user's limits: keep the empty page
+            return page
+        return replace(fixed, query=req.q, suggestion=None, results_for=page.suggestion)
 
     def _did_you_mean(self, view: View, req, pq, plan: QueryPlan) -> str | None:
         """Return a corrected query string when it finds more hits than the query as typed."""

@@ -61,9 +61,11 @@ _DOCS = {
     "body": "The article text; paragraphs are separated by one blank line.",
     "summary": "The standfirst shown under the title (not part of the body).",
     "undated": "Live articles without a publication date.",
+    "results_for": "Present when the query had no results and these are its correction's.",
     "index_bytes": "Size of the index on disk (null where the backend cannot tell).",
 }
 _DATES = {"published"}
+_OPTIONAL = {"results_for"}  # left out of the JSON when empty
 
 
 def _schema_of_type(hint, name: str = "") -> dict:
@@ -97,7 +99,7 @@ def schema_of(cls) -> dict:
     return {
         "type": "object",
         "description": (cls.__doc__ or "").strip(),
-        "required": [f.name for f in fields(cls)],
+        "required": [f.name for f in fields(cls) if f.name not in _OPTIONAL],
         "properties": props,
     }
 

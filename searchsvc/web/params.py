@@ -29,6 +29,7 @@ SEARCH_PARAMS = (
     "tag",
     "undated",
     "copies_of",
+    "autocorrect",
 )
 
 
@@ -94,6 +95,7 @@ def parse_search(args: Mapping[str, str], settings: Settings) -> SearchRequest:
         tag=_values(args, "tag"),
         include_undated=_flag(args, "undated", False),
         copies_of=_text(args, "copies_of", 300) or None,
+        autocorrect=_flag(args, "autocorrect", True),
         collapse=_flag(args, "collapse", True),
     ).validate(settings)
 

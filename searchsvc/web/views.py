@@ -42,6 +42,8 @@ def search_url(**changes) -> str:
     args = {k: request.args.get(k, "") for k in SEARCH_PARAMS}
     if any(k != "page" for k in changes):
         args["page"] = ""  # a new query or filter starts again at page 1
+    if "q" in changes:
+        args["autocorrect"] = ""  # a new query may be corrected again
     for key, value in changes.items():
         args[key] = "" if value is None else str(value)
     if args.get("page") == "1":

@@ -258,8 +258,8 @@ def test_hit_fields_and_snippets(engine):
 
 
 def test_did_you_mean(engine):
-    page = run(engine, "cofee harvest")
-    assert page.suggestion == "coffee harvest"
+    page = run(engine, "cofee harvest")  # "harvest" finds something: a suggestion only
+    assert page.suggestion == "coffee harvest" and page.results_for is None
     assert run(engine, "coffee harvest").suggestion is None
     assert run(engine, "zzqxj").suggestion is None
 
@@ -348,7 +348,10 @@ def test_reuters_queries(reuters):
     assert "COFFEE" in page.hits[0].title.upper() and page.total > 10
     assert all("<mark>" in h.snippet for h in page.hits)
     assert sum(page.facets["year"].values()) >= page.total
-    assert run(reuters, "cofee").suggestion == "coffee"
+    typo = run(reuters, "cofee")  # nothing as typed: the correction's results, saying so
+    assert (typo.query, typo.results_for, typo.suggestion) == ("cofee", "coffee", None)
+    assert typo.total == run(reuters, "coffee").total > 0
+    assert "results_for" not in run(reuters, "coffee").to_dict()
     p1, p2 = run(reuters, "oil", per_page=5), run(reuters, "oil", per_page=5, page=2)
     assert len(p2.hits) == 5 and not set(ids(p1)) & set(ids(p2))
     para = (

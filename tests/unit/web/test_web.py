@@ -131,6 +131,9 @@ def test_near_duplicates_are_collapsed(client):
 
 def test_did_you_mean_links_to_the_corrected_query(client):
     page = html(client.get("/?q=coffe"))
+    assert "Showing results for <strong>coffee</strong>" in page
+    assert 'Search instead for <a href="/?q=coffe&amp;autocorrect=0">coffe</a>' in page
+    page = html(client.get("/?q=coffe&autocorrect=0"))
     assert 'Did you mean <a href="/?q=coffee">coffee</a>?' in page
 
 
