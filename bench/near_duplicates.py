@@ -24,7 +24,7 @@ import speed_common as sc
 from searchsvc.ingest import discover, read_file
 from searchsvc.text import fingerprint as fp
 
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[0-9a-z_]+")  # as the fingerprint sees words (ASCII runs)
 _NUMBER = re.compile(r"\d[\d.,]*")
 
 

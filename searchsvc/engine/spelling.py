@@ -1,30 +1,58 @@
 """Spelling: "did you mean" corrections and completions of the last word typed.
 
-Both read the `words` field: unstemmed, folded words of each article's title and lead.
+Corrections look first among the `words` field (unstemmed, folded words of each article's
+title and lead: the words people search for), then among every word of every body (the body's
+stems, shown as a body spells them); completions read the `words` field.
 """
 
 from __future__ import annotations
 
 import re
 
+from searchsvc.engine.ranking import term_docs
 from searchsvc.engine.state import View, check_deadline
-from searchsvc.text.analysis import STOP_WORDS, fold
+from searchsvc.text.analysis import STOP_WORDS, fold, index_terms
 from searchsvc.text.query import ParsedQuery, completions, last_word
+from searchsvc.text.snippets import find_matches
 
 MAX_CORRECTED_WORDS = 3  # corrections are tried only for queries with this many unknown words
 MAX_COMPLETION_SCAN = 5000  # lexicon entries looked at for one completion
 MAX_WORD_CHARS = 30  # longer unknown words are not corrected (an edit-distance walk per letter)
+SPELLING_WINDOW = 20_000  # characters of a body searched at a time for a stem's spelling
 
 
 def _correction(view: View, word: str) -> list[str]:
-    """Return the corrector's best suggestion for word, memoised per generation."""
+    """Return the best correction of an unknown word ([] if none), memoised per generation."""
     found = view.state.corrections.get(word)
     if found is None:
         # prefix=1: typos rarely hit the first letter, and it cuts the lexicon walk ~10x.
-        corrector = view.searcher.corrector("words")
-        found = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
+        found = view.searcher.corrector("words").suggest(word, limit=1, maxdist=2, prefix=1)
+        if not found:  # a word from deep inside some article: the bodies' stems, spelt out
+            stems = view.searcher.corrector("body").suggest(word, limit=1, maxdist=2, prefix=1)
+            found = [w for w in (_spelling(view, s) for s in stems) if w]
         view.state.corrections.put(word, found)
     return found
+
+
+def _spelling(view: View, stem: str) -> str | None:
+    """Return how an article spells a body stem ("pyongyang" for the stem "pyongyang")."""
+    docs = term_docs(view, "body", stem)
+    if not len(docs):
+        return None
+    body = view.stored(int(docs[0])).get("body") or ""
+    for start in range(0, len(body), SPELLING_WINDOW):  # bounded work per window
+        window = body[start : start + SPELLING_WINDOW + 100]
+        matches = find_matches(window, {stem})
+        if matches:
+            return window[matches[0].start : matches[0].end].lower()
+    return None
+
+
+def _known(view: View, word: str) -> bool:
+    """Return True when a folded word is indexed: in titles and leads, or as a body stem."""
+    if view.doc_frequency("words", word):
+        return True
+    return any(view.doc_frequency(f, s) for s in index_terms(word) for f in ("title", "body"))
 
 
 def correct(view: View, pq: ParsedQuery) -> str | None:
@@ -40,7 +68,7 @@ def correct(view: View, pq: ParsedQuery) -> str | None:
                     continue
                 if w in unknown.values():
                     continue
-                if view.doc_frequency("words", w) == 0:
+                if not _known(view, w):
                     unknown[word] = w
     # A few unknown words are typos; many are another language or noise, and correcting
     # each would cost a lexicon walk per word while a worker waits.

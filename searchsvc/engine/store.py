@@ -162,6 +162,12 @@ class Store:
             searcher = ix.searcher()
         except w3.UNREADABLE as e:
             raise IndexDamaged(f"index generation {gen} cannot be opened ({e})", hint=hint) from e
+        if sorted(ix.schema.names()) != sorted(build_schema().names()):
+            searcher.close()
+            raise IndexDamaged(
+                f"index generation {gen} was built by another version of searchsvc",
+                hint="run `searchsvc index`: it rebuilds the index for this version",
+            )
         try:
             state = ReaderState(gen, searcher)
             problems = integrity.check_arrays(state)

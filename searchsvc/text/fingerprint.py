@@ -26,8 +26,8 @@ import zlib
 import numpy as np
 
 _WS = re.compile(r"\s+")
-_WORD = re.compile(r"\w+")
-_NUMBER = re.compile(r"\d[\d.,]*")
+_WORD = re.compile(rb"\w+")  # on UTF-8 bytes: ASCII word runs (a fingerprint needs no more)
+_NUMBER = re.compile(rb"\d[\d.,]*")
 
 SHINGLE = 2  # words per shingle
 HASHES = 64
@@ -57,17 +57,17 @@ def _text(title: str, body: str) -> str:
 
 def fingerprint(title: str, body: str) -> bytes:
     """Return the fingerprint of an article's text (EMPTY when it is too short)."""
-    text = _text(title, body).casefold()
+    text = _text(title, body).casefold().encode("utf-8", "surrogatepass")
     words = _WORD.findall(text)
     if len(words) < MIN_WORDS:
         return EMPTY
-    h = np.fromiter((zlib.crc32(w.encode("utf-8", "surrogatepass")) for w in words), np.uint64)
+    h = np.array(list(map(zlib.crc32, words)), dtype=np.uint64)
     shingles = np.unique((h[:-1] * np.uint64(0x9E3779B1) + h[1:]) & _MASK)
     values = ((shingles[:, None] * _A + _B) & _MASK).min(axis=0)
     bands = [zlib.crc32(values[b * ROWS : (b + 1) * ROWS].tobytes()) or 1 for b in range(BANDS)]
     bloom = 0
     for number in set(_NUMBER.findall(text)):
-        bloom |= 1 << (zlib.crc32(number.encode()) % 64)
+        bloom |= 1 << (zlib.crc32(number) % 64)
     return b"".join(
         (
             np.array(bands, dtype="<u4").tobytes(),

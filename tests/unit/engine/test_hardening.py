@@ -9,15 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import whoosh.index
 from click.testing import CliRunner
 
 from searchsvc.cli import main
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
 from searchsvc.engine import integrity, spelling
-from searchsvc.engine.generations import read_current
+from searchsvc.engine.generations import gen_name, read_current, switch_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.plan import EXPANSION_BUDGET, plan_query
+from searchsvc.engine.schema import build_schema
 from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.state import deadline
 from searchsvc.engine.store import Store
@@ -273,3 +275,20 @@ def test_summaries_count_exactly_what_happened(tmp_path):
     third = index_corpus(corpus, index)
     assert (third.added, third.updated, third.deleted, third.unchanged) == (0, 1, 1, 0)
     assert third.documents == 1 and third.skipped == []
+
+
+def test_an_index_of_another_version_is_never_served(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write(corpus / "a.jsonl", DATED)
+    gen = index / gen_name(1)  # as an older searchsvc wrote it: no fp column, no checksums
+    gen.mkdir(parents=True)
+    schema = build_schema()
+    schema.remove("fp")
+    with whoosh.index.create_in(str(gen), schema).writer() as w:
+        w.add_document(id="old", title="Old", body="An article of an older index.")
+    (gen / "manifest.json").write_text(json.dumps({"version": 1, "files": {}}))
+    switch_current(index, gen_name(1))
+    with pytest.raises(IndexDamaged, match="another version of searchsvc"):
+        Store(index).view()
+    assert index_corpus(corpus, index).documents == 1  # `searchsvc index` rebuilds it
+    assert Store(index).searcher().document(id="d1")["title"] == "Oil"

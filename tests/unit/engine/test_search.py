@@ -389,3 +389,13 @@ def test_cached_pages_never_outlive_their_generation(tmp_path):
         assert engine.stats().documents == 1
     finally:
         store.close()
+
+
+def test_a_misspelt_word_from_deep_in_a_body_is_corrected(tmp_path):
+    filler = " ".join(f"Paragraph {i} says nothing in particular." for i in range(40))
+    body = f"{filler}\n\nTalks in Pyongyang ended without an agreement."  # past the lead
+    store = make_store(tmp_path, [Article("k1", "Talks end", body), *ARTICLES])
+    engine = SearchEngine(store, Settings())
+    page = run(engine, "pyongyng")
+    assert (page.results_for, [h.id for h in page.hits]) == ("pyongyang", ["k1"])
+    store.close()
