@@ -13,6 +13,7 @@ import whoosh.index
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
 from searchsvc.engine.generations import gen_name, switch_current
+from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.schema import article_to_doc, build_schema
 from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
@@ -399,3 +400,33 @@ def test_a_misspelt_word_from_deep_in_a_body_is_corrected(tmp_path):
     page = run(engine, "pyongyng")
     assert (page.results_for, [h.id for h in page.hits]) == ("pyongyang", ["k1"])
     store.close()
+
+
+def test_completions_stand_with_the_earlier_words(tmp_path):
+    arts = [
+        Article("r1", "Interest rates held", "The bank kept interest rates on hold."),
+        Article("r2", "Rates rise", "Interest rates rose again as the bank feared prices."),
+        Article("w1", "Rain falls", "Heavy rain and a railway closure."),  # never with interest
+        Article("w2", "Railway news", "The railway reopened after the rain."),
+        Article("w3", "Interest in rail", "Interest in the railway grew."),
+    ]
+    store = make_store(tmp_path, arts)
+    engine = SearchEngine(store, Settings())
+    # "rates" stands right after "interest" (twice, once in a title); "rail" shares a title
+    # with it; "rain" never stands with "interest": it is not offered
+    assert engine.suggest("interest ra") == ["interest rates", "interest rail", "interest railway"]
+    assert engine.suggest("ra")[:2] == ["railway", "rain"]  # alone: the most used words
+    assert engine.suggest("interest zz") == []  # nothing stands with "interest"
+    store.close()
+
+
+@pytest.mark.data
+def test_bbc_sport_completes_world_cup(data_dir, tmp_path):
+    sport = data_dir / "bbc" / "sport"
+    if not sport.is_dir():
+        pytest.skip(f"{sport} is missing")
+    shutil.copytree(sport, tmp_path / "corpus" / "sport")
+    index_corpus(tmp_path / "corpus", tmp_path / "index")
+    engine = SearchEngine(Store(tmp_path / "index"), Settings())
+    first = engine.suggest("world c")
+    assert first[0] == "world cup" and "world corp" not in first and "world company" not in first
