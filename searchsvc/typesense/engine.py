@@ -27,11 +27,13 @@ from searchsvc.contract import (
 from searchsvc.errors import IndexMissing, NotFound, SearchsvcError
 from searchsvc.text.analysis import STOP_WORDS, english_analyzer
 from searchsvc.text.query import completions, highlight_terms, last_word, parse
+from searchsvc.text.scoring import SHORT_QUERY
 from searchsvc.text.snippets import lead
 from searchsvc.typesense.docs import ARTICLES
 from searchsvc.typesense.index import ALIAS, UNDATED, connect, live_collection, unavailable
 from searchsvc.typesense.plan import plan_query, quote
 from searchsvc.typesense.query import HIDDEN, NOTES, build_params, did_you_mean
+from searchsvc.typesense.rank import round_one
 from searchsvc.typesense.search import Relevance, newest
 
 EXISTS_TTL_S = 1.0  # the web app asks before every request; one alias lookup a second is enough
@@ -290,6 +292,16 @@ class TypesenseEngine:
         )
 
     def explain(self, q: str) -> str:
-        """Return the Typesense search parameters built for q."""
-        p = build_params(parse(q, self.settings), SearchRequest(q=q))
-        return "\n".join(f"{k}: {v}" for k, v in p.items() if k not in ("exclude_fields",))
+        """Return the plan of q: scored groups, the filter, and round one's searches."""
+        plan = plan_query(parse(q, self.settings), SearchRequest(q=q))
+        groups = " ".join(
+            "("
+            + " OR ".join(f"{lf.kind}:{' '.join(lf.terms)}" for lf in g.leaves)
+            + ")"
+            + (f"^{g.weight:g}" if g.weight != 1 else "")
+            for g in plan.groups
+        )
+        mode = "tiered" if len(plan.groups) <= SHORT_QUERY else "summed"
+        lines = [f"groups ({mode}): {groups or 'ALL'}", f"filter_by: {plan.filter_by or '-'}"]
+        lines += [f"q: {s['q']} (query_by {s['query_by']})" for s in round_one(plan)[1:]]
+        return "\n".join(lines)

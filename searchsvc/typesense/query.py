@@ -18,14 +18,19 @@ from searchsvc.text.query import FILTER_FIELDS, ParsedQuery
 from searchsvc.typesense.index import EPOCH, UNDATED, stems
 
 NOTES = [
-    "any-word matching uses Typesense's token dropping: a document matching only some words "
-    "can be missing when many documents match",
-    "OR between alternatives is read as plain words; title: is searched in title and body",
-    "prefix* matches only as the last word of the query",
+    "ranking is the Whoosh backend's BM25F (tiers, RM3 feedback) computed by searchsvc over "
+    "candidates from the cluster: per query word the 250 documents of highest impact, so a "
+    "document holding only very common words can rank lower than on Whoosh",
+    "a word's document frequency counts documents with it in title or body (Whoosh: the larger "
+    "of the two fields' counts); field lengths are exact (Whoosh rounds long ones)",
+    "when a match set is larger than the candidates, total and facets come from Typesense: a "
+    "phrase counts as all its words, title: as the word anywhere, and a copy of a story counts "
+    "once per facet value (Whoosh: one copy's values)",
+    "OR between alternatives is read as plain words in the did-you-mean check",
     "'Did you mean' corrections come from Typesense's typo tolerance (edit distance 2 on the "
     "stems of matching documents), not from a list of every indexed word",
-    "source:/author: filters match the whole folded value only",
-    "scores are Typesense text-match scores, not BM25F",
+    "source:/author: filters match the whole folded value only; -prefix* leaves out the "
+    "prefix as a word",
 ]
 KEYS = {"author": "author_key", "source": "source_key", "tag": "tags", "tags": "tags"}
 MAX_PER_CALL = 250  # Typesense's per_page limit

@@ -24,6 +24,7 @@ CANDIDATES = 250  # per leaf: Typesense's per_page limit
 PREFIX_CAP = 50  # most frequent expansions of a prefix*, as on the Whoosh backend
 SHOW = "id,title,url,published,author,source,tags,dup,day"  # what a hit and the facets need
 CANDIDATE_FIELDS = f"{SHOW},tf,tl,bl"
+LOOKUPS = 8  # stems looked up in the tf strings before they are parsed into dicts
 EXACT = {  # words match exactly and every word counts: no typos, no dropping, no highlights
     "num_typos": 0,
     "typo_tokens_threshold": 0,
@@ -162,14 +163,36 @@ class Scorer:
         self.ids = list(cands.docs)
         docs = [cands.docs[i] for i in self.ids]
         self.tf = [d.get("tf") or " " for d in docs]
+        self._maps: list[dict] | None = None
+        # ties rank in id order (Whoosh: in index order, which the ids of a corpus usually follow)
+        self.id_rank = np.argsort(np.argsort(np.array(self.ids, dtype=object)))
+        self._asked = 0
         self.len = {
             "title": np.array([d.get("tl", 0) for d in docs], dtype=np.float64),
             "body": np.array([d.get("bl", 0) for d in docs], dtype=np.float64),
         }
 
+    def counts(self, term: str) -> np.ndarray:
+        """Return every candidate's (title, body) occurrences of a stem, shape (n, 2).
+
+        Looked up in the `tf` strings; after LOOKUPS stems the strings are parsed once.
+        """
+        self._asked += 1
+        if self._maps is None and self._asked > LOOKUPS:
+            self._maps = [dict(e.split(":", 1) for e in tf.split()) for tf in self.tf]
+        if self._maps is None:
+            return np.array([term_counts(tf, term) for tf in self.tf], dtype=np.float64)
+        out = np.zeros((len(self.ids), 2))
+        for i, m in enumerate(self._maps):
+            got = m.get(term)
+            if got is not None:
+                b, _, t = got.partition(":")
+                out[i] = (int(t) if t else 0, int(b))
+        return out
+
     def term(self, term: str, df: int, fields=scoring.TEXT_FIELDS) -> np.ndarray:
         """Return every candidate's BM25F score for one stem of frequency df."""
-        counts = np.array([term_counts(tf, term) for tf in self.tf], dtype=np.float64)
+        counts = self.counts(term)
         if not len(counts):
             return np.zeros(0)
         parts = {"title": counts[:, 0], "body": counts[:, 1]}
@@ -224,7 +247,7 @@ class Ranking:
     def best(self, k: int) -> np.ndarray:
         """Return the positions of the k best first-pass candidates, best first."""
         m = self.matched
-        return m[np.lexsort((m, -self.acc[m]))][:k]
+        return m[np.lexsort((self.scorer.id_rank[m], -self.acc[m]))][:k]
 
     def feedback_docs(self) -> list[tuple[float, Counter]]:
         """Return (score, term counts) of the FEEDBACK_DOCS best first-pass documents."""
@@ -246,7 +269,7 @@ class Ranking:
                 acc += np.where(on, (1 - scoring.FEEDBACK_ORIGINAL) * w * got, 0.0)
         m = self.matched
         final = scoring.tiered(acc[m], self.hits[m], self.groups)
-        order = np.lexsort((m, -final))
+        order = np.lexsort((self.scorer.id_rank[m], -final))
         return [self.scorer.ids[i] for i in m[order].tolist()], final[order]
 
     @property

@@ -58,7 +58,10 @@ def test_notes_say_what_differs_from_whoosh(indexed):
     assert data["notes"] == NOTES and any("Did you mean" in n for n in NOTES)
     assert engine.stats().notes == NOTES and engine.stats().backend == "typesense"
     assert "filter_by: source_key:=[`bbc`]" in engine.explain("oil source:bbc")
-    assert "q: oil -brent" in engine.explain("oil -brent")
+    assert "filter_by: terms:!=[`brent`]" in engine.explain("oil -brent")
+    assert "groups (tiered): (term:oil)^2 (phrase:oil futur)" in engine.explain(
+        'oil oil "oil futures"'
+    )
 
 
 def test_rebuild_switches_the_alias_without_a_failed_search(indexed):
