@@ -47,20 +47,21 @@ def main(argv: list[str] | None = None) -> int:
     sc.header("bench_backends: Whoosh and Typesense backends, Reuters x1, same run")
     queries = sc.QueryMaker(sc.sgm_files(sc.reuters_dir())).queries(args.queries, args.seed)
     print(f"   {len(queries)} queries (seed {args.seed}), e.g. {queries[:5]}")
-    whoosh_dir, why = sc.project_index(args.out, 1, args.reuse)
-    if why:
-        print(f"Whoosh index missing: {why}")
-        return 1
+    corpus = sc.sgm_corpus(args.out / "corpus-1x", sc.sgm_files(sc.reuters_dir()), 1)
+    whoosh = Settings(index_dir=args.out / "whoosh-backend-1x")
+    if not (args.reuse and (whoosh.index_dir / "CURRENT").exists()):
+        t0 = time.perf_counter()
+        summary = index_with(whoosh, corpus, rebuild=True)
+        print(f"   Whoosh: {summary.documents:,} docs in {time.perf_counter() - t0:.1f} s")
     node = Node(args.out / "typesense-bench" / "data", KEY).start()
     try:
         node.wait_healthy()
         ts = typesense_settings(node.url, args.out)
-        corpus = sc.sgm_corpus(args.out / "corpus-1x", sc.sgm_files(sc.reuters_dir()), 1)
         t0 = time.perf_counter()
         summary = index_with(ts, corpus, rebuild=True)
         print(f"   Typesense: {summary.documents:,} docs in {time.perf_counter() - t0:.1f} s")
         engines = {
-            "whoosh": open_engine(Settings(index_dir=whoosh_dir)),
+            "whoosh": open_engine(whoosh),
             "typesense": open_engine(ts),
         }
         modes = {"full": {}, "bare": {"snippets": False, "facets": False}}

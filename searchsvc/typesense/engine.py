@@ -127,12 +127,13 @@ class TypesenseEngine:
     def __init__(self, store: TypesenseStore, settings: Settings | None = None) -> None:
         self.store = store
         self.settings = settings or store.settings
+        self.trips = 0  # multi_search round trips of the last search (for benchmarks)
 
     def _docs(self):
         return self.store.client.collections[ALIAS].documents
 
     def _call(self, params: dict) -> dict:
-        """Run one search on the alias; map cluster failures to BackendUnavailable."""
+        """Run one search on the alias (did-you-mean, reads); map failures to 503."""
         try:
             return self._docs().search(params)
         except tse.ObjectNotFound:

@@ -169,7 +169,7 @@ class Relevance:
                 }
             )
         if req.snippets and pool:
-            second.append(self._bodies(pool))
+            second += self._bodies(pool)
         got = self._multi(second) if second else []
         bodies = {h["document"]["id"]: h["document"].get("body", "") for r in got for h in
                   r.get("hits", ()) if "body" in h["document"]}  # fmt: skip
@@ -195,8 +195,10 @@ class Relevance:
         page = page_ids[end - req.per_page : end]
         missing = [i for i in page if req.snippets and i not in bodies]
         if missing:  # feedback lifted a document from beyond the pool (rare): fetch its body
-            extra = self._multi([self._bodies(missing)])
-            bodies.update({h["document"]["id"]: h["document"]["body"] for h in extra[0]["hits"]})
+            extra = self._multi(self._bodies(missing))
+            bodies.update(
+                {h["document"]["id"]: h["document"]["body"] for r in extra for h in r["hits"]}
+            )
         hits = []
         for i in page:
             d = docs[i]
@@ -208,8 +210,14 @@ class Relevance:
             hits.append(Hit.from_stored(d, score_of[i], max(0, n), snippet))
         return total, hits, facets, tl
 
-    def _bodies(self, ids: list[str]) -> dict:
-        return {"q": "*", "filter_by": _ids(ids), "per_page": len(ids), "include_fields": "id,body"}
+    @staticmethod
+    def _bodies(ids: list[str]) -> list[dict]:
+        """Return the searches for the bodies of the given documents (250 a search)."""
+        parts = [ids[k : k + MAX_PER_CALL] for k in range(0, len(ids), MAX_PER_CALL)]
+        return [
+            {"q": "*", "filter_by": _ids(p), "per_page": len(p), "include_fields": "id,body"}
+            for p in parts
+        ]
 
     @staticmethod
     def _local_similar(ids: list[str], docs: dict[str, dict]) -> dict[str, int]:
