@@ -26,7 +26,6 @@ from searchsvc.typesense.docs import ARTICLES, EPOCH
 from searchsvc.typesense.plan import Plan, match_filter, quote
 from searchsvc.typesense.query import facets_from
 from searchsvc.typesense.rank import (
-    CANDIDATES,
     EXACT,
     SHOW,
     Candidates,
@@ -57,7 +56,7 @@ def excluded_searches(plan: Plan) -> list[dict]:
         by = "title_stems" if leaf.fields == ("title",) else "title_stems,body_stems"
         q = '"' + " ".join(leaf.terms) + '"'
         out.append(
-            {"q": q, "query_by": by, "per_page": CANDIDATES, "include_fields": "id", **EXACT}
+            {"q": q, "query_by": by, "per_page": MAX_PER_CALL, "include_fields": "id", **EXACT}
         )
     return out
 
