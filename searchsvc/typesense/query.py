@@ -19,7 +19,7 @@ from searchsvc.typesense.index import EPOCH, UNDATED, stems
 
 NOTES = [
     "ranking is the Whoosh backend's BM25F (tiers, RM3 feedback) computed by searchsvc over "
-    "candidates from the cluster: per query word the 60 documents of highest BM25F impact, so "
+    "candidates from the cluster: per query word the 250 documents of highest BM25F impact, so "
     "a document holding only very common words can rank lower than on Whoosh",
     "a word's document frequency counts documents with it in title or body (Whoosh: the larger "
     "of the two fields' counts); field lengths are exact (Whoosh rounds long ones)",

@@ -20,7 +20,7 @@ from searchsvc.text.scoring import COMMON_FRACTION, LONG_QUERY, field_part
 from searchsvc.typesense.docs import IMPACT_FIELDS, IMPACT_WEIGHTS, STATS_ID, read_stats
 from searchsvc.typesense.plan import Leaf, Plan, quote
 
-CANDIDATES = 60  # per leaf: fetching documents is what a search costs (~0.2 ms each)
+CANDIDATES = 250  # per leaf (Typesense's per_page limit); 60 is 2.6x faster, see docs/scaling.md
 PREFIX_CAP = 50  # most frequent expansions of a prefix*, as on the Whoosh backend
 SHOW = "id,title,url,published,author,source,tags,dup,day"  # what a hit and the facets need
 CANDIDATE_FIELDS = f"{SHOW},tf,tl,bl"
