@@ -137,6 +137,7 @@ def _together(view: View, earlier: list[str], prefix: str, limit: int) -> list[s
         anywhere &= mask
     titles = _prefix_counts(view, "title", prefix, in_title)
     bodies = _prefix_counts(view, "body", prefix, anywhere)
+
     def weight(s: str) -> int:  # articles holding them all; in a title counts TITLE_WEIGHT times
         return TITLE_WEIGHT * titles.get(s, 0) + bodies.get(s, 0)
 
