@@ -248,7 +248,10 @@ def _print_page(page: SearchPage) -> None:
     for n, hit in enumerate(page.hits, start + 1):
         click.echo("")
         click.secho(f"{n}. {hit.title}", bold=True)
-        meta = " · ".join(x for x in (hit.published or "", hit.source, hit.author) if x)
+        section = hit.tags[0] if hit.tags else ""
+        meta = " · ".join(
+            x for x in (hit.published or "undated", hit.source, hit.author, section) if x
+        )
         more = f"  (+{hit.similar} similar)" if hit.similar else ""
         click.echo(f"   {meta}  [{hit.id}]{more}")
         text = re.sub(r"<mark>(.*?)</mark>", lambda m: click.style(m[1], bold=True), hit.snippet)
@@ -345,8 +348,13 @@ def serve(index_dir, corpus, host, port, workers, **kw) -> None:
                 "serving anyway; /healthz answers 503 until `searchsvc index` builds one",
                 err=True,
             )
-    from searchsvc.web.server import run
+    from searchsvc.web.server import port_in_use, run
 
+    if port_in_use(host, port):
+        raise _Fail(
+            f"{host}:{port} is already in use (another searchsvc serve?); "
+            "stop it, or pass another --port"
+        )
     try:
         run(settings, host=host, port=port, workers=workers)
     except SearchsvcError as err:

@@ -11,6 +11,8 @@ from searchsvc.engine.plan import CopiesOf, DateRange, QueryPlan
 from searchsvc.engine.ranking import leaf_docs, rank, term_docs, top
 from searchsvc.engine.state import View, check_deadline
 
+UNDATED_BELOW = 1e12  # newest first: every dated key is above every undated one
+
 
 @dataclass
 class Matches:
@@ -64,7 +66,11 @@ def match(view: View, plan: QueryPlan, newest: bool) -> Matches:
         ids = ids[keep]
         scores = scores[keep] if scores is not None else None
     if newest or scores is None:
-        return Matches(ids, -facets.newest_positions(view)[ids].astype(np.float64), True)
+        keys = -facets.newest_positions(view)[ids].astype(np.float64)
+        if scores is not None:  # undated matches after the dated ones, by relevance
+            dated = facets.columns(view)["doc_ord"][ids] > 0
+            keys = np.where(dated, keys + UNDATED_BELOW, scores - UNDATED_BELOW)
+        return Matches(ids, keys, True)
     return Matches(ids, scores, False)
 
 

@@ -27,12 +27,16 @@ from searchsvc.contract import (
 from searchsvc.engine import facets, folding, related, spelling
 from searchsvc.engine.folding import SIMILAR_IDS
 from searchsvc.engine.matching import count_all, match, ranked
-from searchsvc.engine.plan import QueryPlan, plan_query
+from searchsvc.engine.plan import DateRange, QueryPlan, plan_query
 from searchsvc.engine.state import View, deadline
 from searchsvc.errors import BadRequest, NotFound
 from searchsvc.text.query import parse
 from searchsvc.text.snippets import lead, make_snippet
 
+NO_DATES = (
+    "no article in this index has a date, so a date filter leaves nothing "
+    "(undated=1 keeps the undated ones)"
+)
 PAGE_CACHE = 1024  # pages kept per process (~15 KB each), keyed by (generation, request)
 
 
@@ -101,6 +105,10 @@ class SearchEngine:
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
             suggestion = self._did_you_mean(view, req, pq, plan)
+        notes = []
+        dates = [r for r in plan.required if isinstance(r, DateRange) and not r.undated]
+        if dates and not (facets.columns(view)["doc_ord"][view.state.live_ids] > 0).any():
+            notes.append(NO_DATES)
         return SearchPage(
             query=req.q,
             total=total,
@@ -112,6 +120,7 @@ class SearchEngine:
             suggestion=suggestion,
             sort=req.sort,
             timeline=tl,
+            notes=notes,
         )
 
     def _instead(self, view: View, req: SearchRequest, page: SearchPage) -> SearchPage:

@@ -11,6 +11,7 @@ carry the same security headers as the app's responses.
 from __future__ import annotations
 
 import html
+import socket
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
@@ -91,6 +92,17 @@ def options(host: str, port: int, workers: int) -> dict:
         "proc_name": "searchsvc",
         "control_socket_disable": True,  # no gunicorn.ctl socket in the user's home
     }
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Return True when something already listens on host:port (gunicorn would retry 5 s)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:

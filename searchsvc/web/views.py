@@ -149,6 +149,13 @@ def opensearch():
     return Response(xml, mimetype="application/opensearchdescription+xml")
 
 
+@bp.get("/search")
+def search_alias():
+    """Send /search?q=... (what people and other sites guess) to the search page, /?q=..."""
+    query = request.query_string.decode("latin-1")
+    return redirect(url_for("views.search") + (f"?{query}" if query else ""), code=301)
+
+
 @bp.get("/favicon.ico")
 def favicon():
     """Redirect old-style favicon requests to the SVG icon."""

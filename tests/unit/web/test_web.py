@@ -438,3 +438,8 @@ def test_real_server_without_an_index_answers_healthz_503(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_search_path_redirects_to_the_search_page(client):
+    r = client.get("/search?q=oil&tag=energy")
+    assert r.status_code == 301 and r.headers["Location"] == "/?q=oil&tag=energy"
