@@ -70,7 +70,13 @@ def _stories(view: View) -> np.ndarray:
     parts = [seg.fixed_bytes(leaf, "fp", FINGERPRINT_BYTES) for leaf in view.leaves]
     rows = np.concatenate(parts) if parts else np.zeros((0, FINGERPRINT_BYTES), np.uint8)
     rows[~view.state.live] = 0  # a deleted copy links nothing
-    return stories(exact, copies(rows))
+    # One fingerprint per exact-copy group (a corpus may hold many exact copies), the first
+    # live one: near copies link groups, which the exact codes then spread to every member.
+    order = np.lexsort((~view.state.live, exact)) if len(exact) else exact
+    codes, first = np.unique(exact[order], return_index=True)
+    group_rows = rows[order[first]]
+    linked = stories(np.arange(len(codes)), copies(group_rows))
+    return linked[np.searchsorted(codes, exact)]
 
 
 def source_docs(view: View, value: str) -> np.ndarray:
