@@ -32,13 +32,12 @@ def columns(view: View) -> dict:
 
 
 def _build_columns(view: View) -> dict:
-    from searchsvc.engine.ranking import term_docs
 
     n = view.state.total
     tags: list[tuple] = [()] * n
     for term in view.reader.lexicon("tags"):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
-        for d in term_docs(view, "tags", text).tolist():
+        for d in view.term_docs("tags", text).tolist():
             tags[d] = (*tags[d], text)
     raw_days = view.column("published", False)
     days = {raw: seg.day_of(raw) for raw in set(raw_days)}

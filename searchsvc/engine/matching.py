@@ -8,7 +8,7 @@ import numpy as np
 
 from searchsvc.engine import facets
 from searchsvc.engine.plan import CopiesOf, DateRange, QueryPlan
-from searchsvc.engine.ranking import leaf_docs, rank, term_docs, top
+from searchsvc.engine.ranking import leaf_docs, rank, top
 from searchsvc.engine.state import View, check_deadline
 
 UNDATED_BELOW = 1e12  # newest first: every dated key is above every undated one
@@ -43,7 +43,7 @@ def docset(view: View, item) -> np.ndarray:
                 for t in leaf.terms:
                     check_deadline()
                     for f in leaf.fields:
-                        found[term_docs(view, f, t)] = True
+                        found[view.term_docs(f, t)] = True
         found.flags.writeable = False
         found = view.state.docsets.put(key, found)
     return found

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from whoosh.columns import FixedBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from searchsvc.engine.w3 import FastFrequency, FastPositions
+from searchsvc.engine.w3 import FastFrequency, FastPositions, FixedBytesColumn
 from searchsvc.ingest.sources import domain_of, source_key
 from searchsvc.model import Article
 from searchsvc.text.analysis import (
