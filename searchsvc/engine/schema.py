@@ -39,7 +39,7 @@ def build_schema() -> Schema:
     """Return the article schema: analysed text, exact-match facets, a sortable date, an id."""
     english = fuse(english_analyzer(), per_token=(PossessiveNumberFilter,))
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),  # a column: ids without stored fields
         path=ID(stored=True),
         title=_text(english, phrase=True, stored=True),
         body=_text(english, phrase=True, stored=True),

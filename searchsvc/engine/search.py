@@ -99,7 +99,7 @@ class SearchEngine:
                 similar = folded.similar(d)
                 order = folded.copies(d, found.ids, len(found.ids))
                 order = order[np.argsort(facets.newest_positions(view)[order])[::-1]]
-                similar_ids = [view.stored(x)["id"] for x in order[:SIMILAR_IDS].tolist()]
+                similar_ids = [view.doc_id(x) for x in order[:SIMILAR_IDS].tolist()]
             hits.append(Hit.from_stored(f, score, similar, snippet, similar_ids))
         facet_counts, tl = facets.facets_and_timeline(cols, counted) if req.facets else ({}, [])
         suggestion = None

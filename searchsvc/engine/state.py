@@ -150,6 +150,7 @@ class View:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.leaves = [leaf for leaf, _ in seg.leaves(self.reader)]
+        self._id_columns: list | None = None
 
     def locate(self, docnum: int) -> tuple[int, int]:
         """Return (segment index, document number within it) of a global document number."""
@@ -164,6 +165,14 @@ class View:
             i, local = self.locate(docnum)
             found = cache.put(docnum, seg.stored_fields(self.leaves[i], local))
         return found
+
+    def doc_id(self, docnum: int) -> str:
+        """Return a document's article id (from the id column, not its stored fields)."""
+        if self._id_columns is None:
+            self._id_columns = [seg.column_reader(leaf, "id") for leaf in self.leaves]
+        i, local = self.locate(docnum)
+        column = self._id_columns[i]
+        return column[local] if column is not None else self.stored(docnum)["id"]
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Return every document's length of a field, NaN where it has none (per generation)."""
