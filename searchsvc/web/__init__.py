@@ -66,7 +66,6 @@ COMPRESSED_TYPES = [
 def _deliver(app: Flask) -> None:
     """Compress responses (brotli or gzip), fingerprint static URLs and set their caching."""
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
-    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "deflate"])
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     Compress(app)
     digests: dict[str, str | None] = {}
@@ -90,6 +89,10 @@ def _deliver(app: Flask) -> None:
         if request.endpoint == "static" and response.status_code == 200:
             filename = (request.view_args or {}).get("filename", "")
             fresh = request.args.get("v") and request.args.get("v") == digest(filename)
+            # Read the (small) file now, so that it is compressed whole and its file is closed
+            # with the response: flask-compress's streaming path never closes the file.
+            response.direct_passthrough = False
+            response.make_sequence()
             # A fingerprinted URL never changes its content: cache it for a year.
             response.headers["Cache-Control"] = (
                 f"public, max-age={YEAR}, immutable" if fresh else "no-cache"
