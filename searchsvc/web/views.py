@@ -86,7 +86,7 @@ def search():
         return redirect(search_url(page=last if last > 1 else None))
     pages = facet_pages(eng, req, page)
     undated = undated_count(pages["date"])
-    return render_template(
+    html = render_template(
         "search.html",
         req=req,
         page=page,
@@ -101,6 +101,9 @@ def search():
         filters=active_filters(req),
         parsed=parsed,
     )
+    # A bad date range is still a 400, but the page is the results page with the error next to
+    # the date form and the input kept, not a dead end.
+    return html, 400 if parsed.date_error else 200
 
 
 def home(eng):
