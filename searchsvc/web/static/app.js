@@ -19,12 +19,28 @@
     if (narrow.matches && !inFilters) filters.open = false;
     narrow.addEventListener("change", function (e) { if (!e.matches) filters.open = true; });
   }
-  // A facet toggle reloads the page at that toggle: put the keyboard focus back on it.
+  // A facet toggle reloads the page at that toggle (#f-...): the keyboard focus goes back to
+  // it and, with this script, the page keeps the scroll position it had instead of jumping.
+  var KEY = "searchsvc-toggle";
   if (target && target.classList.contains("opt")) {
     var more = target.closest("details");
     while (more) { more.open = true; more = more.parentElement.closest("details"); }
-    target.focus({ preventScroll: false });
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(KEY) || "null"); sessionStorage.removeItem(KEY); } catch (e) { saved = null; }
+    if (saved && saved.href === location.href) {
+      var restore = function () { window.scrollTo(0, saved.y); };
+      restore();
+      window.addEventListener("load", restore);
+      target.focus({ preventScroll: true });
+    } else {
+      target.focus();
+    }
   }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a.opt");
+    if (!a) return;
+    try { sessionStorage.setItem(KEY, JSON.stringify({ href: a.href, y: window.scrollY })); } catch (err) { /* private mode */ }
+  });
   // Facet toggles are links with role checkbox/radio: Space toggles them too.
   document.addEventListener("keydown", function (e) {
     var el = e.target;
