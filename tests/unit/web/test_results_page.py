@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -244,3 +245,28 @@ def test_a_results_page_weighs_under_40_kb_on_the_wire(client):
         total += len(asset.get_data())
         asset.close()
     assert total < 40_000, total
+
+
+@pytest.mark.data
+def test_bbc_with_the_sample_corpus_counts_its_undated_stories(data_dir, tmp_path_factory):
+    """The audit's collection: 'government' had 501 results and a timeline summing to 10."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("bbcmix")
+    shutil.copytree(data_dir / "bbc", root / "corpus" / "bbc")
+    shutil.copytree(Path(__file__).resolve().parents[3] / "corpus", root / "corpus" / "sample")
+    index_corpus(root / "corpus", root / "index", rebuild=True, procs=1)
+    client = create_app({"INDEX_DIR": root / "index", "TESTING": True}).test_client()
+    page = html(client.get("/?q=government"))
+    total = int(re.search(r'<h1 class="count">([\d,]+) results', page).group(1).replace(",", ""))
+    years = facet_counts(page, "year")
+    undated = int(re.search(r'<span class="label">Undated</span> <span class="n">([\d,]+)', page)
+                  .group(1).replace(",", ""))  # fmt: skip
+    assert undated > 0 and sum(n for n, _ in years.values()) + undated == total
+    assert f"Undated: {undated:,} results" in page  # the timeline's bar
+    dated = html(client.get("/?q=government&from=2020-01-01&to=2026-12-31"))
+    assert f"{undated:,} matching stories have no date and are not shown." in dated
+    home = html(client.get("/"))
+    assert re.search(
+        r"<dt>Published</dt><dd>\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d; [\d,]+ undated", home
+    )
