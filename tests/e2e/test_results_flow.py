@@ -102,6 +102,11 @@ def test_on_a_phone_filters_are_folded_above_the_results(browser, live_server):
         expect(page.locator("#filters a.opt").first).to_be_visible()
         page.goto(live_server + "/")
         assert page.locator("li.hit").first.bounding_box()["y"] < 400
+        updated = page.locator(".about time.local")  # the reader's local time, not UTC
+        expect(updated).not_to_have_text(re.compile("UTC$"))
+        assert re.fullmatch(
+            r"\d{4}-\d\d-\d\dT[\d:.]+(\+00:00|Z)", updated.get_attribute("datetime")
+        )
     finally:
         ctx.close()
 
