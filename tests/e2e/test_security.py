@@ -204,7 +204,8 @@ RESPONSES = [
     ("GET", "/static/app.js", 200),
     ("GET", "/static/style.css", 200),
     ("GET", "/opensearch.xml", 200),
-    ("GET", "/?page=0", 400),
+    ("GET", "/?page=0", 302),  # clamped: a redirect to page 1
+    ("GET", "/?q=oil&from=2021-01-02&to=2020-01-01", 400),  # the page, with the date error
     ("GET", "/api/search?per_page=x", 400),
     ("GET", "/nope", 404),
     ("GET", "/api/nope", 404),
