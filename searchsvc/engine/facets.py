@@ -95,36 +95,63 @@ def count(codes: np.ndarray, docs: np.ndarray, values: list) -> dict:
     return dict(zip([values[i] for i in nz.tolist()], got[nz].tolist(), strict=True))
 
 
-def tag_counts(cols: dict, docs: np.ndarray) -> np.ndarray:
+def distinct(codes: np.ndarray, docs: np.ndarray, n: int, stories=None) -> np.ndarray:
+    """Return per value code how many of docs carry it, a story counting once per value.
+
+    `stories`: a story code per document, or None when no two of docs are copies.
+    """
+    values = codes[docs]
+    if stories is not None:  # one (story, value) pair per story and value
+        values = np.unique(stories[docs].astype(np.int64) * n + values) % n
+    return np.bincount(values, minlength=n)
+
+
+def tag_counts(cols: dict, docs: np.ndarray, stories=None) -> np.ndarray:
     """Return how many of docs carry each tag (indexed like cols["tag_values"])."""
-    per_set = np.bincount(cols["tag_sig"][docs], minlength=len(cols["tag_sets"]))
+    per_set = distinct(cols["tag_sig"], docs, len(cols["tag_sets"]), stories)
     return np.bincount(
         cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=len(cols["tag_values"])
     )
 
 
-def facets_and_timeline(cols: dict, docs: np.ndarray) -> tuple[dict, list]:
-    """Return ({source, tags, year: {value: count}}, timeline) over the given documents."""
-    sources = count(cols["source"], docs, cols["source_values"])
+def _per_period(keys: np.ndarray, stories: np.ndarray | None) -> np.ndarray:
+    """Return counts per period (keys less their minimum), a story counting once per period."""
+    rel = keys - keys.min()
+    if stories is not None:
+        span = int(rel.max()) + 1
+        rel = np.unique(stories.astype(np.int64) * span + rel) % span
+    return np.bincount(rel)
+
+
+def facets_and_timeline(cols: dict, docs: np.ndarray, stories=None) -> tuple[dict, list]:
+    """Return ({source, tags, year: {value: count}}, timeline) over the given documents.
+
+    With `stories` (a story code per document), copies of one story count once per value:
+    under every value any of them carries, as filtering by that value would find them.
+    """
+    per_source = distinct(cols["source"], docs, len(cols["source_values"]), stories)
+    nz = np.flatnonzero(per_source).tolist()
+    sources = {cols["source_values"][i]: int(per_source[i]) for i in nz}
     sources.pop("", None)
     sources.pop(None, None)
-    per_tag = tag_counts(cols, docs)
+    per_tag = tag_counts(cols, docs, stories)
     used = np.flatnonzero(per_tag)
     best = used[np.lexsort((used, -per_tag[used]))][:TOP_TAGS]  # by count, then name
-    per_day = np.bincount(cols["day"][docs], minlength=len(cols["day_values"]))
-    per_day[~cols["day_dated"]] = 0
-    days = np.flatnonzero(per_day)
+    day = cols["day"][docs]
+    dated = cols["day_dated"][day]
     years, tl = {}, []
-    if len(days):
-        n = per_day[days]
-        year = cols["day_year"][days]
-        got = np.bincount(year - year.min(), weights=n)
-        years = {str(y + year.min()): int(got[y]) for y in np.flatnonzero(got)[::-1]}
-        ords = cols["day_ord"][days]
+    if dated.any():
+        day, ids = day[dated], np.arange(len(docs))[dated]
+        who = stories[docs[ids]] if stories is not None else None
+        ords = cols["day_ord"][day]
+        year = cols["day_year"][day]
+        got = _per_period(year, who)
+        y0 = int(year.min())
+        years = {str(y0 + y): int(got[y]) for y in np.flatnonzero(got)[::-1].tolist()}
         lo = date.fromordinal(int(ords.min()))
         monthly = int(ords.max() - ords.min()) <= MONTHLY_SPAN_DAYS
-        key = cols["day_month"][days] if monthly else year
-        got = np.bincount(key - key.min(), weights=n)
+        key = cols["day_month"][day] if monthly else year
+        got = _per_period(key, who)
         k0 = int(key.min())
         counts = {
             (((k0 + k) // 12, (k0 + k) % 12 + 1) if monthly else (k0 + k, 0)): int(got[k])

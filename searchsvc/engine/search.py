@@ -83,9 +83,10 @@ class SearchEngine:
         cols = facets.columns(view) if (req.collapse or req.facets) else {}
         if req.collapse:
             folded = folding.fold(found, cols, end)
-            total, page, counted = folded.total, folded.page, folded.representatives
+            total, page = folded.total, folded.page
+            stories = cols["dup"] if folded.sizes.max(initial=0) > 1 else None
         else:
-            page, counted = ranked(found, end), found.ids
+            page, stories = ranked(found, end), None
             total = len(found.ids)
         hits = []
         for score, d in page[end - req.per_page :]:
@@ -101,7 +102,9 @@ class SearchEngine:
                 order = order[np.argsort(facets.newest_positions(view)[order])[::-1]]
                 similar_ids = [view.doc_id(x) for x in order[:SIMILAR_IDS].tolist()]
             hits.append(Hit.from_stored(f, score, similar, snippet, similar_ids))
-        facet_counts, tl = facets.facets_and_timeline(cols, counted) if req.facets else ({}, [])
+        facet_counts, tl = ({}, [])
+        if req.facets:
+            facet_counts, tl = facets.facets_and_timeline(cols, found.ids, stories)
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
             suggestion = self._did_you_mean(view, req, pq, plan)
