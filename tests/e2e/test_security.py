@@ -70,12 +70,13 @@ HOSTILE = [
         )
     )
 ]
-# A word that ends up in the index and therefore in the suggestions.
+# A word that ends up in the index and therefore in the suggestions; the article also holds
+# the words of the payload typed before it, so the phrase-aware completion offers it.
 HOSTILE.append(
     {
         "id": "evil-suggest",
         "title": "Quetzalcoatlimgsrcxonerror",
-        "body": "quetzalcoatlimgsrcxonerror appears here.",
+        "body": '<img src=x onerror="window.__xss=30"> quetzalcoatlimgsrcxonerror appears here.',
     }
 )
 LEAKS = ("Traceback", 'File "', "/work/", "/tmp/", "site-packages")
