@@ -60,7 +60,28 @@ def _build_columns(view: View) -> dict:
     pairs = [(sig, code[t]) for sig, combo in enumerate(cols["tag_sets"]) for t in combo]
     cols["pair_sig"] = np.array([p[0] for p in pairs], dtype=np.int64)
     cols["pair_tag"] = np.array([p[1] for p in pairs], dtype=np.int64)
+    _story_columns(cols)
     return cols
+
+
+def _story_columns(cols: dict) -> None:
+    """Add per-story views of the columns, so folded counts need no sort per search.
+
+    story_<name>: the value every copy of a story carries, or -1 where its copies differ;
+    story_day: the day of a story's earliest dated copy (its first appearance).
+    """
+    dup, k = cols["dup"], cols["dup_count"]
+    for name in ("source", "tag_sig"):
+        codes = cols[name]
+        first = np.full(k, -1, dtype=np.int64)
+        first[dup[::-1]] = codes[::-1]  # the last write wins: each story's first copy's value
+        differs = np.bincount(dup, weights=codes != first[dup], minlength=k) > 0
+        cols[f"story_{name}"] = np.where(differs, -1, first)
+    ords = np.where(cols["doc_ord"] > 0, cols["doc_ord"], np.iinfo(np.int64).max)
+    order = np.lexsort((ords, dup))  # by story, earliest first
+    story_day = np.empty(k, dtype=np.int64)
+    story_day[dup[order[::-1]]] = cols["day"][order[::-1]]
+    cols["story_day"] = story_day
 
 
 def _stories(view: View) -> np.ndarray:
@@ -95,63 +116,73 @@ def count(codes: np.ndarray, docs: np.ndarray, values: list) -> dict:
     return dict(zip([values[i] for i in nz.tolist()], got[nz].tolist(), strict=True))
 
 
-def distinct(codes: np.ndarray, docs: np.ndarray, n: int, stories=None) -> np.ndarray:
-    """Return per value code how many of docs carry it, a story counting once per value.
+def distinct(cols: dict, name: str, docs: np.ndarray, n: int, fold: bool) -> np.ndarray:
+    """Return per value code how many of docs carry it; folded, a story counts once a value.
 
-    `stories`: a story code per document, or None when no two of docs are copies.
+    A folded story counts under every value any of its copies in docs carries (as filtering
+    by that value would find it): stories whose copies agree are counted from story_<name>,
+    the few whose copies differ from their (story, value) pairs.
     """
-    values = codes[docs]
-    if stories is not None:  # one (story, value) pair per story and value
-        values = np.unique(stories[docs].astype(np.int64) * n + values) % n
-    return np.bincount(values, minlength=n)
+    codes = cols[name]
+    if not fold:
+        return np.bincount(codes[docs], minlength=n)
+    stories = cols["dup"][docs]
+    present = np.zeros(cols["dup_count"], dtype=bool)
+    present[stories] = True
+    found = np.flatnonzero(present)
+    uniform = cols[f"story_{name}"][found]
+    counts = np.bincount(uniform[uniform >= 0], minlength=n)
+    if (uniform < 0).any():
+        mixed = np.zeros(len(present), dtype=bool)
+        mixed[found[uniform < 0]] = True
+        sel = mixed[stories]
+        pairs = np.unique(stories[sel].astype(np.int64) * n + codes[docs[sel]]) % n
+        counts += np.bincount(pairs, minlength=n)
+    return counts
 
 
-def tag_counts(cols: dict, docs: np.ndarray, stories=None) -> np.ndarray:
+def tag_counts(cols: dict, docs: np.ndarray, fold: bool = False) -> np.ndarray:
     """Return how many of docs carry each tag (indexed like cols["tag_values"])."""
-    per_set = distinct(cols["tag_sig"], docs, len(cols["tag_sets"]), stories)
+    per_set = distinct(cols, "tag_sig", docs, len(cols["tag_sets"]), fold)
     return np.bincount(
         cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=len(cols["tag_values"])
     )
 
 
-def _per_period(keys: np.ndarray, stories: np.ndarray | None) -> np.ndarray:
-    """Return counts per period (keys less their minimum), a story counting once per period."""
-    rel = keys - keys.min()
-    if stories is not None:
-        span = int(rel.max()) + 1
-        rel = np.unique(stories.astype(np.int64) * span + rel) % span
-    return np.bincount(rel)
-
-
-def facets_and_timeline(cols: dict, docs: np.ndarray, stories=None) -> tuple[dict, list]:
+def facets_and_timeline(cols: dict, docs: np.ndarray, fold: bool = False) -> tuple[dict, list]:
     """Return ({source, tags, year: {value: count}}, timeline) over the given documents.
 
-    With `stories` (a story code per document), copies of one story count once per value:
-    under every value any of them carries, as filtering by that value would find them.
+    Folded, copies of one story count once: under every source and tag any of them carries,
+    and at the date of the story's earliest copy in the year facet and the timeline.
     """
-    per_source = distinct(cols["source"], docs, len(cols["source_values"]), stories)
+    per_source = distinct(cols, "source", docs, len(cols["source_values"]), fold)
     nz = np.flatnonzero(per_source).tolist()
     sources = {cols["source_values"][i]: int(per_source[i]) for i in nz}
     sources.pop("", None)
     sources.pop(None, None)
-    per_tag = tag_counts(cols, docs, stories)
+    per_tag = tag_counts(cols, docs, fold)
     used = np.flatnonzero(per_tag)
     best = used[np.lexsort((used, -per_tag[used]))][:TOP_TAGS]  # by count, then name
-    day = cols["day"][docs]
-    dated = cols["day_dated"][day]
+    if fold:
+        present = np.zeros(cols["dup_count"], dtype=bool)
+        present[cols["dup"][docs]] = True
+        day_codes = cols["story_day"][present]
+    else:
+        day_codes = cols["day"][docs]
+    per_day = np.bincount(day_codes, minlength=len(cols["day_values"]))
+    per_day[~cols["day_dated"]] = 0
+    days = np.flatnonzero(per_day)
     years, tl = {}, []
-    if dated.any():
-        day, ids = day[dated], np.arange(len(docs))[dated]
-        who = stories[docs[ids]] if stories is not None else None
-        ords = cols["day_ord"][day]
-        year = cols["day_year"][day]
-        got = _per_period(year, who)
-        y0 = int(year.min())
-        years = {str(y0 + y): int(got[y]) for y in np.flatnonzero(got)[::-1].tolist()}
+    if len(days):
+        n = per_day[days]
+        year = cols["day_year"][days]
+        got = np.bincount(year - year.min(), weights=n)
+        years = {str(y + year.min()): int(got[y]) for y in np.flatnonzero(got)[::-1]}
+        ords = cols["day_ord"][days]
         lo = date.fromordinal(int(ords.min()))
         monthly = int(ords.max() - ords.min()) <= MONTHLY_SPAN_DAYS
-        key = cols["day_month"][day] if monthly else year
-        got = _per_period(key, who)
+        key = cols["day_month"][days] if monthly else year
+        got = np.bincount(key - key.min(), weights=n)
         k0 = int(key.min())
         counts = {
             (((k0 + k) // 12, (k0 + k) % 12 + 1) if monthly else (k0 + k, 0)): int(got[k])

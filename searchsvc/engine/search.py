@@ -84,9 +84,9 @@ class SearchEngine:
         if req.collapse:
             folded = folding.fold(found, cols, end)
             total, page = folded.total, folded.page
-            stories = cols["dup"] if folded.sizes.max(initial=0) > 1 else None
+            fold = folded.sizes.max(initial=0) > 1  # some stories have copies among the matches
         else:
-            page, stories = ranked(found, end), None
+            page, fold = ranked(found, end), False
             total = len(found.ids)
         hits = []
         for score, d in page[end - req.per_page :]:
@@ -104,7 +104,7 @@ class SearchEngine:
             hits.append(Hit.from_stored(f, score, similar, snippet, similar_ids))
         facet_counts, tl = ({}, [])
         if req.facets:
-            facet_counts, tl = facets.facets_and_timeline(cols, found.ids, stories)
+            facet_counts, tl = facets.facets_and_timeline(cols, found.ids, fold)
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
             suggestion = self._did_you_mean(view, req, pq, plan)
