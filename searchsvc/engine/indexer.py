@@ -315,21 +315,3 @@ def _usable_manifest(gen_dir: Path) -> dict | None:
     except (OSError, ValueError, KeyError, whoosh_index.EmptyIndexError):
         return None
     return manifest if sorted(schema.names()) == sorted(build_schema().names()) else None
-
-
-if __name__ == "__main__":  # pragma: no cover - used by the crash tests and for measuring
-    import argparse
-
-    cli = argparse.ArgumentParser(
-        description="Index a corpus (no progress bar; see `searchsvc index`)."
-    )
-    cli.add_argument("corpus")
-    cli.add_argument("index")
-    cli.add_argument("--rebuild", action="store_true")
-    cli.add_argument("--procs", type=int, default=0)
-    cli.add_argument("--optimize", choices=["yes", "no"])
-    a = cli.parse_args()
-    opt = a.optimize == "yes"
-    print(
-        index_corpus(a.corpus, a.index, rebuild=a.rebuild, procs=a.procs, optimize=opt), flush=True
-    )

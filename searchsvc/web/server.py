@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 from gunicorn.app.base import BaseApplication
 
 from searchsvc.config import Settings
@@ -61,19 +58,3 @@ def options(host: str, port: int, workers: int, threads: int = 1) -> dict:
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
     """Serve the web app with gunicorn until interrupted."""
     SearchServer(settings, options(host, port, workers)).run()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point for `python -m searchsvc.web.server --index DIR --port N`."""
-    parser = argparse.ArgumentParser(prog="python -m searchsvc.web.server", description=__doc__)
-    parser.add_argument("--index", type=Path, help="index folder (default: SEARCHSVC_INDEX_DIR)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    settings = Settings.from_env(index_dir=args.index)
-    run(settings, host=args.host, port=args.port, workers=args.workers)
-
-
-if __name__ == "__main__":
-    main()

@@ -17,6 +17,7 @@ from searchsvc.engine.store import Store
 from searchsvc.errors import IndexBusy, IndexWriteError
 
 REPO = Path(__file__).resolve().parents[3]
+CLI = str(Path(sys.executable).with_name("searchsvc"))
 SUMMARY_KEYS = {
     "added",
     "updated",
@@ -242,15 +243,7 @@ def test_concurrent_index_processes_never_corrupt_the_index(corpus, tmp_path):
     for i in range(8):
         write_jsonl(corpus / f"p{i}.jsonl", f"p{i}", 30)
     index = tmp_path / "index"
-    cmd = [
-        sys.executable,
-        "-m",
-        "searchsvc.engine.indexer",
-        str(corpus),
-        str(index),
-        "--procs",
-        "1",
-    ]
+    cmd = [CLI, "index", "--corpus", str(corpus), "--index", str(index), "--procs", "1"]
     procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     for p in procs:
@@ -258,7 +251,7 @@ def test_concurrent_index_processes_never_corrupt_the_index(corpus, tmp_path):
         p.wait()
     assert any(code == 0 for code, _ in results)
     for code, err in results:
-        assert code == 0 or "IndexBusy" in err
+        assert code == 0 or "is writing" in err, err  # the other one held the lock
     store = Store(index)
     assert store.searcher().doc_count() == 14 + 240
     store.close()
