@@ -11,7 +11,7 @@ Layout of an index directory::
 
 A generation is never modified once CURRENT points to it: a writer builds the next generation aside,
 fsyncs it, renames it into place and only then switches CURRENT, so a crash at any moment leaves the
-previous generation live and complete.
+previous generation live and complete, and a Ctrl-C before the rename abandons the build (CtrlC).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import threading
 import time
 from pathlib import Path
@@ -152,6 +153,41 @@ class WriteLock:
             f"another searchsvc index ({who}) is writing {self.path.parent}",
             hint="wait for it to finish, or pass a longer lock timeout (--wait SECONDS)",
         )
+
+
+class CtrlC:
+    """Ctrl-C (SIGINT) in the main thread raises KeyboardInterrupt, and is also remembered.
+
+    CPython runs a signal handler at the next bytecode of the main thread. When that bytecode is
+    a finalizer's (a __del__, a weakref callback such as the import system's module locks', a gc
+    callback), the KeyboardInterrupt is printed as "Exception ignored in ..." and dropped: the
+    build went on, switched to the new generation and exited 0. `check()` raises it again; a
+    handler someone else installed (or SIG_IGN) is left alone.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous = None
+
+    def __enter__(self) -> CtrlC:
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed, even when a finalizer swallowed it."""
+        if self.pressed:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 def _read_pid(fd: int) -> int | None:

@@ -25,6 +25,7 @@ from whoosh import index as whoosh_index
 from searchsvc.engine.generations import (
     MANIFEST,
     TMP_SUFFIX,
+    CtrlC,
     WriteLock,
     fsync_dir,
     gen_name,
@@ -100,7 +101,7 @@ def index_corpus(
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise write_error(e, index_dir) from e
-    with WriteLock(index_dir, timeout=lock_timeout):
+    with CtrlC() as ctrl_c, WriteLock(index_dir, timeout=lock_timeout):
         remove_leftovers(index_dir)
         current = read_current(index_dir)
         old = {} if rebuild or current is None else _usable_manifest(index_dir / current)
@@ -116,7 +117,10 @@ def index_corpus(
             number = 1 + max([gen_number(p.name) or 0 for p in index_dir.iterdir()], default=0)
             new = gen_name(number)
             src = None if rebuild or current is None else index_dir / current
-            _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_bytes, optimize)
+            tick = _checking(ctrl_c, progress)  # a Ctrl-C a finalizer swallowed stops at a file
+            _build(
+                corpus, index_dir, src, new, plan, summary, procs, tick, max_bytes, optimize, ctrl_c
+            )
             prune(index_dir, new)
     summary.seconds = round(time.monotonic() - start, 3)
     written = sum(len(plan.manifest.get(p, {}).get("ids", ())) for p in plan.to_read)
@@ -182,7 +186,20 @@ def _plan(corpus: Path, old: dict, summary: IndexSummary) -> _Plan:
     return _Plan(files, manifest, to_read, to_delete, changed, old_ids)
 
 
-def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_bytes, optimize):
+def _checking(ctrl_c: CtrlC, progress: Progress | None) -> Progress:
+    """Return a progress callback that first aborts the build if Ctrl-C was pressed."""
+
+    def tick(done: int, total: int, rel: str) -> None:
+        ctrl_c.check()
+        if progress is not None:
+            progress(done, total, rel)
+
+    return tick
+
+
+def _build(
+    corpus, index_dir, src, new, plan, summary, procs, progress, max_bytes, optimize, ctrl_c
+):
     """Write generation `new` aside (a copy of `src` plus changes, or from scratch), then switch."""
     tmp = index_dir / (new + TMP_SUFFIX)
     try:
@@ -208,6 +225,7 @@ def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_byte
                 with open(p, "rb") as f:
                     os.fsync(f.fileno())
         fsync_dir(tmp)
+        ctrl_c.check()  # the last moment a Ctrl-C abandons the build
         os.rename(tmp, index_dir / new)
         fsync_dir(index_dir)
         switch_current(index_dir, new)

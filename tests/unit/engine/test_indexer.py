@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -294,6 +295,36 @@ except IndexWriteError as e:
     print(e.message, e.hint)
     sys.exit(3)
 """
+
+
+class CtrlCInAFinalizer:
+    """Sends this process SIGINT from its __del__: CPython raises the KeyboardInterrupt inside
+    the finalizer, which prints it as "Exception ignored" and drops it. A real Ctrl-C meets the
+    same fate whenever the first bytecode after it is a finalizer's (seen in the indexer in
+    multiprocessing's Connection.__del__ and the import system's module-lock callbacks)."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_ctrl_c_that_a_finalizer_swallowed_still_abandons_the_build(corpus, tmp_path, procs):
+    index = tmp_path / "index"
+    index_corpus(corpus, index, procs=1)
+    live = read_current(index)
+    write_jsonl(corpus / "e.jsonl", "e", 3)
+
+    def progress(done: int, total: int, rel: str) -> None:
+        if done == 1:
+            CtrlCInAFinalizer()  # dropped at once: its __del__ runs here
+
+    with pytest.raises(KeyboardInterrupt):
+        index_corpus(corpus, index, procs=procs, progress=progress)
+    assert read_current(index) == live
+    assert [p.name for p in index.iterdir() if p.name.startswith("gen-")] == [live]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+    assert index_corpus(corpus, index, procs=1).documents == 14 + 3
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path):
