@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Set-up and test entry point that needs nothing but Python 3.11 and this checkout.
 
-python3 dev.py serve   # venv + package + index of corpus/, then serve on http://127.0.0.1:8000
-python3 dev.py test    # venv + test tools + Debian packages for the tests; ruff; pytest
+python3 dev.py serve        # venv + package + index of corpus/, then serve on http://127.0.0.1:8000
+python3 dev.py test         # venv + test tools + Debian packages for the tests; ruff; all of pytest
+python3 dev.py test --fast  # venv + test tools; ruff; only the quick tests (FAST_MARKS below)
+
+Other arguments after `test` go to pytest as they are.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 # Debian packages the test suite drives for real: the browser for the end-to-end tests.
 DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium"}
+# The quick set of `test --fast`: no real server, subprocess indexer, browser or shared data, and
+# nothing that takes more than about a second (the markers are declared in pyproject.toml).
+FAST_MARKS = "not slow and not e2e and not data"
 
 
 def sh(*cmd: str | Path, **kw) -> None:
@@ -65,12 +71,16 @@ def serve(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    """Install what the tests need, check style, then run the whole pytest suite."""
+    """Install what the tests need, check style, then run pytest: all of it, or --fast's set."""
+    fast = "--fast" in args
+    args = [a for a in args if a != "--fast"]
     ensure_venv("test")
-    ensure_debian_packages()
+    if not fast:  # the browser is for the e2e tests only
+        ensure_debian_packages()
     sh(BIN / "ruff", "check", ".", cwd=ROOT)
     sh(BIN / "ruff", "format", "--check", ".", cwd=ROOT)
-    sh(BIN / "python", "-m", "pytest", *args, cwd=ROOT)
+    marks = ["-m", FAST_MARKS] if fast else []  # before args: a `-m` of the caller's wins
+    sh(BIN / "python", "-m", "pytest", *marks, *args, cwd=ROOT)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from searchsvc.engine.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).with_name("searchsvc"))
+pytestmark = pytest.mark.slow  # every test runs the real indexer in subprocesses
 
 
 def write_corpus(root: Path, files: range, per_file: int, word: str) -> None:
@@ -210,6 +211,5 @@ def test_kill_9_during_rebuild_and_update_keeps_a_usable_index(tmp_path):
     crash_scenario(tmp_path, kills=6, seed=int(os.environ.get("SEARCHSVC_CRASH_SEED", "1987")))
 
 
-@pytest.mark.slow
 def test_kill_9_many_times(tmp_path):
     crash_scenario(tmp_path, kills=24, seed=int(time.time()))

@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("SEARCHSVC_FAULT_KILLS", "20"))
 SEED = int(os.environ.get("SEARCHSVC_FAULT_SEED", "20261126"))
 LEAKS = ("Traceback", 'File "', "/work/")
+pytestmark = pytest.mark.slow  # the real CLI in subprocesses, beside a real server
 
 
 def get_json(url: str, timeout: float = 10) -> tuple[int, dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -40,9 +39,10 @@ def test_a_small_budget_writes_several_segments_with_the_same_content(tmp_path):
     assert_same_index(stock, bulk, segments=False)
 
 
-def test_bulk_segments_equal_stock_whoosh_on_a_reuters_sample(tmp_path):
-    data = Path(os.environ.get("SEARCHSVC_DATA") or REPO.parent / "shared" / "data")
-    sgm = data / "reuters21578" / "reut2-000.sgm"
+@pytest.mark.data
+@pytest.mark.slow
+def test_bulk_segments_equal_stock_whoosh_on_a_reuters_sample(data_dir, tmp_path):
+    sgm = data_dir / "reuters21578" / "reut2-000.sgm"
     if not sgm.is_file():
         pytest.skip(f"Reuters-21578 not found at {sgm} (set SEARCHSVC_DATA)")
     corpus = tmp_path / "reuters"

@@ -205,6 +205,7 @@ def test_old_generations_are_pruned_after_the_grace_period(corpus, tmp_path):
     assert left == [gens[-1], read_current(index)]  # the live one and the previous one
 
 
+@pytest.mark.slow
 def test_a_second_writer_waits_or_fails_with_index_busy(corpus, tmp_path):
     index = tmp_path / "index"
     index_corpus(corpus, index, procs=1)
@@ -240,6 +241,7 @@ def test_a_writer_lock_is_also_exclusive_between_threads(tmp_path):
         pass
 
 
+@pytest.mark.slow
 def test_concurrent_index_processes_never_corrupt_the_index(corpus, tmp_path):
     for i in range(8):
         write_jsonl(corpus / f"p{i}.jsonl", f"p{i}", 30)
@@ -258,6 +260,7 @@ def test_concurrent_index_processes_never_corrupt_the_index(corpus, tmp_path):
     store.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("procs", [1, 2])
 def test_a_write_failure_raises_and_keeps_the_previous_index(corpus, tmp_path, procs):
     """RLIMIT_FSIZE makes the OS refuse big writes (EFBIG), even for root: a real write error."""

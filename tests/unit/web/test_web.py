@@ -346,6 +346,7 @@ def test_one_engine_per_process_and_a_reindex_is_picked_up(tmp_path):
     assert app.extensions["searchsvc"].engine() is engine
 
 
+@pytest.mark.slow
 def test_real_server_runs_gunicorn_workers_and_logs_each_request(live_server, tmp_path_factory):
     import requests
 
@@ -393,6 +394,7 @@ def _shared_client(index_dir):
     return _CLIENTS[index_dir]
 
 
+@pytest.mark.slow
 def test_real_server_whose_index_is_gone_answers_healthz_503(tmp_path):
     import requests
     from servers import serve
