@@ -31,11 +31,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # keep the SearchPage field order in JSON
     app.extensions["searchsvc"] = _Backend(settings_from_config(config))
 
-    from searchsvc.web import api, errors, views
+    from searchsvc.web import api, errors, http, views, write
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(write.bp)  # live writes (issue 17)
     errors.register(app)
+    http.register(app)  # keys, CORS, ETags (issue 17)
 
     @app.after_request
     def _security_headers(response):
