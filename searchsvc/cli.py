@@ -183,6 +183,25 @@ def _progress_to(bar):
 
 
 @main.command()
+@click.option("--corpus", type=click.Path(path_type=Path), help="Folder of articles [corpus/].")
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
+)
+@_backend_options
+def watch(corpus, index_dir, **kw) -> None:
+    """Index the corpus, then index what is added, changed or removed in it (Ctrl-C stops)."""
+    from searchsvc.watch import watch_corpus
+
+    settings = _settings(corpus_dir=corpus, index_dir=index_dir, **_pop_backend(kw))
+    try:
+        watch_corpus(settings, report=lambda line: click.echo(line, err=True))
+    except SearchsvcError as err:
+        raise _Fail(err) from None
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+@main.command()
 @click.argument("query", required=False, default="")
 @click.option(
     "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
