@@ -90,10 +90,10 @@ def auth(key: str = KEYS[0]) -> dict:
     return {"Authorization": f"Bearer {key}"}
 
 
-def put(base: str, article_id: str, article: dict, key: str = KEYS[0], **kw):
+def put(base: str, article_id: str, article: dict, key: str = KEYS[0], session=None, **kw):
     """PUT one article as JSON."""
     headers = {**auth(key), "Content-Type": "application/json", **kw.pop("headers", {})}
-    return requests.put(
+    return (session or requests).put(
         f"{base}/api/articles/{article_id}", data=json.dumps(article), headers=headers, timeout=30,
         **kw,
     )  # fmt: skip
@@ -101,7 +101,9 @@ def put(base: str, article_id: str, article: dict, key: str = KEYS[0], **kw):
 
 def found(base: str, word: str, article_id: str) -> bool:
     """Return True when a search for word finds the article (any worker may answer)."""
-    r = requests.get(f"{base}/api/search", params={"q": word, "per_page": 5, "autocorrect": "false"}, timeout=30)
+    r = requests.get(
+        f"{base}/api/search", params={"q": word, "per_page": 5, "autocorrect": "false"}, timeout=30
+    )
     assert r.status_code == 200, r.text
     return article_id in [h["id"] for h in r.json()["hits"]]
 

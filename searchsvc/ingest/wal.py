@@ -111,8 +111,10 @@ class Log:
 
     def __init__(self, index_dir: str | os.PathLike) -> None:
         self.dir = Path(index_dir) / WAL_DIR
+        # per process (a forked child makes its own, of its own kind: gevent's in web workers)
+        key = f"{os.getpid()}:{self.dir.resolve()}"
         with Log._guards_lock:
-            self._guard = Log._guards.setdefault(str(self.dir.resolve()), threading.Lock())
+            self._guard = Log._guards.setdefault(key, threading.Lock())
         self._checked: tuple[int, int] = (0, 0)  # (file number, offset known to end a record)
         self.rotate_bytes = ROTATE_BYTES
 

@@ -123,16 +123,13 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: 
 
 
 def start_applier(settings: Settings) -> subprocess.Popen | None:
-    """Replay what the write-ahead log holds, then start the process that applies live writes.
+    """Start the process that applies live writes (it first replays what the log holds).
 
-    Whoosh only (Typesense writes go to the cluster directly). The process dies with this one.
+    Whoosh only (Typesense writes go to the cluster directly). It dies with this process. The
+    write path is not imported here: locks made before gunicorn forks would not be gevent's.
     """
     if settings.backend != "whoosh" or not settings.live_applier:
         return None
-    from searchsvc.engine.live import apply_if_free
-
-    if settings.index_dir.is_dir():
-        apply_if_free(settings.index_dir)  # a busy lock: its holder applies them
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "searchsvc.engine.live", str(settings.index_dir), str(os.getpid())]
     return subprocess.Popen(cmd)
