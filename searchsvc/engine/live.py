@@ -26,7 +26,12 @@ from pathlib import Path
 
 from searchsvc.engine import merging, w3
 from searchsvc.engine.building import build_next
-from searchsvc.engine.generations import applied_position, load_data, read_current
+from searchsvc.engine.generations import (
+    applied_position,
+    load_data,
+    read_current,
+    remove_leftovers,
+)
 from searchsvc.engine.schema import article_to_doc
 from searchsvc.errors import IndexBusy, SearchsvcError
 from searchsvc.ingest.apiarticle import from_payload
@@ -58,6 +63,7 @@ def apply_pending(index_dir: str | os.PathLike) -> int:
         count += 1
     if not count:
         return 0
+    remove_leftovers(index_dir)  # a killed applier's half-built generation
 
     def fill(ix) -> tuple[int, dict]:
         before = ix.doc_count()
