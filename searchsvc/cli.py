@@ -190,15 +190,28 @@ def _progress_to(bar):
 @_backend_options
 def watch(corpus, index_dir, **kw) -> None:
     """Index the corpus, then index what is added, changed or removed in it (Ctrl-C stops)."""
+    import signal
+    import threading
+
     from searchsvc.watch import watch_corpus
 
     settings = _settings(corpus_dir=corpus, index_dir=index_dir, **_pop_backend(kw))
+    stop = threading.Event()
+
+    def on_signal(*_) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop now, even inside an index run
+            raise KeyboardInterrupt
+        stop.set()  # the first: finish the index run in progress, then stop
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
-        watch_corpus(settings, report=lambda line: click.echo(line, err=True))
+        watch_corpus(settings, report=lambda line: click.echo(line, err=True), stop=stop)
     except SearchsvcError as err:
         raise _Fail(err) from None
     except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+        pass
+    click.echo("stopped", err=True)
 
 
 @main.command()
