@@ -183,7 +183,7 @@ def document(settings: Settings) -> dict:
         "required": True,
         "schema": {"type": "string", "pattern": ID_PATTERN.pattern},
     }
-    return {
+    doc = {
         "openapi": "3.0.3",
         "info": {
             "title": "searchsvc",
@@ -257,3 +257,16 @@ def document(settings: Settings) -> dict:
         },
         "components": {"schemas": _schemas()},
     }
+    _add_writes(doc, settings)  # the write API (issue 17)
+    return doc
+
+
+def _add_writes(doc: dict, settings: Settings) -> None:
+    """Add the write routes, their schemas and the key scheme to the document."""
+    from searchsvc.web.openapi_write import SECURITY_SCHEMES, write_operations, write_schemas
+
+    one, batch = write_operations(settings)
+    doc["paths"]["/api/articles/{article_id}"].update(one)
+    doc["paths"]["/api/articles"] = batch
+    doc["components"]["schemas"].update(write_schemas(settings))
+    doc["components"]["securitySchemes"] = SECURITY_SCHEMES

@@ -11,7 +11,10 @@ carry the same security headers as the app's responses.
 from __future__ import annotations
 
 import html
+import os
 import socket
+import subprocess
+import sys
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
@@ -106,5 +109,27 @@ def port_in_use(host: str, port: int) -> bool:
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
-    """Serve the web app with gunicorn until interrupted."""
-    SearchServer(settings, options(host, port, workers)).run()
+    """Serve the web app with gunicorn until interrupted (and the live-write applier beside it)."""
+    applier = start_applier(settings)
+    try:
+        SearchServer(settings, options(host, port, workers)).run()
+    finally:
+        if applier is not None:
+            applier.terminate()
+            try:
+                applier.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                applier.kill()
+
+
+def start_applier(settings: Settings) -> subprocess.Popen | None:
+    """Start the process that applies live writes (it first replays what the log holds).
+
+    Whoosh only (Typesense writes go to the cluster directly). It dies with this process. The
+    write path is not imported here: locks made before gunicorn forks would not be gevent's.
+    """
+    if settings.backend != "whoosh" or not settings.live_applier:
+        return None
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "searchsvc.engine.live", str(settings.index_dir), str(os.getpid())]
+    return subprocess.Popen(cmd)
