@@ -34,6 +34,10 @@ FEEDBACK_FROM = 5  # groups; shorter (keyword) queries keep their tiers untouche
 FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 20
 FEEDBACK_ORIGINAL = 0.5
+PROXIMITY_WEIGHT = 0.0  # share of a pair's BM25 score given for its words standing close
+PROXIMITY_WINDOW = 5  # word distance (stop words removed) up to which a pair counts as close
+PROXIMITY_TOP = 100  # candidates re-ranked by proximity (the best by the other scores)
+PROXIMITY_MAX_GROUPS = 12  # queries with more groups get no proximity boost (cost)
 
 
 def idf(df: int, total: int) -> float:
@@ -90,3 +94,27 @@ def feedback_terms(
     chosen = weighted.most_common(FEEDBACK_TERMS)
     norm = sum(w for _, w in chosen) or 1.0
     return [(t, w / norm) for t, w in chosen if w > 0]
+
+
+def pair_frequency(left: list[int], right: list[int]) -> float:
+    """Return how closely two words stand in one field: the sum of 1/distance over left's
+    occurrences (each to its nearest right occurrence within PROXIMITY_WINDOW words)."""
+    if not left or not right:
+        return 0.0
+    r = np.asarray(right)
+    total = 0.0
+    for p in left:
+        i = int(np.searchsorted(r, p))
+        best = min(
+            (abs(int(r[j]) - p) for j in (i - 1, i) if 0 <= j < len(r) and r[j] != p),
+            default=PROXIMITY_WINDOW + 1,
+        )
+        if best <= PROXIMITY_WINDOW:
+            total += 1.0 / best
+    return total
+
+
+def proximity_boost(pair_freqs: Iterable[tuple[float, float]]) -> float:
+    """Return the proximity boost of a document: per query pair (weighted pair frequency, idf),
+    PROXIMITY_WEIGHT times a BM25 saturation of the frequency, times the pair's idf."""
+    return sum(PROXIMITY_WEIGHT * w * (K1 + 1) * x / (K1 + x) for x, w in pair_freqs if x > 0)
