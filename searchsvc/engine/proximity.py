@@ -76,6 +76,6 @@ def boosts(view: View, groups, docs: np.ndarray) -> np.ndarray:
                 right = found[fname].get(b, {}).get(d)
                 if left and right:
                     x += FIELDS[fname][0] * scoring.pair_frequency(left, right)
-            freqs.append((x, (idf[a] + idf[b]) / 2))
+            freqs.append((x, idf[a] + idf[b]))  # a pair is as rare as both words
         out[k] = scoring.proximity_boost(freqs)
     return out
