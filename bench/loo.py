@@ -9,6 +9,7 @@ that is the estimate for an unseen collection. Run through `bench/relevance.py -
 
 from __future__ import annotations
 
+import functools
 import itertools
 import shutil
 import sys
@@ -26,15 +27,14 @@ from searchsvc.engine.plan import plan_query
 from searchsvc.engine.state import LRU, SCORE_CACHE_BYTES, array_bytes
 from searchsvc.evaluate import Scores, evaluate
 from searchsvc.text import scoring
+from searchsvc.text.analysis import index_terms
 from searchsvc.text.query import parse
 
 # The knobs and the values tried. TITLE_WEIGHT and BODY_B are scoring.FIELDS entries.
 GRID: dict[str, tuple] = {
     "K1": (0.9, 1.2, 1.5),
     "BODY_B": (0.4, 0.75),
-    "SHORT_QUERY": (0, 2, 4),
-    "FEEDBACK_FROM": (1, 5),
-    "PROXIMITY_WEIGHT": (0.0, 0.1),
+    "SHORT_QUERY": (2, 4),  # tiers for 2-word keyword queries at least (a product rule)
 }
 BM25_KNOBS = ("K1", "BODY_B", "TITLE_WEIGHT", "TITLE_B")
 
@@ -56,8 +56,12 @@ def current() -> dict:
 
 @contextmanager
 def applied(values: dict) -> Iterator[None]:
-    """Set scoring.py's knobs to values for the duration of the block."""
-    old_fields = dict(scoring.FIELDS)
+    """Set scoring.py's knobs to values for the duration of the block.
+
+    Feedback documents' terms are memoised meanwhile (the same documents recur across settings).
+    """
+    old_fields, old_terms = dict(scoring.FIELDS), scoring.index_terms
+    scoring.index_terms = _memo_terms
     old = {k: getattr(scoring, k) for k in values if hasattr(scoring, k)}
     try:
         for k, v in values.items():
@@ -71,9 +75,13 @@ def applied(values: dict) -> Iterator[None]:
                 setattr(scoring, k, v)
         yield
     finally:
+        scoring.index_terms = old_terms
         scoring.FIELDS.update(old_fields)
         for k, v in old.items():
             setattr(scoring, k, v)
+
+
+_memo_terms = functools.lru_cache(maxsize=50_000)(index_terms)
 
 
 class Reranker:
@@ -82,6 +90,7 @@ class Reranker:
     def __init__(self, col: evalcols.Collection, engine, settings: Settings) -> None:
         self.col = col
         self.view = engine.store.view()
+        self.view.state.stored = LRU(10**7)  # every document's stored fields stay cached
         self.docids = [self.view.stored(d).get("id") for d in range(self.view.state.total)]
         self.plans = {q: plan_query(parse(t, settings), self.view) for q, t in col.topics.items()}
         self._bm25: tuple | None = None

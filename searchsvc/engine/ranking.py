@@ -3,7 +3,8 @@
 Per term, BM25F scores of every document holding it are computed once per generation (numpy
 over the term's posting arrays) and cached; a query sums its groups into one dense array.
 Phrases count their occurrences through Whoosh's phrase matcher, prefix groups sum their
-expansions. `rank` applies the tiers and the RM3 feedback of text/scoring.py.
+expansions. `rank` applies the proximity boost (engine/proximity.py), the RM3 feedback and the
+tiers of text/scoring.py.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ class Ranked:
 
 
 def rank(view: View, groups: list[Group]) -> Ranked:
-    """Return every document matching a group, with its final score (tiers, feedback)."""
+    """Return every document matching a group, with its final score (proximity, feedback, tiers)."""
     n = len(groups)
     total = max(1, view.state.total)
     rare, common = list(groups), []
@@ -225,7 +226,7 @@ def rank(view: View, groups: list[Group]) -> Ranked:
         best = matched[top(scoring.tiered(acc[matched], hits[matched], n), scoring.PROXIMITY_TOP)]
         acc[best] += proximity.boosts(view, groups, best)
     feedback: list[tuple[str, float]] = []
-    if n >= scoring.FEEDBACK_FROM and len(matched) > 2 * scoring.FEEDBACK_DOCS:
+    if len(matched) > 2 * scoring.FEEDBACK_DOCS:
         first = scoring.tiered(acc[matched], hits[matched], n)  # tiers pick the feedback docs
         feedback = _feedback(view, matched, first, acc[matched])
         acc *= scoring.FEEDBACK_ORIGINAL / sum(g.weight for g in groups)
