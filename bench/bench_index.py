@@ -19,7 +19,7 @@ from naive import naive_index
 
 def run_project(corpus: Path, index_dir: Path, procs: int) -> dict:
     """Rebuild the searchsvc index of corpus; return documents, seconds and skips."""
-    index_corpus = sc.project_piece("indexer", "index_corpus")
+    index_corpus = sc.project_piece("engine.indexer", "index_corpus")
     if isinstance(index_corpus, str):
         return {"missing": index_corpus}
     if index_dir.exists():
@@ -46,8 +46,8 @@ def cpu_seconds() -> float:
 
 def check_searchable(index_dir: Path) -> str:
     """Return a one-line proof that the built index answers a query (or why not)."""
-    store_cls = sc.project_piece("store", "Store")
-    engine_cls = sc.project_piece("search", "SearchEngine")
+    store_cls = sc.project_piece("engine.store", "Store")
+    engine_cls = sc.project_piece("engine.search", "SearchEngine")
     if sc.missing(store_cls, engine_cls):
         return "; ".join(sc.missing(store_cls, engine_cls))
     from searchsvc.config import Settings

@@ -29,8 +29,8 @@ def build_indexes(out: Path, reuse: bool) -> tuple[Path, Path, str | None]:
 
 def open_engine(index_dir: Path):
     """Return a SearchEngine over index_dir, or a string saying which piece is missing."""
-    store_cls = sc.project_piece("store", "Store")
-    engine_cls = sc.project_piece("search", "SearchEngine")
+    store_cls = sc.project_piece("engine.store", "Store")
+    engine_cls = sc.project_piece("engine.search", "SearchEngine")
     if sc.missing(store_cls, engine_cls):
         return "; ".join(sc.missing(store_cls, engine_cls))
     from searchsvc.config import Settings

@@ -19,7 +19,11 @@ import speed_common as sc
 from bench_http import load
 from bench_query import open_engine, timed
 
-PIECES = (("indexer", "index_corpus"), ("store", "Store"), ("search", "SearchEngine"))
+PIECES = (
+    ("engine.indexer", "index_corpus"),
+    ("engine.store", "Store"),
+    ("engine.search", "SearchEngine"),
+)
 
 
 def build(out: Path, copies: int, reuse: bool, files: int = 0) -> dict:
@@ -27,7 +31,7 @@ def build(out: Path, copies: int, reuse: bool, files: int = 0) -> dict:
     index_dir = out / f"searchsvc-{copies}x"
     if reuse and (index_dir / "CURRENT").exists():
         return {"dir": index_dir, "docs": None, "seconds": None}
-    index_corpus = sc.project_piece("indexer", "index_corpus")
+    index_corpus = sc.project_piece("engine.indexer", "index_corpus")
     if isinstance(index_corpus, str):
         return {"dir": index_dir, "missing": index_corpus}
     corpus = sc.sgm_corpus(out / f"corpus-{copies}x", sc.sgm_files(sc.reuters_dir(), files), copies)

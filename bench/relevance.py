@@ -170,6 +170,51 @@ def searchsvc_cli(topics: Path, index_dir: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
+# --------------------------------------------------------------------------- --backend
+
+BACKEND: dict = {"name": "whoosh", "node": None}  # set by --backend in main()
+TS_KEY = "bench-key"
+
+
+def backend_engine(corpus: Path, work: Path):
+    """Return searchsvc's engine on the --backend chosen, indexed from the corpus folder."""
+    if BACKEND["name"] == "whoosh":
+        return searchsvc_index(corpus, work / "index")
+    return typesense_engine(corpus, work)
+
+
+def typesense_engine(corpus: Path, work: Path):
+    """Index the corpus on the benchmark's Typesense server; return the backend's engine.
+
+    The same way as the Whoosh backend is reached everywhere: `index_with(settings)` and
+    `open_engine(settings)`, so the run goes through TypesenseEngine.search.
+    """
+    from searchsvc.backends import index_with, open_engine
+    from searchsvc.config import Settings
+
+    settings = Settings(
+        backend="typesense",
+        typesense_url=BACKEND["node"].url,
+        typesense_api_key=TS_KEY,
+        index_dir=work / "ts-index",
+        corpus_dir=corpus,
+        **BENCH_SETTINGS,
+    )
+    summary = index_with(settings, corpus, rebuild=True)
+    if summary.skipped:
+        print(f"  typesense skipped {summary.skipped[:3]}", file=sys.stderr)
+    return open_engine(settings)
+
+
+def start_typesense(folder: Path):
+    """Start a local Typesense server for --backend typesense; return it (call .stop())."""
+    from searchsvc.typesense.server import Node
+
+    node = Node(folder / "data", TS_KEY).start()
+    node.wait_healthy()
+    return node
+
+
 # --------------------------------------------------------------------------- the benchmark
 
 
@@ -201,11 +246,13 @@ def bench_collection(col: evalcols.Collection, engines: list[str], work: Path) -
         start = time.perf_counter()
         try:
             if name.startswith("searchsvc") and engine is None:
-                engine = searchsvc_index(paths["corpus"].parent, work / "index")
+                engine = backend_engine(paths["corpus"].parent, work)
                 index_s = time.perf_counter() - start
             if name == "searchsvc":
                 rows = run_topics(engine, col.topics, LIMIT, timings=timings, errors=errors)
             elif name == "searchsvc-cli":
+                if BACKEND["name"] != "whoosh":
+                    raise Skip("the CLI run compares with the Whoosh index only")
                 wall = searchsvc_cli(paths["topics"], work / "index", out)
                 timings = {"all": wall / max(1, len(col.topics))}
             else:
@@ -280,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         default="exclude",
         help="Cranfield's -1 judgment (the query's source paper); default: exclude",
     )
+    ap.add_argument(
+        "--backend",
+        choices=("whoosh", "typesense"),
+        default="whoosh",
+        help="searchsvc's backend for the searchsvc engine (typesense: a local server is started)",
+    )
     args = ap.parse_args(argv)
     names = evalcols.NAMES if args.collection == "all" else (args.collection,)
     todo = [n for n in names if (args.data / "eval" / n).is_dir()]
@@ -289,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     base = args.keep or Path(tempfile.mkdtemp(prefix="searchsvc-relevance-"))
     margins: dict[str, float] = {}
+    BACKEND["name"] = args.backend
+    if args.backend == "typesense" and not args.loo:  # --loo re-ranks the Whoosh index
+        BACKEND["node"] = start_typesense(base / "typesense")
     try:
         if args.loo:
             return loo.run(todo, args, base, bench_collection, searchsvc_index)
@@ -299,11 +355,14 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(work)
             results = bench_collection(col, args.engines, work)
             note = f", -1 = {args.minus_one}" if name == "cranfield" else ""
+            note += f", searchsvc on {args.backend}"
             print_table(col, results, note)
             margins.update(loo.print_margin(name, results, args.data))
         if margins:
             print(f"\nmean margin over the best reference: {loo.mean(margins):+.3f}")
     finally:
+        if BACKEND["node"] is not None:
+            BACKEND["node"].stop()
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
     if args.keep:

@@ -354,7 +354,7 @@ def project_index(out: Path, copies: int = 1, reuse: bool = False) -> tuple[Path
     import shutil
 
     index_dir = out / f"searchsvc-{copies}x"
-    index_corpus = project_piece("indexer", "index_corpus")
+    index_corpus = project_piece("engine.indexer", "index_corpus")
     if isinstance(index_corpus, str):
         return index_dir, index_corpus
     if reuse and (index_dir / "CURRENT").exists():

@@ -34,7 +34,7 @@ def open_store(settings: Settings):
         return TypesenseStore(settings)
     from searchsvc.engine.store import Store
 
-    return Store(settings.index_dir)
+    return Store(settings.index_dir, verify_full=settings.verify_on_open)
 
 
 def open_engine(settings: Settings, store=None):
@@ -73,4 +73,5 @@ def index_with(
         lock_timeout=settings.lock_timeout,
         max_bytes=settings.max_file_bytes,
         bulk=settings.bulk_writer,
+        follow_links=settings.follow_links,
     )

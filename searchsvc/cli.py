@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from searchsvc import terminal
 from searchsvc.config import Settings
-from searchsvc.contract import SORTS, SearchPage, SearchRequest
+from searchsvc.contract import SORTS, SearchRequest
 from searchsvc.errors import SearchsvcError
 
 
@@ -94,23 +95,9 @@ def extract(files: tuple[Path, ...], root: Path | None, as_json: bool) -> None:
             if as_json:
                 click.echo(json.dumps(art.to_json(), ensure_ascii=False))
             else:
-                _print_article(art)
+                terminal.print_article(art)
     if failed:
         sys.exit(1)  # the good files were shown; the status tells scripts one was skipped
-
-
-def _print_article(art) -> None:
-    click.secho(art.title or "(untitled)", bold=True)
-    meta = [
-        art.published.isoformat() if art.published else "no date",
-        art.author or "no author",
-        art.source or "no source",
-    ]
-    click.echo(" · ".join(meta) + (f"  [{', '.join(art.tags)}]" if art.tags else ""))
-    click.echo(f"id {art.id}  path {art.path}" + (f"  url {art.url}" if art.url else ""))
-    click.echo("")
-    click.echo(art.body)
-    click.echo("-" * 72)
 
 
 @main.command()
@@ -145,6 +132,8 @@ def index(corpus, index_dir, rebuild, as_json, procs, wait, bulk_writer, **kw) -
     else:
         for skip in summary.skipped:
             click.echo(f"skipped {skip['path']}: {skip['reason']}", err=True)
+        for part in summary.truncated:
+            click.echo(f"indexed in part {part['path']} ({part['id']}): {part['reason']}", err=True)
         click.echo(str(summary))
 
 
@@ -159,25 +148,12 @@ def _run_index(settings: Settings, *, rebuild: bool, quiet: bool):
 
         bar = tqdm(unit="file", desc="indexing", leave=False, file=sys.stderr)
     try:
-        return index_with(settings, rebuild=rebuild, progress=_progress_to(bar))
+        return index_with(settings, rebuild=rebuild, progress=terminal.progress_to(bar))
     except SearchsvcError as err:
         raise _Fail(err) from None
     finally:
         if bar is not None:
             bar.close()
-
-
-def _progress_to(bar):
-    if bar is None:
-        return None
-
-    def progress(done: int, total: int | None = None, path: str = "") -> None:
-        if total is not None and bar.total != total:
-            bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return progress
 
 
 @main.command()
@@ -212,7 +188,7 @@ def search(query, index_dir, limit, page, sort, as_json, explain, topics, run_ou
     if as_json:
         click.echo(json.dumps(page_obj.to_dict(), ensure_ascii=False))
     else:
-        _print_page(page_obj)
+        terminal.print_page(page_obj)
 
 
 def _batch(settings: Settings, topics: Path, run_out: Path, limit: int) -> None:
@@ -235,26 +211,6 @@ def _batch(settings: Settings, topics: Path, run_out: Path, limit: int) -> None:
     click.echo(f"wrote {len(rows)} lines to {run_out}", err=True)
 
 
-def _print_page(page: SearchPage) -> None:
-    import html
-    import re
-
-    click.echo(f"{page.total} results for {page.query!r} ({page.took_ms:.1f} ms)")
-    if page.suggestion:
-        click.echo(f"Did you mean: {page.suggestion}")
-    start = (page.page - 1) * page.per_page
-    for n, hit in enumerate(page.hits, start + 1):
-        click.echo("")
-        click.secho(f"{n}. {hit.title}", bold=True)
-        meta = " · ".join(x for x in (hit.published or "", hit.source, hit.author) if x)
-        more = f"  (+{hit.similar} similar)" if hit.similar else ""
-        click.echo(f"   {meta}  [{hit.id}]{more}")
-        text = re.sub(r"<mark>(.*?)</mark>", lambda m: click.style(m[1], bold=True), hit.snippet)
-        click.echo("   " + " ".join(html.unescape(text).split()))
-    if page.pages > page.page:
-        click.echo(f"\npage {page.page} of {page.pages}; next: --page {page.page + 1}")
-
-
 @main.command()
 @click.option(
     "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
@@ -271,25 +227,32 @@ def stats(index_dir, as_json, **kw) -> None:
     if as_json:
         click.echo(json.dumps(data.to_dict(), ensure_ascii=False))
         return
-    _print_stats(data)
+    terminal.print_stats(data)
 
 
-def _print_stats(stats) -> None:
-    size = f"{stats.index_bytes / 1e6:,.1f} MB" if stats.index_bytes is not None else "-"
-    span = " .. ".join(d for d in stats.date_span if d) or "-"
-    sources = sorted(stats.sources.items(), key=lambda kv: -kv[1])[:10]
-    rows = [
-        ("documents", f"{stats.documents:,}"),
-        ("index size", size),
-        ("last update", stats.last_update or "-"),
-        ("generation", f"{stats.generation} ({stats.backend})"),
-        ("dates", f"{span} ({stats.undated:,} undated)"),
-        ("sources", ", ".join(f"{k} ({v})" for k, v in sources) or "-"),
-        ("top tags", ", ".join(f"{t.tag} ({t.count})" for t in stats.top_tags[:10]) or "-"),
-    ]
-    rows += [("note", note) for note in stats.notes]
-    for key, value in rows:
-        click.echo(f"{key}: {value}")
+@main.command()
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
+)
+def check(index_dir) -> None:
+    """Verify every file of the live index against its recorded checksums (exit 1 if damaged)."""
+    from searchsvc.engine.integrity import check_index
+
+    settings = _settings(index_dir=index_dir)
+    try:
+        report = check_index(settings.index_dir)
+    except SearchsvcError as err:
+        raise _Fail(err) from None
+    if not report.recorded:
+        click.echo(f"{report.generation}: no checksums recorded (built by an older searchsvc)")
+    for problem in report.damaged:
+        click.echo(f"damaged: {problem}", err=True)
+    if report.damaged:
+        raise _Fail(
+            f"{report.generation} is damaged ({len(report.damaged)} problems); "
+            "rebuild it with `searchsvc index --rebuild`"
+        )
+    click.echo(f"{report.generation}: {report.checked} files verified, no damage found")
 
 
 @main.command()
@@ -318,8 +281,13 @@ def serve(index_dir, corpus, host, port, workers, **kw) -> None:
                 "serving anyway; /healthz answers 503 until `searchsvc index` builds one",
                 err=True,
             )
-    from searchsvc.web.server import run
+    from searchsvc.web.server import port_in_use, run
 
+    if port_in_use(host, port):
+        raise _Fail(
+            f"{host}:{port} is already in use (another searchsvc serve?); "
+            "stop it, or pass another --port"
+        )
     try:
         run(settings, host=host, port=port, workers=workers)
     except SearchsvcError as err:

@@ -20,6 +20,7 @@ class Settings:
     backend: str = "whoosh"
     typesense_url: str = "http://127.0.0.1:8108"
     typesense_api_key: str = ""
+    public_url: str = ""  # e.g. https://search.example.org: absolute links (OpenSearch, feeds)
     max_query_chars: int = 1000
     max_query_terms: int = 200
     max_per_page: int = 100
@@ -27,6 +28,9 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     index_procs: int = 0  # 0 = pick from the machine's cores
     lock_timeout: float = 0.0  # seconds a second `index` waits for the writer lock
+    verify_on_open: bool = False  # check every file's digest when a generation is opened
+    search_deadline: float = 3.0  # seconds a search may run before it is stopped with a 503
+    follow_links: bool = False  # index symlinked files whose target lies outside the corpus
     bulk_writer: bool = True  # False: build segments with Whoosh's own writer (slower, same ranks)
 
     @classmethod

@@ -33,11 +33,22 @@ class SearchRequest:
     sort: str = "relevance"
     date_from: date | None = None
     date_to: date | None = None
-    source: str | None = None
-    tag: str | None = None
+    source: tuple[str, ...] = ()  # any of these sources (one or several)
+    tag: tuple[str, ...] = ()  # any of these tags
+    include_undated: bool = False  # a date filter also keeps articles without a date
+    copies_of: str | None = None  # only the copies of this article's story (itself included)
+    autocorrect: bool = True  # no results as typed: show the spelling correction's instead
     snippets: bool = True
     facets: bool = True
     collapse: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("source", "tag"):  # one value may be given as a plain string
+            value = getattr(self, name)
+            if value is None or isinstance(value, str):
+                object.__setattr__(self, name, (value,) if value else ())
+            else:
+                object.__setattr__(self, name, tuple(v for v in value if v))
 
     def validate(self, settings: Settings) -> SearchRequest:
         """Return the request unchanged when it is within the limits; raise BadRequest if not."""
@@ -74,10 +85,18 @@ class Hit:
     tags: list[str]
     score: float
     snippet: str  # HTML-escaped text with <mark> tags
-    similar: int = 0  # near-duplicates folded into this hit
+    similar: int = 0  # copies of the same story folded into this hit
+    similar_ids: list[str] = field(default_factory=list)  # up to 10 of them, oldest first
 
     @classmethod
-    def from_stored(cls, doc: dict, score: float = 0.0, similar: int = 0, snippet: str = "") -> Hit:
+    def from_stored(
+        cls,
+        doc: dict,
+        score: float = 0.0,
+        similar: int = 0,
+        snippet: str = "",
+        similar_ids: list[str] | None = None,
+    ) -> Hit:
         """Return a Hit from the stored fields of an article (either backend's)."""
         return cls(
             id=doc["id"],
@@ -90,6 +109,7 @@ class Hit:
             score=round(float(score), 4),
             snippet=snippet,
             similar=similar,
+            similar_ids=list(similar_ids or ()),
         )
 
 
@@ -110,7 +130,8 @@ class SearchPage:
     suggestion: str | None = None
     sort: str = "relevance"
     timeline: list[dict] = field(default_factory=list)  # Period rows, oldest first
-    notes: list[str] = field(default_factory=list)  # where this backend differs from Whoosh
+    notes: list[str] = field(default_factory=list)  # what to know: backend differences, filters
+    results_for: str | None = None  # the corrected query shown instead (absent: as typed)
 
     @property
     def pages(self) -> int:
@@ -121,6 +142,8 @@ class SearchPage:
         """Return the JSON shape of the API (`/api/search`, `searchsvc search --json`)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["hits"] = [{f.name: getattr(h, f.name) for f in fields(h)} for h in self.hits]
+        if self.results_for is None:
+            del out["results_for"]  # only present when the results are a correction's
         return out
 
 

@@ -48,3 +48,15 @@ class IndexWriteError(SearchsvcError):
     """Writing the index failed (disk full, permissions); the previous index is intact."""
 
     status = 500
+
+
+class SearchTimeout(SearchsvcError):
+    """A search ran past its deadline and was stopped (HTTP 503); the worker lives on."""
+
+    status = 503
+
+
+class IndexDamaged(SearchsvcError):
+    """Files of an index generation fail their checks; it is never served (HTTP 503)."""
+
+    status = 503

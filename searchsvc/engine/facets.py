@@ -12,9 +12,11 @@ from datetime import date
 import numpy as np
 
 from searchsvc.contract import TOP_TAGS
+from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.text.dates import MONTHLY_SPAN_DAYS, periods
+from searchsvc.text.fingerprint import FINGERPRINT_BYTES, copies, stories
 
 
 def _codes(values: list) -> tuple[np.ndarray, list]:
@@ -30,20 +32,20 @@ def columns(view: View) -> dict:
 
 
 def _build_columns(view: View) -> dict:
-    from searchsvc.engine.ranking import term_docs
 
     n = view.state.total
     tags: list[tuple] = [()] * n
     for term in view.reader.lexicon("tags"):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
-        for d in term_docs(view, "tags", text).tolist():
+        for d in view.term_docs("tags", text).tolist():
             tags[d] = (*tags[d], text)
     raw_days = view.column("published", False)
     days = {raw: seg.day_of(raw) for raw in set(raw_days)}
     cols: dict = {}
-    cols["dup"], dup_values = _codes(view.column("dup"))
-    cols["dup_count"] = len(dup_values)
-    cols["source"], cols["source_values"] = _codes(view.column("source"))
+    cols["dup"] = _stories(view)
+    cols["dup_count"] = int(cols["dup"].max()) + 1 if len(cols["dup"]) else 0
+    cols["source"], cols["source_values"] = canonical_sources(view)
+    cols["domain"], cols["domain_values"] = _codes(view.column("domain"))
     cols["day"], cols["day_values"] = _codes([days[raw] for raw in raw_days])
     dated = [d or date.min for d in cols["day_values"]]  # date.min: undated, never counted
     cols["day_ord"] = np.array([d.toordinal() for d in dated], dtype=np.int64)
@@ -59,6 +61,31 @@ def _build_columns(view: View) -> dict:
     cols["pair_sig"] = np.array([p[0] for p in pairs], dtype=np.int64)
     cols["pair_tag"] = np.array([p[1] for p in pairs], dtype=np.int64)
     return cols
+
+
+def _stories(view: View) -> np.ndarray:
+    """Return a story code per document: exact copies, and near copies by fingerprint."""
+    exact, _ = _codes(view.column("dup"))
+    parts = [seg.fixed_bytes(leaf, "fp", FINGERPRINT_BYTES) for leaf in view.leaves]
+    rows = np.concatenate(parts) if parts else np.zeros((0, FINGERPRINT_BYTES), np.uint8)
+    rows[~view.state.live] = 0  # a deleted copy links nothing
+    # One fingerprint per exact-copy group (a corpus may hold many exact copies), the first
+    # live one: near copies link groups, which the exact codes then spread to every member.
+    order = np.lexsort((~view.state.live, exact)) if len(exact) else exact
+    codes, first = np.unique(exact[order], return_index=True)
+    group_rows = rows[order[first]]
+    linked = stories(np.arange(len(codes)), copies(group_rows))
+    return linked[np.searchsorted(codes, exact)]
+
+
+def source_docs(view: View, value: str) -> np.ndarray:
+    """Return the live documents of the outlet a `source:` value names, ascending."""
+    cols = columns(view)
+    wanted = matching(cols["source_values"], value)
+    if not wanted and value.strip().lower() in cols["domain_values"]:  # a site's address
+        on_site = cols["domain"] == cols["domain_values"].index(value.strip().lower())
+        wanted = np.unique(cols["source"][on_site]).tolist()
+    return np.flatnonzero(np.isin(cols["source"], wanted) & view.state.live)
 
 
 def count(codes: np.ndarray, docs: np.ndarray, values: list) -> dict:
@@ -112,8 +139,8 @@ def facets_and_timeline(cols: dict, docs: np.ndarray) -> tuple[dict, list]:
     return facets, tl
 
 
-def in_date_range(view: View, lo: date | None, hi: date | None) -> np.ndarray:
-    """Return a boolean array over all documents: dated within [lo, hi] (inclusive)."""
+def in_date_range(view: View, lo: date | None, hi: date | None, undated: bool) -> np.ndarray:
+    """Return a boolean array over all documents: dated within [lo, hi] (or undated, if asked)."""
     cols = columns(view)
     ords = cols["doc_ord"]
     keep = ords > 0
@@ -121,6 +148,8 @@ def in_date_range(view: View, lo: date | None, hi: date | None) -> np.ndarray:
         keep &= ords >= lo.toordinal()
     if hi is not None:
         keep &= ords <= hi.toordinal()
+    if undated:
+        keep |= ords == 0
     return keep
 
 

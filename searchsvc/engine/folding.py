@@ -8,6 +8,8 @@ import numpy as np
 
 from searchsvc.engine.matching import Matches, ranked
 
+SIMILAR_IDS = 10  # folded copies named on a hit
+
 
 @dataclass
 class Folded:
@@ -22,6 +24,11 @@ class Folded:
     def similar(self, docnum: int) -> int:
         """Return how many other matches are copies of this document."""
         return int(self.sizes[self.dup[docnum]]) - 1
+
+    def copies(self, docnum: int, ids: np.ndarray, limit: int = SIMILAR_IDS) -> np.ndarray:
+        """Return up to `limit` other matches (of `ids`) that are copies of this document."""
+        same = ids[self.dup[ids] == self.dup[docnum]]
+        return same[same != docnum][:limit]
 
 
 def collapse(ranked: list, dup: np.ndarray, end: int) -> list:

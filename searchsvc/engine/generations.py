@@ -71,6 +71,15 @@ def load_manifest(gen_dir: Path) -> dict:
         return json.load(f)["files"]
 
 
+def load_checksums(gen_dir: Path) -> dict | None:
+    """Return the file checksums a generation's manifest records (None if it records none)."""
+    try:
+        with open(Path(gen_dir) / MANIFEST, encoding="utf-8") as f:
+            return json.load(f).get("checksums")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def link_copy(src: Path, dst: Path) -> None:
     """Copy a generation by hard links (Whoosh never rewrites a segment file in place)."""
     dst.mkdir()

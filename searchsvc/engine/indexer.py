@@ -21,6 +21,7 @@ from searchsvc.engine.generations import (
     gen_name,
     gen_number,
     link_copy,
+    load_checksums,
     load_manifest,
     prune,
     read_current,
@@ -28,6 +29,7 @@ from searchsvc.engine.generations import (
     switch_current,
     write_error,
 )
+from searchsvc.engine.integrity import checksums, verify
 from searchsvc.engine.schema import article_to_doc, build_schema
 from searchsvc.errors import IndexWriteError, SearchsvcError
 from searchsvc.ingest.durable import WriteLock, fsync_dir
@@ -52,6 +54,7 @@ def index_corpus(
     lock_timeout: float = 0.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
     bulk: bool = True,
+    follow_links: bool = False,
 ) -> IndexSummary:
     """Bring the index in `index_dir` up to date with `corpus_dir` and switch to it atomically."""
     start = time.monotonic()
@@ -69,7 +72,7 @@ def index_corpus(
         if old is None:
             old, rebuild = {}, True
         summary = IndexSummary()
-        plan = plan_changes(corpus, old, summary)
+        plan = plan_changes(corpus, old, summary, follow_links=follow_links)
         if not plan.changed and current is not None and not rebuild:
             summary.documents = sum(len(e["ids"]) for e in old.values())
             if progress is not None:
@@ -78,7 +81,8 @@ def index_corpus(
             number = 1 + max([gen_number(p.name) or 0 for p in index_dir.iterdir()], default=0)
             new = gen_name(number)
             src = None if rebuild or current is None else index_dir / current
-            _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_bytes, bulk)
+            options = (procs, max_bytes, bulk, follow_links)
+            _build(corpus, index_dir, src, new, plan, summary, progress, options)
             prune(index_dir, new)
     summary.seconds = round(time.monotonic() - start, 3)
     written = sum(len(plan.manifest.get(p, {}).get("ids", ())) for p in plan.to_read)
@@ -86,7 +90,7 @@ def index_corpus(
     return summary
 
 
-def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_bytes, bulk):
+def _build(corpus, index_dir, src, new, plan, summary, progress, options):
     """Write generation `new` aside (a copy of `src` plus changes, or from scratch), then switch."""
     tmp = index_dir / (new + TMP_SUFFIX)
     try:
@@ -96,16 +100,17 @@ def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_byte
         else:
             link_copy(src, tmp)
             ix = w3.open_writable(tmp)
-        writing = (procs, max_bytes, bulk)
-        expected = _write(ix, corpus, plan, summary, progress, writing, fresh=src is None)
+        expected = _write(ix, corpus, plan, summary, progress, options, fresh=src is None)
         summary.documents = ix.doc_count()
         if summary.documents != expected:
             raise IndexWriteError(
                 f"the new index holds {summary.documents} documents, expected {expected}",
                 hint="the previous index is still live; run `searchsvc index --rebuild`",
             )
+        sums = checksums(tmp, src, load_checksums(src) if src is not None else None)
         with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
-            json.dump({"version": 1, "files": plan.manifest}, f, separators=(",", ":"))
+            data = {"version": 2, "files": plan.manifest, "checksums": sums}
+            json.dump(data, f, separators=(",", ":"))
         for p in tmp.iterdir():
             if p.is_file():
                 with open(p, "rb") as f:
@@ -122,9 +127,9 @@ def _build(corpus, index_dir, src, new, plan, summary, procs, progress, max_byte
         raise
 
 
-def _write(ix, corpus, plan, summary, progress, writing, fresh: bool) -> int:
+def _write(ix, corpus, plan, summary, progress, options, fresh: bool) -> int:
     """Delete stale paths, add the articles of the files to read; return the expected doc count."""
-    procs, max_bytes, bulk = writing
+    procs, max_bytes, bulk, follow_links = options
     n = procs_for(procs, sum(plan.manifest[r]["size"] for r in plan.to_read))
     writer = w3.writer(ix, procs=n, limitmb=LIMIT_MB, bulk=bulk)
     try:
@@ -138,10 +143,18 @@ def _write(ix, corpus, plan, summary, progress, writing, fresh: bool) -> int:
         }
         for done, rel in enumerate(plan.files, 1):
             if rel in reading:
-                is_new = rel not in replacing
-                _add_file(
-                    writer, corpus, rel, plan.manifest[rel], owners, summary, max_bytes, is_new
+                old_ids = plan.old_ids.get(rel, []) if rel in replacing else None
+                accepted = accept_file(
+                    corpus,
+                    rel,
+                    plan.manifest[rel],
+                    owners,
+                    summary,
+                    max_bytes=max_bytes,
+                    old_ids=old_ids,
+                    follow_links=follow_links,
                 )
+                writer.add_many(accepted, article_to_doc)
             if progress is not None:
                 progress(done, len(plan.files), rel)
         writer.commit(merge=not fresh)
@@ -149,13 +162,6 @@ def _write(ix, corpus, plan, summary, progress, writing, fresh: bool) -> int:
         writer.cancel()
         raise
     return len(owners)
-
-
-def _add_file(writer, corpus, rel, entry, owners, summary, max_bytes, is_new) -> None:
-    """Read one file and add its articles to the writer (which maps them to documents)."""
-    writer.add_many(
-        accept_file(corpus, rel, entry, owners, summary, max_bytes, is_new), article_to_doc
-    )
 
 
 def procs_for(procs: int, nbytes: int) -> int:
@@ -171,7 +177,9 @@ def procs_for(procs: int, nbytes: int) -> int:
 
 
 def _usable_manifest(gen_dir: Path) -> dict | None:
-    """Return the manifest of a generation, or None when it is unreadable or the schema changed."""
+    """Return the manifest of a generation; None if damaged, unreadable or of another schema."""
+    if not verify(gen_dir, load_checksums(gen_dir), full=False).ok:
+        return None  # damaged: build the next generation from scratch
     try:
         manifest = load_manifest(gen_dir)
         schema = w3.open_readonly(gen_dir).schema

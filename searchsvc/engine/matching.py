@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from searchsvc.engine import facets
-from searchsvc.engine.plan import DateRange, QueryPlan
+from searchsvc.engine.plan import CopiesOf, DateRange, QueryPlan
 from searchsvc.engine.ranking import leaf_docs, rank, top
-from searchsvc.engine.state import View
+from searchsvc.engine.state import View, check_deadline
+
+UNDATED_BELOW = 1e12  # newest first: every dated key is above every undated one
 
 
 @dataclass
@@ -27,11 +29,21 @@ def docset(view: View, item) -> np.ndarray:
     found = view.state.docsets.get(key)
     if found is None:
         if isinstance(item, DateRange):
-            found = facets.in_date_range(view, item.lo, item.hi)
+            found = facets.in_date_range(view, item.lo, item.hi, item.undated)
+        elif isinstance(item, CopiesOf):
+            dup = facets.columns(view)["dup"]
+            docnum = view.searcher.document_number(id=item.article_id)
+            found = dup == dup[docnum] if docnum is not None else np.zeros(len(dup), bool)
         else:
             found = np.zeros(view.state.total, dtype=bool)
             for leaf in item:
-                found[leaf_docs(view, leaf)] = True
+                if leaf.kind in ("phrase", "source"):
+                    found[leaf_docs(view, leaf)] = True
+                    continue
+                for t in leaf.terms:
+                    check_deadline()
+                    for f in leaf.fields:
+                        found[view.term_docs(f, t)] = True
         found.flags.writeable = False
         found = view.state.docsets.put(key, found)
     return found
@@ -54,7 +66,11 @@ def match(view: View, plan: QueryPlan, newest: bool) -> Matches:
         ids = ids[keep]
         scores = scores[keep] if scores is not None else None
     if newest or scores is None:
-        return Matches(ids, -facets.newest_positions(view)[ids].astype(np.float64), True)
+        keys = -facets.newest_positions(view)[ids].astype(np.float64)
+        if scores is not None:  # undated matches after the dated ones, by relevance
+            dated = facets.columns(view)["doc_ord"][ids] > 0
+            keys = np.where(dated, keys + UNDATED_BELOW, scores - UNDATED_BELOW)
+        return Matches(ids, keys, True)
     return Matches(ids, scores, False)
 
 

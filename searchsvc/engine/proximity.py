@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from searchsvc.engine.state import View
+from searchsvc.engine.state import View, check_deadline
 from searchsvc.text import scoring
 from searchsvc.text.scoring import FIELDS, TEXT_FIELDS
 
@@ -30,6 +30,7 @@ def candidate_positions(
             continue
         for fname in fields:
             for term in terms:
+                check_deadline()
                 if (fname, term) not in leaf:
                     continue
                 found = out[fname].setdefault(term, {})

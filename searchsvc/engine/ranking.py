@@ -14,45 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
-from searchsvc.engine import proximity
+from searchsvc.engine import facets, proximity
 from searchsvc.engine.plan import Group, Leaf
-from searchsvc.engine.state import View
-from searchsvc.engine.w3 import segments as seg
+from searchsvc.engine.state import View, check_deadline
 from searchsvc.text import scoring
 from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
 
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-def _segment_postings(view: View, i: int, fieldname: str, text: str):
-    """Return (live segment doc ids, weights, document frequency) of a term, or None."""
-    segment = view.state.segments[i]
-    arrays = segment.arrays.get(fieldname)
-    got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
-    if got is None:  # no term arrays (a segment of Whoosh's own writer) or a very long term
-        got = seg.raw_postings(view.leaves[i], fieldname, text)
-        if got is None:
-            return None
-        df = view.leaves[i].doc_frequency(fieldname, text)
-        return got[0], got[1], df  # Whoosh's postings skip deleted documents already
-    ids, weights = got
-    if not len(ids):
-        return None
-    df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
-    keep = segment.live[ids]
-    if not keep.all():
-        ids, weights = ids[keep], weights[keep]
-    return ids.astype(np.int64), weights.astype(np.float64), df
-
-
-def term_docs(view: View, fieldname: str, text: str) -> np.ndarray:
-    """Return the global numbers of the live documents holding a term, ascending."""
-    parts = []
-    for i, segment in enumerate(view.state.segments):
-        got = _segment_postings(view, i, fieldname, text)
-        if got is not None:
-            parts.append(got[0] + segment.offset)
-    return np.concatenate(parts) if parts else EMPTY[0]
 
 
 def bm25f(view: View, text: str, fields: tuple[str, ...] = TEXT_FIELDS, only=None):
@@ -102,7 +70,7 @@ def _bm25f_all(view: View, text: str, fields: tuple[str, ...]):
     parts, dfs = [], {}
     for fname in fields:
         for i, segment in enumerate(view.state.segments):
-            got = _segment_postings(view, i, fname, text)
+            got = view.postings(i, fname, text)
             if got is not None:
                 parts.append((fname, got[0] + segment.offset, got[1]))
                 dfs[fname] = dfs.get(fname, 0) + got[2]
@@ -124,6 +92,8 @@ def phrase_scores(view: View, fields: tuple[str, ...], stems: tuple[str, ...]):
                 ids.append(m.id() + offset)
                 counts.append(len(m.spans()))
                 m.next()
+                if len(ids) % 256 == 0:
+                    check_deadline()
         if ids:
             parts.append((fname, np.array(ids, dtype=np.int64), np.array(counts, np.float64)))
             docs.append(parts[-1][1])
@@ -139,9 +109,13 @@ def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarr
     if leaf.kind == "phrase":
         ids, scores = phrase_scores(view, leaf.fields, leaf.terms)
     elif leaf.kind == "any":
-        ids, scores = sum_scores([bm25f(view, t, leaf.fields) for t in leaf.terms])
+        pairs = []
+        for t in leaf.terms:
+            check_deadline()
+            pairs.append(bm25f(view, t, leaf.fields))
+        ids, scores = sum_scores(pairs)
     else:
-        ids = _union([term_docs(view, leaf.fields[0], t) for t in leaf.terms])
+        ids = leaf_docs(view, leaf)
         scores = np.zeros(len(ids))
     if only is not None:
         keep = only[ids]
@@ -150,10 +124,16 @@ def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarr
 
 
 def leaf_docs(view: View, leaf: Leaf) -> np.ndarray:
-    """Return the documents a leaf matches, ascending (for filters and exclusions)."""
-    if leaf.kind == "key":
-        return _union([term_docs(view, leaf.fields[0], t) for t in leaf.terms])
-    return leaf_scores(view, leaf)[0]
+    """Return the documents a leaf matches, ascending (for filters and exclusions), unscored."""
+    if leaf.kind == "phrase":
+        return phrase_scores(view, leaf.fields, leaf.terms)[0]
+    if leaf.kind == "source":
+        return facets.source_docs(view, leaf.terms[0])
+    parts = []
+    for t in leaf.terms:
+        check_deadline()
+        parts += [view.term_docs(f, t) for f in leaf.fields]
+    return _union(parts)
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
@@ -215,6 +195,7 @@ def rank(view: View, groups: list[Group]) -> Ranked:
     for part, restrict in ((rare, False), (common, True)):
         only = hits > 0 if restrict and part else None
         for g in part:
+            check_deadline()
             ids, got = group_scores(view, g, only)
             leaf = g.leaves[0]
             if len(g.leaves) == 1 and leaf.kind == "term" and leaf.fields == TEXT_FIELDS:
@@ -226,7 +207,7 @@ def rank(view: View, groups: list[Group]) -> Ranked:
         best = matched[top(scoring.tiered(acc[matched], hits[matched], n), scoring.PROXIMITY_TOP)]
         acc[best] += proximity.boosts(view, groups, best)
     feedback: list[tuple[str, float]] = []
-    if len(matched) > 2 * scoring.FEEDBACK_DOCS:
+    if n >= scoring.FEEDBACK_FROM and len(matched) > 2 * scoring.FEEDBACK_DOCS:
         first = scoring.tiered(acc[matched], hits[matched], n)  # tiers pick the feedback docs
         feedback = _feedback(view, matched, first, acc[matched])
         acc *= scoring.FEEDBACK_ORIGINAL / sum(g.weight for g in groups)

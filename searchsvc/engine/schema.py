@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from searchsvc.engine.w3 import FastFrequency, FastPositions
+from searchsvc.engine.w3 import FastFrequency, FastPositions, FixedBytesColumn
+from searchsvc.ingest.sources import domain_of, source_key
 from searchsvc.model import Article
-from searchsvc.text.analysis import PossessiveNumberFilter, english_analyzer, fold, plain_analyzer
-from searchsvc.text.fingerprint import near_duplicate_key
+from searchsvc.text.analysis import (
+    PossessiveNumberFilter,
+    english_analyzer,
+    fold,
+    plain_analyzer,
+    searchable,
+)
+from searchsvc.text.fingerprint import FINGERPRINT_BYTES, fingerprint, near_duplicate_key
 from searchsvc.text.snippets import opening
 from searchsvc.text.tokenize import fuse
 
@@ -32,7 +39,7 @@ def build_schema() -> Schema:
     """Return the article schema: analysed text, exact-match facets, a sortable date, an id."""
     english = fuse(english_analyzer(), per_token=(PossessiveNumberFilter,))
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),  # a column: ids without stored fields
         path=ID(stored=True),
         title=_text(english, phrase=True, stored=True),
         body=_text(english, phrase=True, stored=True),
@@ -43,10 +50,12 @@ def build_schema() -> Schema:
         author_key=ID(),
         source=ID(stored=True, sortable=True),
         source_key=ID(),
+        domain=ID(sortable=True),  # of the url: names a bare-domain source (engine/sources.py)
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
         url=STORED(),
         summary=STORED(),
-        dup=ID(stored=True, sortable=True),
+        dup=ID(stored=True, sortable=True),  # exact-copy key
+        fp=COLUMN(FixedBytesColumn(FINGERPRINT_BYTES)),  # near-copy fingerprint
         content_hash=STORED(),
     )
 
@@ -57,18 +66,24 @@ def article_to_doc(article: Article) -> dict:
         "id": article.id,
         "path": article.path,
         "title": article.title,
-        "body": article.body,
+        "body": article.body,  # stored whole; indexed up to MAX_FIELD_TOKENS (see below)
         "words": f"{article.title}\n{opening(article.body, WORDS_LEAD_CHARS)}",
         "author": article.author,
         "author_key": fold(article.author),
         "source": article.source,
-        "source_key": fold(article.source),
+        "source_key": source_key(article.source),
+        "domain": domain_of(article.url),
         "tags": ",".join(fold(t) for t in article.tags if t),
         "url": article.url,
         "summary": article.summary,
         "dup": near_duplicate_key(article.title, article.body),
+        "fp": fingerprint(article.title, article.body),
         "content_hash": article.content_hash,
     }
     if article.published:
         doc["published"] = datetime.combine(article.published, time())
+    indexed, cut = searchable(article.body)
+    if cut:  # index the first words only; the stored text stays whole
+        doc["body"] = indexed
+        doc["_stored_body"] = article.body
     return doc

@@ -25,13 +25,18 @@ from searchsvc.contract import (
     TagCount,
 )
 from searchsvc.engine import facets, folding, related, spelling
+from searchsvc.engine.folding import SIMILAR_IDS
 from searchsvc.engine.matching import count_all, match, ranked
-from searchsvc.engine.plan import QueryPlan, plan_query
-from searchsvc.engine.state import View
+from searchsvc.engine.plan import DateRange, QueryPlan, plan_query
+from searchsvc.engine.state import View, deadline
 from searchsvc.errors import BadRequest, NotFound
 from searchsvc.text.query import parse
 from searchsvc.text.snippets import lead, make_snippet
 
+NO_DATES = (
+    "no article in this index has a date, so a date filter leaves nothing "
+    "(undated=1 keeps the undated ones)"
+)
 PAGE_CACHE = 1024  # pages kept per process (~15 KB each), keyed by (generation, request)
 
 
@@ -60,7 +65,10 @@ class SearchEngine:
             if page is not None:
                 self._pages.move_to_end(key)
         if page is None:
-            page = self._search(view, req)
+            with deadline(self.settings.search_deadline):
+                page = self._search(view, req)
+                if page.total == 0 and page.suggestion and req.autocorrect:
+                    page = self._instead(view, req, page)
             with self._lock:
                 self._pages[key] = page
                 while len(self._pages) > PAGE_CACHE:
@@ -86,12 +94,21 @@ class SearchEngine:
             snippet = ""
             if req.snippets:
                 snippet = make_snippet(body, plan.highlight) if plan.highlight else lead(body)
-            similar = folded.similar(d) if req.collapse else 0
-            hits.append(Hit.from_stored(f, score, similar, snippet))
+            similar, similar_ids = 0, []
+            if req.collapse and folded.similar(d):
+                similar = folded.similar(d)
+                order = folded.copies(d, found.ids, len(found.ids))
+                order = order[np.argsort(facets.newest_positions(view)[order])[::-1]]
+                similar_ids = [view.doc_id(x) for x in order[:SIMILAR_IDS].tolist()]
+            hits.append(Hit.from_stored(f, score, similar, snippet, similar_ids))
         facet_counts, tl = facets.facets_and_timeline(cols, counted) if req.facets else ({}, [])
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
             suggestion = self._did_you_mean(view, req, pq, plan)
+        notes = []
+        dates = [r for r in plan.required if isinstance(r, DateRange) and not r.undated]
+        if dates and not (facets.columns(view)["doc_ord"][view.state.live_ids] > 0).any():
+            notes.append(NO_DATES)
         return SearchPage(
             query=req.q,
             total=total,
@@ -103,7 +120,16 @@ class SearchEngine:
             suggestion=suggestion,
             sort=req.sort,
             timeline=tl,
+            notes=notes,
         )
+
+    def _instead(self, view: View, req: SearchRequest, page: SearchPage) -> SearchPage:
+        """Return the page of the correction of a query that found nothing, marked as such."""
+        try:
+            fixed = self._search(view, replace(req, q=page.suggestion))  # its results instead
+        except BadRequest:  # a correction over the user's limits: keep the empty page
+            return page
+        return replace(fixed, query=req.q, suggestion=None, results_for=page.suggestion)
 
     def _did_you_mean(self, view: View, req, pq, plan: QueryPlan) -> str | None:
         """Return a corrected query string when it finds more hits than the query as typed."""

@@ -10,8 +10,11 @@ positions, so each thread reads through its own) and is what ranking, facets and
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +22,7 @@ import numpy as np
 
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.engine.w3.termarrays import TermArrays, open_arrays
+from searchsvc.errors import SearchTimeout
 from searchsvc.text.scoring import FIELDS
 
 SCORE_CACHE_BYTES = 32 << 20  # per-term score arrays kept per process and generation
@@ -26,6 +30,29 @@ STORED_CACHE = 4096  # documents' stored fields (top hits recur across queries)
 DOCSET_CACHE = 256  # filter and exclusion document sets
 CORRECTION_CACHE = 20_000  # misspelt words whose correction is remembered
 DF_CACHE = 100_000  # feedback terms' document frequencies
+
+
+_DEADLINE: ContextVar[float | None] = ContextVar("searchsvc_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Let the work inside run until `seconds` from now (check_deadline raises after that)."""
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def check_deadline() -> None:
+    """Raise SearchTimeout when the current request has run past its deadline."""
+    end = _DEADLINE.get()
+    if end is not None and time.monotonic() > end:
+        raise SearchTimeout(
+            "The search took too long and was stopped.",
+            hint="Use fewer or more distinctive words, phrases and prefixes.",
+        )
 
 
 class LRU:
@@ -123,6 +150,7 @@ class View:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.leaves = [leaf for leaf, _ in seg.leaves(self.reader)]
+        self._id_columns: list | None = None
 
     def locate(self, docnum: int) -> tuple[int, int]:
         """Return (segment index, document number within it) of a global document number."""
@@ -137,6 +165,14 @@ class View:
             i, local = self.locate(docnum)
             found = cache.put(docnum, seg.stored_fields(self.leaves[i], local))
         return found
+
+    def doc_id(self, docnum: int) -> str:
+        """Return a document's article id (from the id column, not its stored fields)."""
+        if self._id_columns is None:
+            self._id_columns = [seg.column_reader(leaf, "id") for leaf in self.leaves]
+        i, local = self.locate(docnum)
+        column = self._id_columns[i]
+        return column[local] if column is not None else self.stored(docnum)["id"]
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Return every document's length of a field, NaN where it has none (per generation)."""
@@ -164,6 +200,55 @@ class View:
         """Yield the indexed terms of a field that start with prefix, in term order."""
         return self.reader.expand_prefix(fieldname, prefix)
 
+    def prefix_terms(self, fieldname: str, prefix: str, cap: int) -> list[str] | None:
+        """Return up to `cap` terms starting with prefix, most documents first (ties by term).
+
+        Read from the term arrays in bulk (a binary search and a slice per segment); None when
+        a segment has no arrays for the field (the caller then walks Whoosh's lexicon).
+        """
+        low = prefix.encode("utf-8")
+        high = low + b"\xff"
+        counts: dict[bytes, int] = {}
+        for segment in self.state.segments:
+            arrays = segment.arrays.get(fieldname)
+            if arrays is None:
+                return None
+            lo, hi = np.searchsorted(arrays.terms, [low, high])
+            sizes = np.diff(arrays.starts[lo : hi + 1])
+            for term, n in zip(arrays.terms[lo:hi].tolist(), sizes.tolist(), strict=True):
+                counts[term] = counts.get(term, 0) + n
+        best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:cap]
+        return [term.decode("utf-8") for term, n in best if n]
+
     def field_terms(self, fieldname: str):
         """Yield every indexed term of a field, in term order."""
         return self.reader.field_terms(fieldname)
+
+    def postings(self, i: int, fieldname: str, text: str):
+        """Return (live segment doc ids, weights, document frequency) of a term, or None."""
+        segment = self.state.segments[i]
+        arrays = segment.arrays.get(fieldname)
+        got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
+        if got is None:  # no term arrays (a segment of Whoosh's own writer) or a very long term
+            got = seg.raw_postings(self.leaves[i], fieldname, text)
+            if got is None:
+                return None
+            df = self.leaves[i].doc_frequency(fieldname, text)
+            return got[0], got[1], df  # Whoosh's postings skip deleted documents already
+        ids, weights = got
+        if not len(ids):
+            return None
+        df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
+        keep = segment.live[ids]
+        if not keep.all():
+            ids, weights = ids[keep], weights[keep]
+        return ids.astype(np.int64), weights.astype(np.float64), df
+
+    def term_docs(self, fieldname: str, text: str) -> np.ndarray:
+        """Return the global numbers of the live documents holding a term, ascending."""
+        parts = []
+        for i, segment in enumerate(self.state.segments):
+            got = self.postings(i, fieldname, text)
+            if got is not None:
+                parts.append(got[0] + segment.offset)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

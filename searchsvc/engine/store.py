@@ -9,11 +9,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from searchsvc.engine import w3
-from searchsvc.engine.generations import CURRENT, MANIFEST, load_manifest, read_current
+from searchsvc.engine import integrity, w3
+from searchsvc.engine.generations import (
+    CURRENT,
+    MANIFEST,
+    load_checksums,
+    load_manifest,
+    read_current,
+)
 from searchsvc.engine.schema import build_schema
 from searchsvc.engine.state import ReaderState, View
-from searchsvc.errors import IndexMissing
+from searchsvc.errors import IndexDamaged, IndexMissing
 
 # A replaced searcher stays open this long, so a request still using it can finish.
 SEARCHER_GRACE_S = 60.0
@@ -29,15 +35,17 @@ class Store:
     Everything derived from a generation lives once in its ReaderState, shared by the threads.
     """
 
-    def __init__(self, index_dir: str | os.PathLike) -> None:
+    def __init__(self, index_dir: str | os.PathLike, verify_full: bool = False) -> None:
         self.index_dir = Path(index_dir)
+        self.verify_full = verify_full  # check every file's digest on open, not just the small
         self._lock = threading.Lock()
         self._stamp: tuple | None = None
         self._gen: str | None = None
         self._index = None
         self._state: ReaderState | None = None
-        self._views: dict[int, tuple[threading.Thread, View]] = {}
+        self._views: dict[int, View] = {}  # by OS thread (gevent greenlets share their thread's)
         self._retired: list[tuple[float, object]] = []
+        self.problem: str | None = None  # why the newest generation is not served, if it is not
 
     def exists(self) -> bool:
         """Return True when a complete index generation is live."""
@@ -60,21 +68,20 @@ class Store:
             return self._index.schema
 
     def view(self) -> View:
-        """Return this thread's view of the live generation (a new one after a switch)."""
-        me = threading.current_thread()
+        """Return this thread's view of the live generation (a new one after a switch).
+
+        Views are per OS thread: greenlets of one thread (gevent workers) never interleave
+        inside a search, which reads no socket, so they can share their thread's searcher.
+        """
+        me = threading.get_native_id()
         with self._lock:
             self._refresh()
-            owner, view = self._views.get(me.ident, (None, None))
-            if owner is not me:
-                for ident, (thread, old) in list(self._views.items()):
-                    if not thread.is_alive():  # a reused ident means its thread died
-                        del self._views[ident]
-                        old.searcher.close()
-                searcher = self._index.searcher()
-                if self._state is None:
-                    self._state = ReaderState(self._gen, searcher)
-                view = View(self._state, searcher)
-                self._views[me.ident] = (me, view)
+            view = self._views.get(me)
+            if view is None:
+                alive = {t.native_id for t in threading.enumerate()}
+                for tid in [t for t in self._views if t not in alive]:
+                    self._views.pop(tid).searcher.close()  # its thread has ended
+                view = self._views[me] = View(self._state, self._index.searcher())
             return view
 
     def searcher(self):
@@ -104,7 +111,7 @@ class Store:
             for _, s in self._retired:
                 s.close()
             self._retired.clear()
-            for _, view in self._views.values():
+            for view in self._views.values():
                 view.searcher.close()
             self._views.clear()
             self._index = self._gen = self._stamp = self._state = None
@@ -130,13 +137,44 @@ class Store:
             raise IndexMissing(f"no index in {self.index_dir}", hint="run `searchsvc index` first")
         if gen != self._gen or self._index is None:
             try:
-                ix = w3.open_readonly(self.index_dir / gen)
-            except w3.UNREADABLE as e:
-                raise IndexMissing(
-                    f"the index in {self.index_dir} cannot be opened ({e})",
-                    hint="run `searchsvc index --rebuild`",
-                ) from e
-            self._retired.extend((now, v.searcher) for _, v in self._views.values())
+                ix, state = self._open(gen)
+            except IndexDamaged as e:
+                self.problem = e.message
+                if self._index is None:
+                    raise
+                self._stamp = stamp  # keep serving the previous generation; retry on a switch
+                return
+            self._retired.extend((now, v.searcher) for v in self._views.values())
             self._views.clear()
-            self._index, self._gen, self._state = ix, gen, None
+            self._index, self._gen, self._state = ix, gen, state
+            self.problem = None
         self._stamp = stamp
+
+    def _open(self, gen: str) -> tuple[object, ReaderState]:
+        """Open a generation and run the cheap checks; raise IndexDamaged if one fails."""
+        gen_dir = self.index_dir / gen
+        hint = "run `searchsvc check` to see the damage, and `searchsvc index --rebuild`"
+        report = integrity.verify(gen_dir, load_checksums(gen_dir), full=self.verify_full)
+        if not report.ok:
+            raise IndexDamaged(f"index generation {gen} is damaged: {report.damaged[0]}", hint=hint)
+        try:
+            ix = w3.open_readonly(gen_dir)
+            searcher = ix.searcher()
+        except w3.UNREADABLE as e:
+            raise IndexDamaged(f"index generation {gen} cannot be opened ({e})", hint=hint) from e
+        if sorted(ix.schema.names()) != sorted(build_schema().names()):
+            searcher.close()
+            raise IndexDamaged(
+                f"index generation {gen} was built by another version of searchsvc",
+                hint="run `searchsvc index`: it rebuilds the index for this version",
+            )
+        try:
+            state = ReaderState(gen, searcher)
+            problems = integrity.check_arrays(state)
+        except w3.UNREADABLE as e:
+            problems = [f"unreadable ({e})"]
+        finally:
+            searcher.close()
+        if problems:
+            raise IndexDamaged(f"index generation {gen} is damaged: {problems[0]}", hint=hint)
+        return ix, state

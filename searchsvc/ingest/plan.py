@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from searchsvc.ingest import discover, read_file
+from searchsvc.ingest.files import OUTSIDE_LINK, is_outside
+from searchsvc.text.analysis import MAX_FIELD_TOKENS, searchable
 
 Progress = Callable[[int, int, str], None]
 
@@ -29,6 +31,7 @@ class IndexSummary:
     deleted: int = 0
     unchanged: int = 0
     skipped: list[dict] = field(default_factory=list)
+    truncated: list[dict] = field(default_factory=list)  # articles indexed in part only
     documents: int = 0
     seconds: float = 0.0
     docs_per_s: float = 0.0
@@ -41,7 +44,9 @@ class IndexSummary:
         """Return the one-line summary printed by `searchsvc index`."""
         return (
             f"{self.added} added, {self.updated} updated, {self.deleted} deleted, "
-            f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped"
+            + (f", {len(self.truncated)} indexed in part" if self.truncated else "")
+            + "; "
             f"{self.documents} documents in the index ({self.seconds:.1f} s, "
             f"{self.docs_per_s:.0f} docs/s)"
         )
@@ -59,11 +64,20 @@ class Plan:
     old_ids: dict[str, list[str]]
 
 
-def plan_changes(corpus: Path, old: dict, summary: IndexSummary) -> Plan:
-    """Compare the corpus with the old manifest: stat every file, hash only when the mtime moved."""
+def plan_changes(
+    corpus: Path, old: dict, summary: IndexSummary, *, follow_links: bool = False
+) -> Plan:
+    """Compare the corpus with the old manifest: stat every file, hash only when the mtime moved.
+
+    Files read last time without giving an article are reported as skipped again, with the
+    reasons recorded then, without reading them again.
+    """
     files, manifest, to_read, changed = [], {}, [], False
-    for path in discover(corpus):
+    for path in discover(corpus, follow_external_links=follow_links):
         rel = path.relative_to(corpus).as_posix()
+        if not follow_links and path.is_symlink() and is_outside(path, corpus):
+            summary.skipped.append({"path": rel, "reason": OUTSIDE_LINK})
+            continue  # never hashed: its target is not ours to read
         files.append(rel)
         try:
             st = path.stat()
@@ -84,7 +98,7 @@ def plan_changes(corpus: Path, old: dict, summary: IndexSummary) -> Plan:
             manifest[rel] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha": sha, "ids": []}
             to_read.append(rel)
     gone = sorted(set(old) - set(files))
-    summary.deleted = len(gone)
+    summary.deleted = sum(1 for rel in gone if old[rel]["ids"])
     # Files that lost an id to a duplicate elsewhere are re-read when that id is freed.
     freed = {i for rel in gone + to_read if rel in old for i in old[rel]["ids"]}
     while freed:
@@ -96,41 +110,68 @@ def plan_changes(corpus: Path, old: dict, summary: IndexSummary) -> Plan:
         to_read += again
         freed = {i for r in again for i in manifest[r]["ids"]}
     to_read.sort()
-    summary.added = sum(1 for r in to_read if r not in old)
-    summary.updated = len(to_read) - summary.added
-    summary.unchanged = len(files) - len(to_read) - len(summary.skipped)
+    reading = set(to_read)
+    for rel in files:
+        entry = manifest.get(rel)
+        if entry is not None and rel not in reading:
+            summary.unchanged += bool(entry["ids"])
+            summary.skipped += entry.get("skipped", [])
     to_delete = sorted(set(gone) | {r for r in to_read if r in old})
     old_ids = {r: old[r]["ids"] for r in to_delete}
     changed = changed or bool(gone) or bool(to_read)
     return Plan(files, manifest, to_read, to_delete, changed, old_ids)
 
 
-def accept_file(corpus, rel, entry, owners, summary, max_bytes, is_new) -> list:
+def accept_file(
+    corpus: Path,
+    rel: str,
+    entry: dict,
+    owners: dict,
+    summary: IndexSummary,
+    *,
+    max_bytes: int,
+    old_ids: list | None = None,
+    follow_links: bool = False,
+) -> list:
     """Read one file; return its articles whose ids are free, recording ids, skips and losers.
 
     Shared by every backend's indexer: the first file to claim an id keeps it, later ones are
     reported as skipped (and remembered in the manifest entry, to be read again if it frees).
+    The file counts as added or updated when it gives an article, else as deleted if it gave
+    some before (its old articles are removed); a new file that gives none is only skipped.
     """
-    result = read_file(corpus / rel, corpus, max_bytes=max_bytes)
-    summary.skipped.extend({"path": s.path, "reason": s.reason} for s in result.skipped)
+    result = read_file(
+        corpus / rel, corpus, max_bytes=max_bytes, follow_external_links=follow_links
+    )
+    skipped = [{"path": s.path, "reason": s.reason} for s in result.skipped]
     accepted, shadowed = [], []
     for article in result.articles:
         if article.id in owners:
             shadowed.append(article.id)
             other = owners[article.id]
             where = "earlier in this file" if other == rel else f"already indexed from {other}"
-            summary.skipped.append(
-                {"path": rel, "reason": f"duplicate article id {article.id} ({where})"}
-            )
+            skipped.append({"path": rel, "reason": f"duplicate article id {article.id} ({where})"})
             continue
         owners[article.id] = rel
         accepted.append(article)
-    if is_new and not accepted and result.skipped:
-        summary.added -= 1  # a new file that gave nothing is reported as skipped only
+        if searchable(article.body)[1]:
+            why = f"only the first {MAX_FIELD_TOKENS:,} words are searchable (all is stored)"
+            summary.truncated.append({"path": rel, "id": article.id, "reason": why})
+    if accepted:
+        if old_ids is None:
+            summary.added += 1
+        else:
+            summary.updated += 1
+    elif old_ids:
+        summary.deleted += 1
+    summary.skipped += skipped
     entry["ids"] = [a.id for a in accepted]
     entry.pop("shadowed", None)
+    entry.pop("skipped", None)
     if shadowed:
         entry["shadowed"] = shadowed
+    if skipped:
+        entry["skipped"] = skipped
     return accepted
 
 

@@ -7,6 +7,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 _LEADING_THE = re.compile(r"^the\s+", re.I)
+_EDITION = re.compile(r"\s+(online|on\s*line|digital|web\s+edition)$", re.I)  # "X Online" is X
 _NOT_ALNUM = re.compile(r"[\W_]+")
 # "© 2025 The English Chronicle. All rights reserved.", "Copyright (c) 2019-2024 Foo Media Ltd"
 _COPYRIGHT = re.compile(
@@ -23,11 +24,12 @@ NAME_MAX = 60
 def source_key(name: str) -> str:
     """Return one key for every spelling of an outlet name (case, accents, "The", punctuation).
 
-    "The Marlow Valley Courier", "Marlow Valley Courier" and "marlow-valley courier" share a key.
+    "The Marlow Valley Courier", "Marlow Valley Courier" and "marlow-valley courier" share a key,
+    and so do "The English Chronicle Online" and "The English Chronicle".
     """
     text = unicodedata.normalize("NFKD", name.strip())
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return _NOT_ALNUM.sub("", _LEADING_THE.sub("", text.strip()))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
+    return _NOT_ALNUM.sub("", _EDITION.sub("", _LEADING_THE.sub("", text)))
 
 
 def domain_of(url: str) -> str:

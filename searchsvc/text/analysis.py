@@ -117,3 +117,20 @@ def index_terms(text: str) -> list[str]:
 def fold(text: str) -> str:
     """Return text folded the way exact-match fields (source, author, tags) are indexed."""
     return " ".join(text.split()).casefold()
+
+
+MAX_FIELD_TOKENS = 200_000  # words indexed per field (Lucene's LimitTokenCountFilter idea)
+
+
+def searchable(text: str, limit: int = MAX_FIELD_TOKENS) -> tuple[str, bool]:
+    """Return the part of text that is indexed (its first `limit` tokens) and whether it is cut.
+
+    Indexing memory grows with the tokens of one document; a longer text is stored whole but
+    searchable by its first `limit` words.
+    """
+    if len(text) <= limit:  # every token takes at least one character
+        return text, False
+    for i, m in enumerate(TOKEN_PATTERN.finditer(text)):
+        if i == limit:
+            return text[: m.start()], True
+    return text, False

@@ -35,6 +35,7 @@ TEXT_FIELDS = tuple(FIELDS)
 SHORT_QUERY = 2  # up to this many groups, docs matching more of them always rank first
 LONG_QUERY = 8  # from this many groups on, very common groups only add to rarer groups' docs
 COMMON_FRACTION = 0.1  # "very common": in more than this fraction of the documents
+FEEDBACK_FROM = 1  # groups: feedback for every query (short ones gain most, see README)
 FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 20
 FEEDBACK_ORIGINAL = 0.5
@@ -75,6 +76,26 @@ def feedback_terms(
     `docs`: (first-pass score, title and body text) of the best documents, best first (at most
     FEEDBACK_DOCS are used); `doc_frequency(term)`: in how many documents a term occurs.
     """
+    counted = [(score, Counter(index_terms(text))) for score, text in list(docs)[:FEEDBACK_DOCS]]
+    return feedback_from_counts(counted, doc_frequency, total)
+
+
+def feedback_candidates(docs: Iterable[tuple[float, Counter]]) -> list[str]:
+    """Return the terms whose document frequency `feedback_from_counts` will ask for."""
+    seen: Counter = Counter()
+    for _, counts in list(docs)[:FEEDBACK_DOCS]:
+        seen.update(counts.keys())
+    return [t for t, n in seen.items() if n >= 2 and not t.isdigit()]
+
+
+def feedback_from_counts(
+    docs: Iterable[tuple[float, Counter]], doc_frequency: Callable[[str], int], total: int
+) -> list[tuple[str, float]]:
+    """Return RM3 expansion terms as `feedback_terms`, from each document's term counts.
+
+    `docs`: (first-pass score, Counter of the terms of its title and body) of the best
+    documents, best first; for a backend that stores term counts instead of re-analysing text.
+    """
     docs = list(docs)[:FEEDBACK_DOCS]
     if not docs:
         return []
@@ -83,10 +104,10 @@ def feedback_terms(
     norm = sum(weights)
     model: Counter = Counter()
     seen: Counter = Counter()
-    for w, (_, text) in zip(weights, docs, strict=True):
-        terms = index_terms(text)
-        for t, c in Counter(terms).items():
-            model[t] += c * w / norm / len(terms)
+    for w, (_, counts) in zip(weights, docs, strict=True):
+        length = sum(counts.values())
+        for t, c in counts.items():
+            model[t] += c * w / norm / length
             seen[t] += 1
     weighted = Counter(
         {

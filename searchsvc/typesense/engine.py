@@ -10,6 +10,7 @@ search result and in the statistics, and described in docs/scaling.md.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from typesense import exceptions as tse
@@ -24,22 +25,20 @@ from searchsvc.contract import (
     Stats,
     TagCount,
 )
-from searchsvc.errors import IndexMissing, NotFound
+from searchsvc.errors import BadRequest, IndexMissing, NotFound, SearchsvcError
 from searchsvc.text.analysis import STOP_WORDS, english_analyzer
 from searchsvc.text.query import completions, highlight_terms, last_word, parse
-from searchsvc.text.snippets import lead, make_snippet
+from searchsvc.text.scoring import SHORT_QUERY
+from searchsvc.text.snippets import lead
+from searchsvc.typesense.docs import ARTICLES
 from searchsvc.typesense.index import ALIAS, UNDATED, connect, live_collection, unavailable
-from searchsvc.typesense.query import (
-    HIDDEN,
-    MAX_PER_CALL,
-    NOTES,
-    build_params,
-    did_you_mean,
-    facets_from,
-    quote,
-)
+from searchsvc.typesense.plan import plan_query, quote
+from searchsvc.typesense.query import HIDDEN, NOTES, build_params, did_you_mean
+from searchsvc.typesense.rank import round_one
+from searchsvc.typesense.search import Relevance, newest
 
 EXISTS_TTL_S = 1.0  # the web app asks before every request; one alias lookup a second is enough
+MAX_SEARCHES = 2000  # searches in one multi_search (a long query has one per word)
 ERRORS = (tse.ServiceUnavailable, tse.ServerError, tse.HTTPStatus0Error, tse.Timeout, OSError)
 
 
@@ -88,7 +87,13 @@ class TypesenseStore:
             info = self.client.collections[name].retrieve()
             docs = self.client.collections[name].documents
             facets = docs.search(
-                {"q": "*", "facet_by": "source", "max_facet_values": 1000, "per_page": 0}
+                {
+                    "q": "*",
+                    "filter_by": ARTICLES,
+                    "facet_by": "source",
+                    "max_facet_values": 1000,
+                    "per_page": 0,
+                }
             )
             span = [
                 docs.search(
@@ -102,7 +107,7 @@ class TypesenseStore:
         counts = {c["value"]: c["count"] for c in facets["facet_counts"][0]["counts"]}
         created = info["created_at"]  # the last rebuild: updates keep the collection
         return {
-            "documents": info["num_documents"],
+            "documents": facets["found"],  # the articles (not the statistics document)
             "index_bytes": None,
             "last_update": datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds"),
             "sources": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -123,12 +128,13 @@ class TypesenseEngine:
     def __init__(self, store: TypesenseStore, settings: Settings | None = None) -> None:
         self.store = store
         self.settings = settings or store.settings
+        self.trips = 0  # multi_search round trips of the last search (for benchmarks)
 
     def _docs(self):
         return self.store.client.collections[ALIAS].documents
 
     def _call(self, params: dict) -> dict:
-        """Run one search on the alias; map cluster failures to BackendUnavailable."""
+        """Run one search on the alias (did-you-mean, reads); map failures to 503."""
         try:
             return self._docs().search(params)
         except tse.ObjectNotFound:
@@ -138,50 +144,56 @@ class TypesenseEngine:
             raise unavailable(err, self.settings) from err
 
     # -- search -------------------------------------------------------------------------------
+    def _multi(self, searches: list[dict]) -> list[dict]:
+        """Run searches on the alias in one multi_search request; return their results."""
+        common = {"collection": ALIAS, "limit_multi_searches": MAX_SEARCHES}
+        try:
+            got = self.store.client.multi_search.perform({"searches": searches}, common)
+        except tse.ObjectNotFound:
+            self.store.collection()  # raises IndexMissing when the alias is gone
+            raise
+        except ERRORS as err:
+            raise unavailable(err, self.settings) from err
+        results = got["results"]
+        for r in results:
+            if "error" in r:
+                if r.get("code") == 404:
+                    self.store.collection()
+                raise SearchsvcError(f"Typesense refused a search: {r['error']}")
+        return results
+
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion."""
         t0 = time.perf_counter()
         req.validate(self.settings)
         pq = parse(req.q, self.settings)
-        params = build_params(pq, req)
-        if params["q"] == "*" and not pq.groups and pq.excluded:
+        story = self._get(req.copies_of).get("dup") if req.copies_of else None
+        plan = plan_query(pq, req, story)
+        if not plan.groups and pq.excluded and not any(c.field for c in pq.excluded):
             return self._page(req, t0, 0, [], {}, [])  # only exclusions: nothing is wanted
-        if req.collapse:
-            params.update(group_by="dup", group_limit=1)
-        start, end = (req.page - 1) * req.per_page, req.page * req.per_page
-        size = req.per_page if req.per_page <= MAX_PER_CALL else MAX_PER_CALL
-        found, rows = 0, []
-        for tp in range(start // size + 1, (end - 1) // size + 2):
-            res_p = self._call({**params, "page": tp, "per_page": size})
-            found = res_p["found"]
-            batch = [g["hits"][0] for g in res_p.get("grouped_hits", ())] or res_p.get("hits", [])
-            rows += [((tp - 1) * size + i, h) for i, h in enumerate(batch)]
-            if len(batch) < size:
-                break
-        rows = [h for i, h in rows if start <= i < end]
-        similar = self._similar(params, rows) if req.collapse else {}
-        terms = highlight_terms(pq)
-        hits = []
-        for h in rows:
-            doc = h["document"]
-            matched = {t for hl in h.get("highlights", ()) for t in hl.get("matched_tokens", ())}
-            body, words = doc.get("body", ""), terms | matched
-            snippet = (make_snippet(body, words) if words else lead(body)) if req.snippets else ""
-            score = float(h.get("text_match", 0)) / 2**48 if params["q"] != "*" else 0.0
-            hits.append(Hit.from_stored(doc, score, similar.get(doc.get("dup"), 1) - 1, snippet))
-        facets, tl = ({}, [])
-        if req.facets:  # counted over every matching document, as without collapsing
-            p = {k: v for k, v in params.items() if k not in ("group_by", "group_limit")}
-            p.update(facet_by="source,tags,year,month", max_facet_values=600, per_page=0)
-            facets, tl = facets_from(self._call(p))
+        highlight = highlight_terms(pq)
+        if req.sort == "newest" or not plan.groups:
+            total, hits, facets, tl, trips = newest(plan, req, self._multi, highlight)
+        else:
+            run = Relevance(plan, req, self._multi)
+            total, hits, facets, tl = run.run(highlight)
+            trips = run.trips
+        self.trips = trips
         suggestion = None
-        if found < SUGGEST_BELOW and pq.groups:
+        if total < SUGGEST_BELOW and pq.groups and req.page == 1:
+            params = build_params(pq, req)
 
             def build(text: str) -> dict:
                 return build_params(parse(text, self.settings), req)
 
             suggestion = did_you_mean(pq, req, params, self._call, build)
-        return self._page(req, t0, found, hits, facets, tl, suggestion)
+        if total == 0 and suggestion and req.autocorrect:  # the correction's results instead
+            try:
+                fixed = self.search(replace(req, q=suggestion))
+            except BadRequest:
+                return self._page(req, t0, total, hits, facets, tl, suggestion)
+            return replace(fixed, query=req.q, suggestion=None, results_for=suggestion)
+        return self._page(req, t0, total, hits, facets, tl, suggestion)
 
     def _page(self, req, t0, total, hits, facets, tl, suggestion=None) -> SearchPage:
         return SearchPage(
@@ -197,17 +209,6 @@ class TypesenseEngine:
             timeline=tl,
             notes=list(NOTES),
         )
-
-    def _similar(self, params: dict, rows: list[dict]) -> dict[str, int]:
-        """Return how many matching documents share each near-duplicate key of the page."""
-        keys = sorted({h["document"]["dup"] for h in rows if "dup" in h["document"]})
-        if not keys:
-            return {}
-        p = {k: v for k, v in params.items() if k not in ("group_by", "group_limit")}
-        dup = f"dup:=[{', '.join(quote(k) for k in keys)}]"
-        p["filter_by"] = f"{p['filter_by']} && {dup}" if p.get("filter_by") else dup
-        res = self._call({**p, "facet_by": "dup", "max_facet_values": len(keys), "per_page": 0})
-        return {c["value"]: c["count"] for c in res["facet_counts"][0]["counts"]}
 
     # -- other reads ---------------------------------------------------------------------------
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
@@ -271,7 +272,13 @@ class TypesenseEngine:
 
     def newest(self, limit: int = 10) -> list[Hit]:
         """Return the most recently published articles."""
-        params = {"q": "*", "sort_by": "day:desc", "per_page": limit, "exclude_fields": HIDDEN}
+        params = {
+            "q": "*",
+            "filter_by": ARTICLES,
+            "sort_by": "day:desc",
+            "per_page": limit,
+            "exclude_fields": HIDDEN,
+        }
         return [_hit(h["document"]) for h in self._call(params)["hits"]]
 
     def stats(self) -> Stats:
@@ -294,6 +301,16 @@ class TypesenseEngine:
         )
 
     def explain(self, q: str) -> str:
-        """Return the Typesense search parameters built for q."""
-        p = build_params(parse(q, self.settings), SearchRequest(q=q))
-        return "\n".join(f"{k}: {v}" for k, v in p.items() if k not in ("exclude_fields",))
+        """Return the plan of q: scored groups, the filter, and round one's searches."""
+        plan = plan_query(parse(q, self.settings), SearchRequest(q=q))
+        groups = " ".join(
+            "("
+            + " OR ".join(f"{lf.kind}:{' '.join(lf.terms)}" for lf in g.leaves)
+            + ")"
+            + (f"^{g.weight:g}" if g.weight != 1 else "")
+            for g in plan.groups
+        )
+        mode = "tiered" if len(plan.groups) <= SHORT_QUERY else "summed"
+        lines = [f"groups ({mode}): {groups or 'ALL'}", f"filter_by: {plan.filter_by or '-'}"]
+        lines += [f"q: {s['q']} (query_by {s['query_by']})" for s in round_one(plan)[1:]]
+        return "\n".join(lines)

@@ -14,7 +14,6 @@ import json
 import os
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import typesense
@@ -25,36 +24,24 @@ from searchsvc.errors import BackendUnavailable, IndexWriteError, SearchsvcError
 from searchsvc.ingest.durable import WriteLock, atomic_write
 from searchsvc.ingest.plan import IndexSummary, Progress, accept_file, plan_changes
 from searchsvc.model import Article
-from searchsvc.text.analysis import english_analyzer, fold
-from searchsvc.text.fingerprint import near_duplicate_key
+from searchsvc.text.analysis import index_terms
+from searchsvc.typesense.docs import (
+    ARTICLES,
+    EPOCH,
+    FIELDS,
+    STATS_ID,
+    UNDATED,
+    article_to_ts,
+    read_stats,
+    stats_doc,
+    stems,
+)
+
+__all__ = ["EPOCH", "FIELDS", "UNDATED", "article_to_ts", "stems"]
 
 ALIAS = "searchsvc_articles"
 MANIFEST = "typesense-manifest.json"
-UNDATED = -10_000_000  # the `day` of an undated article: sorts last, outside any date filter
 BATCH = 500
-EPOCH = date(1970, 1, 1)
-
-FIELDS = [
-    {"name": "path", "type": "string"},
-    {"name": "title_stems", "type": "string"},
-    {"name": "body_stems", "type": "string"},
-    # Distinct unstemmed words: completions (a facet query gives prefix matches with counts).
-    {"name": "words", "type": "string[]", "facet": True},
-    {"name": "title", "type": "string", "index": False, "optional": True},
-    {"name": "body", "type": "string", "index": False, "optional": True},
-    {"name": "published", "type": "string", "index": False, "optional": True},
-    {"name": "day", "type": "int32"},
-    {"name": "year", "type": "string", "facet": True, "optional": True},
-    {"name": "month", "type": "string", "facet": True, "optional": True},  # timeline: YYYY-MM
-    {"name": "author", "type": "string", "index": False, "optional": True},
-    {"name": "author_key", "type": "string"},
-    {"name": "source", "type": "string", "facet": True},
-    {"name": "source_key", "type": "string"},
-    {"name": "tags", "type": "string[]", "facet": True},
-    {"name": "url", "type": "string", "index": False, "optional": True},
-    {"name": "dup", "type": "string", "facet": True},
-    {"name": "content_hash", "type": "string", "index": False, "optional": True},
-]
 
 
 def node_urls(settings: Settings) -> list[str]:
@@ -85,41 +72,6 @@ def unavailable(err: Exception, settings: Settings) -> BackendUnavailable:
         f"the Typesense cluster at {settings.typesense_url} is unavailable ({type(err).__name__})",
         hint="check that the Typesense nodes are running and SEARCHSVC_TYPESENSE_URL is right",
     )
-
-
-def stems(text: str) -> str:
-    """Return the text as the English analyzer's stems, space-separated (what Typesense indexes)."""
-    return " ".join(t.text for t in english_analyzer()(text))
-
-
-def article_to_ts(article: Article) -> dict:
-    """Return the Typesense document for one article."""
-    words = {fold(w) for w in f"{article.title} {article.body}".split()}
-    words = sorted({w.strip(".,;:!?\"'()[]{}") for w in words} - {""})
-    doc = {
-        "id": article.id,
-        "path": article.path,
-        "title": article.title,
-        "body": article.body,
-        "title_stems": stems(article.title),
-        "body_stems": stems(article.body),
-        "words": [w for w in words if w.isalnum() and len(w) > 1][:2000],
-        "day": UNDATED,
-        "author": article.author,
-        "author_key": fold(article.author),
-        "source": article.source,
-        "source_key": fold(article.source),
-        "tags": sorted({fold(t) for t in article.tags if t}),
-        "url": article.url,
-        "dup": near_duplicate_key(article.title, article.body),
-        "content_hash": article.content_hash,
-    }
-    if article.published:
-        doc["published"] = article.published.isoformat()
-        doc["day"] = (article.published - EPOCH).days
-        doc["year"] = str(article.published.year)
-        doc["month"] = article.published.strftime("%Y-%m")
-    return doc
 
 
 def live_collection(client: typesense.Client) -> str | None:
@@ -171,7 +123,8 @@ def index_typesense(
                 client.collections.create({"name": target, "fields": FIELDS})
             written = _write(client, target, corpus, plan, summary, progress, settings, fresh)
             expected = sum(len(e["ids"]) for e in plan.manifest.values())
-            summary.documents = _count(client, target, expected)
+            _write_stats(client, target, expected)
+            summary.documents = _count(client, target, expected + 1) - 1  # not the statistics
             if summary.documents != expected:
                 raise IndexWriteError(
                     f"collection {target} holds {summary.documents} documents, expected {expected}",
@@ -211,6 +164,38 @@ def _count(client, name: str, expected: int, wait: float = 15.0) -> int:
         time.sleep(0.1)
 
 
+def _length_sums(client, name: str, expected: int, wait: float = 15.0) -> tuple[int, int, int]:
+    """Return (articles, summed title lengths, summed body lengths) as the collection holds them.
+
+    Summed by Typesense (facet stats) once a node reports `expected` articles, so incremental
+    updates, deletions and rebuilds all leave exact figures.
+    """
+    deadline = time.monotonic() + wait
+    params = {"q": "*", "filter_by": ARTICLES, "facet_by": "tl,bl", "per_page": 0}
+    while True:
+        res = client.collections[name].documents.search(params)
+        if res["found"] == expected or time.monotonic() > deadline:
+            sums = {f["field_name"]: f.get("stats", {}).get("sum", 0) for f in res["facet_counts"]}
+            return res["found"], int(sums.get("tl", 0)), int(sums.get("bl", 0))
+        time.sleep(0.1)
+
+
+def _write_stats(client, name: str, expected: int) -> None:
+    """Rewrite the statistics document (article count, summed lengths) of a collection."""
+    stats = stats_doc(*_length_sums(client, name, expected))
+    client.collections[name].documents.upsert(stats)
+
+
+def _current_stats(docs) -> dict:
+    """Return the running sums of the collection's statistics document (zeros without one)."""
+    try:
+        got = read_stats(docs[STATS_ID].retrieve())
+    except tse.ObjectNotFound:
+        got = read_stats(None)
+    n = got["documents"]
+    return {"n": n, "title": got["avg"]["title"] * n, "body": got["avg"]["body"] * n}
+
+
 def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> int:
     """Delete stale ids, upsert the articles of the files to read; return documents written."""
     docs = client.collections[target].documents
@@ -221,36 +206,62 @@ def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> 
             docs.delete({"filter_by": f"id:[{ids}]"})
     reading, replacing = set(plan.to_read), set(plan.to_delete)
     owners = {i: rel for rel, e in plan.manifest.items() if rel not in reading for i in e["ids"]}
-    batch: list[dict] = []
+    batch: list[Article] = []
+    sums = {"n": 0, "title": 0.0, "body": 0.0} if fresh else _current_stats(docs)
     written = 0
     for done, rel in enumerate(plan.files, 1):
         if rel in reading:
-            entry, is_new = plan.manifest[rel], rel not in replacing
-            written += _read_one(corpus, rel, entry, owners, summary, settings, batch, is_new)
+            entry = plan.manifest[rel]
+            old_ids = plan.old_ids.get(rel, []) if rel in replacing else None
+            written += _read_one(corpus, rel, entry, owners, summary, settings, batch, old_ids)
             if len(batch) >= BATCH:
-                _import(docs, batch)
+                _import(docs, batch, sums)
         if progress is not None:
             progress(done, len(plan.files), rel)
-    _import(docs, batch)
+    _import(docs, batch, sums)
     return written
 
 
-def _read_one(corpus, rel, entry, owners, summary, settings, batch, is_new) -> int:
+def _read_one(corpus, rel, entry, owners, summary, settings, batch, old_ids) -> int:
     """Read one file into the batch (the same id rules as the Whoosh indexer)."""
-    accepted = accept_file(corpus, rel, entry, owners, summary, settings.max_file_bytes, is_new)
-    batch.extend(article_to_ts(article) for article in accepted)
+    accepted = accept_file(
+        corpus, rel, entry, owners, summary, max_bytes=settings.max_file_bytes, old_ids=old_ids
+    )
+    batch.extend(accepted)
     return len(accepted)
 
 
-def _import(docs, batch: list[dict]) -> None:
-    """Upsert a batch of documents and empty it; raise when any document was rejected."""
+def _import(docs, batch: list[Article], sums: dict) -> None:
+    """Upsert a batch of articles and empty it; raise when any document was rejected.
+
+    `sums`: running article count and summed lengths; their averages set the impact levels
+    (the first batch of a new collection is measured before it is written).
+    """
     if not batch:
         return
-    results = docs.import_(batch, {"action": "upsert"})
+    if not sums["n"]:
+        for a in batch:
+            sums["title"] += len(index_terms(a.title))
+            sums["body"] += len(index_terms(a.body))
+        sums["n"] = len(batch)
+        encoded = [article_to_ts(a, _averages(sums)) for a in batch]
+    else:
+        encoded = [article_to_ts(a, _averages(sums)) for a in batch]
+        for d in encoded:
+            sums["title"] += d["tl"]
+            sums["body"] += d["bl"]
+        sums["n"] += len(batch)
+    results = docs.import_(encoded, {"action": "upsert"})
     bad = [r for r in results if not r.get("success")]
     if bad:
         raise IndexWriteError(f"Typesense rejected {len(bad)} documents: {bad[0].get('error')}")
     batch.clear()
+
+
+def _averages(sums: dict) -> dict[str, float]:
+    """Return the average title and body lengths of running sums."""
+    n = max(1, sums["n"])
+    return {"title": sums["title"] / n or 1.0, "body": sums["body"] / n or 1.0}
 
 
 def tag_counts(facet: dict) -> Counter:

@@ -15,17 +15,23 @@ from searchsvc.contract import TOP_TAGS, SearchRequest
 from searchsvc.text.analysis import STOP_WORDS, fold
 from searchsvc.text.dates import timeline
 from searchsvc.text.query import FILTER_FIELDS, ParsedQuery
-from searchsvc.typesense.index import EPOCH, UNDATED, stems
+from searchsvc.typesense.index import UNDATED, stems
+from searchsvc.typesense.plan import day, key_value, quote
 
 NOTES = [
-    "any-word matching uses Typesense's token dropping: a document matching only some words "
-    "can be missing when many documents match",
-    "OR between alternatives is read as plain words; title: is searched in title and body",
-    "prefix* matches only as the last word of the query",
+    "ranking is the Whoosh backend's BM25F (tiers, RM3 feedback) computed by searchsvc over "
+    "candidates from the cluster: per query word the 250 documents of highest BM25F impact, so "
+    "a document holding only very common words can rank lower than on Whoosh",
+    "a word's document frequency counts documents with it in title or body (Whoosh: the larger "
+    "of the two fields' counts); field lengths are exact (Whoosh rounds long ones)",
+    "when a match set is larger than the candidates, total and facets come from Typesense: a "
+    "phrase counts as all its words, title: as the word anywhere, and a copy of a story counts "
+    "once per facet value (Whoosh: one copy's values)",
+    "OR between alternatives is read as plain words in the did-you-mean check",
     "'Did you mean' corrections come from Typesense's typo tolerance (edit distance 2 on the "
     "stems of matching documents), not from a list of every indexed word",
-    "source:/author: filters match the whole folded value only",
-    "scores are Typesense text-match scores, not BM25F",
+    "source:/author: filters match the whole folded value only; -prefix* leaves out the "
+    "prefix as a word",
 ]
 KEYS = {"author": "author_key", "source": "source_key", "tag": "tags", "tags": "tags"}
 MAX_PER_CALL = 250  # Typesense's per_page limit
@@ -52,16 +58,6 @@ def facets_from(res: dict) -> tuple[dict, list]:
     return facets, timeline(days)
 
 
-def quote(value: str) -> str:
-    """Return a filter value in backticks (commas and operators inside it stay literal)."""
-    return "`" + value.replace("`", "") + "`"
-
-
-def day(d: date) -> int:
-    """Return the `day` field value of a date (days since 1970-01-01)."""
-    return (d - EPOCH).days
-
-
 def build_params(pq: ParsedQuery, req: SearchRequest) -> dict:
     """Return the Typesense search parameters for a parsed query and the request's filters."""
     words, prefix, filters = [], False, []
@@ -70,7 +66,7 @@ def build_params(pq: ParsedQuery, req: SearchRequest) -> dict:
         if all(c.field in FILTER_FIELDS for c in g):
             by: dict[str, list[str]] = {}
             for c in g:
-                by.setdefault(KEYS[c.field], []).append(fold(c.text.replace("_", " ")))
+                by.setdefault(KEYS[c.field], []).append(key_value(c.field, c.text))
             ors = [f"{k}:=[{', '.join(quote(v) for v in vs)}]" for k, vs in by.items()]
             filters.append(ors[0] if len(ors) == 1 else "(" + " || ".join(ors) + ")")
     last = groups[-1][-1] if groups else None
@@ -88,7 +84,7 @@ def build_params(pq: ParsedQuery, req: SearchRequest) -> dict:
                 words.append(stems(c.text))
     for c in pq.excluded:
         if c.field in FILTER_FIELDS:
-            filters.append(f"{KEYS[c.field]}:!={quote(fold(c.text))}")
+            filters.append(f"{KEYS[c.field]}:!={quote(key_value(c.field, c.text))}")
         elif c.kind == "phrase" and len(stems(c.text).split()) > 1:
             words.append(f'-"{stems(c.text)}"')
         else:
@@ -96,11 +92,15 @@ def build_params(pq: ParsedQuery, req: SearchRequest) -> dict:
     lo = max(filter(None, [pq.date_from, req.date_from]), default=None)
     hi = min(filter(None, [pq.date_to, req.date_to]), default=None)
     if lo or hi:
-        filters.append(f"day:[{day(lo) if lo else UNDATED + 1}..{day(hi) if hi else 99999}]")
+        span = f"day:[{day(lo) if lo else UNDATED + 1}..{day(hi) if hi else 99999}]"
+        filters.append(f"({span} || day:={UNDATED})" if req.include_undated else span)
     if req.source:
-        filters.append(f"source_key:={quote(fold(req.source))}")
+        filters.append(
+            f"source_key:=[{', '.join(quote(key_value('source', s)) for s in req.source)}]"
+        )
     if req.tag:
-        filters.append(f"tags:={quote(fold(req.tag.replace('_', ' ')))}")
+        keys = ", ".join(quote(fold(t.replace("_", " "))) for t in req.tag)
+        filters.append(f"tags:=[{keys}]")
     positive = [w for w in words if not w.startswith("-")]
     q = " ".join(words) if positive else "*"
     newest = req.sort == "newest" or q == "*"

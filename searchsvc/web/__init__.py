@@ -10,16 +10,7 @@ from flask import Flask, current_app
 
 from searchsvc.config import Settings
 from searchsvc.errors import IndexMissing
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
+from searchsvc.web.headers import SECURITY_HEADERS
 
 
 def settings_from_config(config: dict[str, Any]) -> Settings:

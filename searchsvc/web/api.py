@@ -50,7 +50,11 @@ def healthz():
         st = backend().engine().stats()
     except SearchsvcError as err:
         return jsonify({"status": "unavailable", "error": public_message(err)}), 503
-    return jsonify({"status": "ok", "documents": st.documents, "generation": st.generation})
+    body = {"status": "ok", "documents": st.documents, "generation": st.generation}
+    problem = getattr(backend().store(), "problem", None)
+    if problem:  # a newer generation failed its checks: the previous one is still served
+        body.update(status="degraded", problem=problem)
+    return jsonify(body)
 
 
 @bp.get("/api/openapi.json")

@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from searchsvc.errors import IndexBusy, IndexMissing, SearchsvcError
+from searchsvc.errors import (
+    BackendUnavailable,
+    IndexBusy,
+    IndexDamaged,
+    IndexMissing,
+    SearchsvcError,
+    SearchTimeout,
+)
 
 _GENERIC_500 = "Something went wrong on our side. The error has been logged; please try again."
 
@@ -22,6 +29,12 @@ def public_message(err: SearchsvcError) -> str:
         return "The search index is not available yet; it has to be built first."
     if isinstance(err, IndexBusy):
         return "The search index is busy; please try again in a moment."
+    if isinstance(err, IndexDamaged):
+        return f"The search index cannot be served: {err.message}."
+    if isinstance(err, BackendUnavailable):
+        return "The search backend cannot be reached; please try again in a moment."
+    if isinstance(err, SearchTimeout):
+        return err.message
     return _GENERIC_500
 
 

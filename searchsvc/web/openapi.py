@@ -57,13 +57,16 @@ _DOCS = {
     "total": "Matching stories; copies of one story count once.",
     "facets": "source, tags and year -> value -> count (over the same stories as total).",
     "timeline": "Matches per year or month, oldest first.",
-    "notes": "Where this backend's behaviour differs from the reference (Whoosh) backend.",
+    "notes": "What to know about these results: a filter that cannot apply, or where this "
+    "backend's behaviour differs from the reference (Whoosh) backend.",
     "body": "The article text; paragraphs are separated by one blank line.",
     "summary": "The standfirst shown under the title (not part of the body).",
     "undated": "Live articles without a publication date.",
+    "results_for": "Present when the query had no results and these are its correction's.",
     "index_bytes": "Size of the index on disk (null where the backend cannot tell).",
 }
 _DATES = {"published"}
+_OPTIONAL = {"results_for"}  # left out of the JSON when empty
 
 
 def _schema_of_type(hint, name: str = "") -> dict:
@@ -97,7 +100,7 @@ def schema_of(cls) -> dict:
     return {
         "type": "object",
         "description": (cls.__doc__ or "").strip(),
-        "required": [f.name for f in fields(cls)],
+        "required": [f.name for f in fields(cls) if f.name not in _OPTIONAL],
         "properties": props,
     }
 

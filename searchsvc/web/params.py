@@ -12,10 +12,25 @@ from searchsvc.errors import BadRequest
 
 DEFAULT_PER_PAGE = 10
 MAX_FILTER_CHARS = 200
+MAX_FILTER_VALUES = 50  # values of one repeatable filter (source=a&source=b...)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT = re.compile(r"^[0-9]{1,9}$")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,299}$")
-SEARCH_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "source", "tag")
+# Article ids: letters of any script, digits, marks and . _ - from file names (model.make_id),
+# or what a JSON Lines file or the write API names; never a slash, a control character or "..".
+ID_PATTERN = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,300}$")
+SEARCH_PARAMS = (
+    "q",
+    "page",
+    "per_page",
+    "sort",
+    "from",
+    "to",
+    "source",
+    "tag",
+    "undated",
+    "copies_of",
+    "autocorrect",
+)
 
 
 def _text(args: Mapping[str, str], name: str, limit: int) -> str:
@@ -69,8 +84,6 @@ def parse_search(args: Mapping[str, str], settings: Settings) -> SearchRequest:
     date_from, date_to = _date(args, "from"), _date(args, "to")
     if date_from and date_to and date_from > date_to:
         raise BadRequest("The 'from' date must not be after the 'to' date.")
-    source = _text(args, "source", MAX_FILTER_CHARS) or None
-    tag = _text(args, "tag", MAX_FILTER_CHARS) or None
     return SearchRequest(
         q=q,
         page=page,
@@ -78,9 +91,45 @@ def parse_search(args: Mapping[str, str], settings: Settings) -> SearchRequest:
         sort=sort,
         date_from=date_from,
         date_to=date_to,
-        source=source,
-        tag=tag,
-    )
+        source=_values(args, "source"),
+        tag=_values(args, "tag"),
+        include_undated=_flag(args, "undated", False),
+        copies_of=_text(args, "copies_of", 300) or None,
+        autocorrect=_flag(args, "autocorrect", True),
+        collapse=_flag(args, "collapse", True),
+    ).validate(settings)
+
+
+def _values(args: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Return the distinct values of a repeatable filter parameter (source=a&source=b)."""
+    raw = args.getlist(name) if hasattr(args, "getlist") else [args.get(name) or ""]
+    if len(raw) > MAX_FILTER_VALUES:
+        raise BadRequest(
+            f"Parameter {name!r} is given too often (the limit is {MAX_FILTER_VALUES})."
+        )
+    out: dict[str, None] = {}
+    for value in raw:
+        value = (value or "").strip()
+        if len(value) > MAX_FILTER_CHARS:
+            raise BadRequest(
+                f"Parameter {name!r} is too long ({len(value)} characters; "
+                f"the limit is {MAX_FILTER_CHARS})."
+            )
+        if value:
+            out[value] = None
+    return tuple(out)
+
+
+def _flag(args: Mapping[str, str], name: str, default: bool) -> bool:
+    """Return a yes/no parameter: 1/true/yes/on or 0/false/no/off (else a 400)."""
+    raw = (args.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise BadRequest(f"Parameter {name!r} must be true or false.")
 
 
 def parse_suggest(args: Mapping[str, str], settings: Settings) -> str:
@@ -90,9 +139,11 @@ def parse_suggest(args: Mapping[str, str], settings: Settings) -> str:
 
 def valid_id(article_id: str) -> bool:
     """Return True when `article_id` could be an article id (no slashes, no dot-dot)."""
-    return bool(ID_PATTERN.match(article_id)) and ".." not in article_id
+    return (
+        bool(ID_PATTERN.match(article_id)) and ".." not in article_id and article_id.isprintable()
+    )
 
 
 def has_filters(req: SearchRequest) -> bool:
     """Return True when the request narrows by date, source or tag."""
-    return bool(req.date_from or req.date_to or req.source or req.tag)
+    return bool(req.date_from or req.date_to or req.source or req.tag or req.copies_of)

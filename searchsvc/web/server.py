@@ -1,12 +1,53 @@
-"""The production server: gunicorn, run programmatically, one searcher per worker process."""
+"""The production server: gunicorn with gevent workers, run programmatically.
+
+Each worker is one process with an event loop: a connection costs a greenlet, not a worker,
+so idle or slow clients cannot starve the server; reading a request's headers must finish
+within `keepalive` seconds or the connection is closed. Searches are CPU work in the worker's
+one OS thread (they read no socket), so greenlets never interleave inside one, and they share
+the thread's Whoosh searcher. Errors gunicorn writes itself (a bad request line, 414, 431...)
+carry the same security headers as the app's responses.
+"""
 
 from __future__ import annotations
 
+import html
+import socket
+
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.ggevent import GeventWorker
 
 from searchsvc.config import Settings
+from searchsvc.web.headers import SECURITY_HEADERS
 
 ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+HEADER_TIMEOUT_S = 5  # a request's headers must arrive within this (gunicorn's keepalive)
+CONNECTIONS_PER_WORKER = 1000
+
+
+def write_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """Write one of gunicorn's own error responses, with our security headers."""
+    body = (
+        f"<!doctype html><title>{status_int} {html.escape(reason)}</title>"
+        f"<h1>{html.escape(reason)}</h1><p>{html.escape(mesg)}</p>\n"
+    ).encode()
+    head = [
+        f"HTTP/1.1 {status_int} {reason}",
+        "Connection: close",
+        "Content-Type: text/html; charset=utf-8",
+        f"Content-Length: {len(body)}",
+        *(f"{k}: {v}" for k, v in SECURITY_HEADERS.items()),
+    ]
+    util.write_nonblock(sock, ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+
+class SearchWorker(GeventWorker):
+    """gunicorn's gevent worker whose own error pages carry the security headers."""
+
+    def init_process(self) -> None:
+        """Install our error writer in this worker process, then run as gunicorn's worker."""
+        util.write_error = write_error  # gunicorn writes every error of its own through this
+        super().init_process()
 
 
 class SearchServer(BaseApplication):
@@ -30,29 +71,38 @@ class SearchServer(BaseApplication):
         return create_app({"SETTINGS": self.settings})
 
 
-def options(host: str, port: int, workers: int, threads: int = 1) -> dict:
-    """Return the gunicorn settings used by `run` (one request at a time per worker process).
-
-    The store's Whoosh searcher reads shared file handles, which is not safe with threads
-    inside one process (concurrent reads corrupt each other), so the default is sync workers.
-    """
+def options(host: str, port: int, workers: int) -> dict:
+    """Return the gunicorn settings used by `run`."""
     return {
         "bind": f"{host}:{port}",
         "workers": max(1, int(workers)),
-        "worker_class": "sync" if threads <= 1 else "gthread",
-        "threads": max(1, threads),
+        "worker_class": f"{__name__}.SearchWorker",
+        "worker_connections": CONNECTIONS_PER_WORKER,
         "preload_app": False,
         "accesslog": "/dev/stderr",
         "errorlog": "-",
         "access_log_format": ACCESS_FORMAT,
         "loglevel": "info",
-        "timeout": 30,
+        "timeout": 30,  # a worker that stops answering its master is replaced
         "graceful_timeout": 10,
-        "keepalive": 5,
+        "keepalive": HEADER_TIMEOUT_S,
         "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
         "proc_name": "searchsvc",
         "control_socket_disable": True,  # no gunicorn.ctl socket in the user's home
     }
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Return True when something already listens on host:port (gunicorn would retry 5 s)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:

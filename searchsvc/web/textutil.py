@@ -7,6 +7,8 @@ import re
 from datetime import date
 from urllib.parse import urlsplit
 
+from searchsvc.text.snippets import opening
+
 
 def complete_query(engine, q: str, limit: int) -> list[str]:
     """Return distinct whole-query completions of what was typed so far."""
@@ -80,6 +82,23 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() in ("http", "https") and parts.netloc and not re.search(r"\s", url):
         return url
     return None
+
+
+PAGE_CHARS = 200_000  # an article page shows this much of a very long body
+
+
+def shown_paragraphs(body: str, limit: int = PAGE_CHARS) -> tuple[list[str], bool]:
+    """Return the paragraphs an article page shows (about `limit` characters), and if cut."""
+    paras = paragraphs(body)
+    shown, total = [], 0
+    for p in paras:
+        if total + len(p) > limit:
+            break
+        shown.append(p)
+        total += len(p)
+    if not shown and paras:  # one huge first paragraph: its opening
+        return [opening(paras[0], limit) + "…"], True
+    return shown, len(shown) < len(paras)
 
 
 def paragraphs(body: str) -> list[str]:

@@ -12,9 +12,20 @@ from searchsvc.errors import NotFound
 from searchsvc.text.snippets import highlight
 from searchsvc.web import engine, settings
 from searchsvc.web.params import SEARCH_PARAMS, has_filters, parse_search, valid_id
-from searchsvc.web.textutil import page_window, paragraphs, safe_url, timeline_bars
+from searchsvc.web.textutil import (
+    PAGE_CHARS,
+    page_window,
+    safe_url,
+    shown_paragraphs,
+    timeline_bars,
+)
 
 bp = Blueprint("views", __name__)
+
+
+def public_url(path: str) -> str:
+    """Return SEARCHSVC_PUBLIC_URL + path, or path alone: never built from the Host header."""
+    return settings().public_url.rstrip("/") + path
 
 
 def xml_escape(text: str) -> str:
@@ -31,6 +42,8 @@ def search_url(**changes) -> str:
     args = {k: request.args.get(k, "") for k in SEARCH_PARAMS}
     if any(k != "page" for k in changes):
         args["page"] = ""  # a new query or filter starts again at page 1
+    if "q" in changes:
+        args["autocorrect"] = ""  # a new query may be corrected again
     for key, value in changes.items():
         args[key] = "" if value is None else str(value)
     if args.get("page") == "1":
@@ -77,10 +90,10 @@ def search():
 def active_filters(req) -> list[tuple[str, str]]:
     """Return (label, url without that filter) for each filter in use."""
     out = []
-    if req.source:
-        out.append((f"Source: {req.source}", search_url(source=None)))
-    if req.tag:
-        out.append((f"Tag: {req.tag}", search_url(tag=None)))
+    for value in req.source:
+        out.append((f"Source: {value}", search_url(source=None)))
+    for value in req.tag:
+        out.append((f"Tag: {value}", search_url(tag=None)))
     if req.date_from:
         out.append((f"From {req.date_from.isoformat()}", search_url(**{"from": None})))
     if req.date_to:
@@ -96,7 +109,7 @@ def article(article_id: str):
     eng = engine()
     art = eng.article(article_id)
     q = request.args.get("q", "")[: settings().max_query_chars].replace("\x00", "")
-    paras = paragraphs(art.body)
+    paras, cut = shown_paragraphs(art.body)
     if q.strip():
         # snippets.highlight escapes the whole text and adds only <mark> tags: safe to mark safe.
         body = [Markup(highlight(p, q)) for p in paras]
@@ -111,15 +124,17 @@ def article(article_id: str):
         q=q,
         url=safe_url(art.url),
         similar=eng.more_like_this(article_id, limit=MORE_LIKE_THIS),
+        cut=cut,
+        page_chars=PAGE_CHARS,
     )
 
 
 @bp.get("/opensearch.xml")
 def opensearch():
     """Return the OpenSearch description so browsers can add searchsvc as a search engine."""
-    icon = xml_escape(url_for("static", filename="favicon.svg", _external=True))
-    html_url = xml_escape(url_for("views.search", _external=True) + "?q={searchTerms}")
-    json_url = xml_escape(url_for("api.search", _external=True) + "?q={searchTerms}")
+    icon = xml_escape(public_url(url_for("static", filename="favicon.svg")))
+    html_url = xml_escape(public_url(url_for("views.search")) + "?q={searchTerms}")
+    json_url = xml_escape(public_url(url_for("api.search")) + "?q={searchTerms}")
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
@@ -132,6 +147,13 @@ def opensearch():
         "</OpenSearchDescription>\n"
     )
     return Response(xml, mimetype="application/opensearchdescription+xml")
+
+
+@bp.get("/search")
+def search_alias():
+    """Send /search?q=... (what people and other sites guess) to the search page, /?q=..."""
+    query = request.query_string.decode("latin-1")
+    return redirect(url_for("views.search") + (f"?{query}" if query else ""), code=301)
 
 
 @bp.get("/favicon.ico")

@@ -58,7 +58,10 @@ def test_notes_say_what_differs_from_whoosh(indexed):
     assert data["notes"] == NOTES and any("Did you mean" in n for n in NOTES)
     assert engine.stats().notes == NOTES and engine.stats().backend == "typesense"
     assert "filter_by: source_key:=[`bbc`]" in engine.explain("oil source:bbc")
-    assert "q: oil -brent" in engine.explain("oil -brent")
+    assert "filter_by: terms:!=[`brent`]" in engine.explain("oil -brent")
+    assert "groups (tiered): (term:oil)^2 (phrase:oil futur)" in engine.explain(
+        'oil oil "oil futures"'
+    )
 
 
 def test_rebuild_switches_the_alias_without_a_failed_search(indexed):
@@ -186,7 +189,8 @@ def test_reuters_file_on_both_backends(data_dir, typesense_node, tmp_path):
         assert len(big.hits) == 300 and big.total == summary.documents
         first = typesense.search(SearchRequest(q="", per_page=300, collapse=False))
         assert not {h.id for h in first.hits} & {h.id for h in big.hits}
-        assert typesense.search(SearchRequest(q="cofee")).suggestion == "coffee"
+        typo = typesense.search(SearchRequest(q="cofee"))  # nothing as typed: the correction's
+        assert (typo.results_for, typo.suggestion, typo.query) == ("coffee", None, "cofee")
         page = typesense.search(SearchRequest(q="coffee brazil"))
         assert "COFFEE" in page.hits[0].title.upper() and page.took_ms < 2000
     finally:

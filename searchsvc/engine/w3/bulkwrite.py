@@ -64,7 +64,7 @@ class SegmentBuilder:
                 self.other[name] = OtherField(name, field)
         self._tables = list(term_tables.values())
         self.stored = sorted(n for n in schema.names() if schema[n].stored)  # Whoosh's order
-        self._names = set(schema.names())
+        self._names = set(schema.names()) | {f"_stored_{n}" for n in self.stored}
         self.columns = [(n, schema[n]) for n in schema.names() if schema[n].column_type]
         self.perdoc = None
         self.ndocs = self.tokens = 0
@@ -91,7 +91,9 @@ class SegmentBuilder:
             value = fields.get(name)
             if value is not None:
                 acc.add(docnum, value)
-        stored = {n: v for n in self.stored if (v := fields.get(n)) is not None}
+        # "_stored_<name>": a value to store instead of the indexed one (as add_document takes)
+        get = fields.get
+        stored = {n: v for n in self.stored if (v := get(f"_stored_{n}", get(n))) is not None}
         if stored:  # W3PerDocWriter.finish_doc without its per-call layers
             self._add_stored(docnum, dumps(stored, 2))
         for name, field in self.columns:

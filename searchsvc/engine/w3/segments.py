@@ -12,7 +12,7 @@ from itertools import accumulate
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
-from whoosh.columns import NumericColumn, TranslatingColumnReader
+from whoosh.columns import FixedBytesColumn, NumericColumn, TranslatingColumnReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.util.times import long_to_datetime
 
@@ -92,6 +92,28 @@ def column(leaf, name: str, translate: bool = True) -> list:
         memo = {v: reader._translate(v) for v in set(raw)}
         return list(map(memo.__getitem__, raw))
     return list(reader)
+
+
+def fixed_bytes(leaf, name: str, width: int) -> np.ndarray:
+    """Return a fixed-width bytes column as a (documents, width) uint8 array (zeros if none)."""
+    n = leaf.doc_count_all()
+    out = np.zeros((n, width), dtype=np.uint8)
+    if not leaf.has_column(name):
+        return out
+    col = leaf.column_reader(name, translate=False)
+    if isinstance(col, FixedBytesColumn.Reader) and col._fixedlen == width:
+        count = min(col._count, n)
+        raw = col._dbfile.get(col._basepos, count * width)
+        out[:count] = np.frombuffer(raw, dtype=np.uint8).reshape(count, width)
+        return out
+    for d in range(n):  # any other column kind: one document at a time
+        out[d] = np.frombuffer(col[d], dtype=np.uint8)
+    return out
+
+
+def column_reader(leaf, name: str):
+    """Return a segment's reader of a column (values translated), or None if it has none."""
+    return leaf.column_reader(name) if leaf.has_column(name) else None
 
 
 def day_of(raw) -> date | None:

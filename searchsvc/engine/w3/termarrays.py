@@ -118,3 +118,23 @@ def open_arrays(folder: str | None, segment_id: str | None, field: str) -> TermA
         return TermArrays(folder, segment_id, field)
     except (OSError, ValueError):
         return None
+
+
+def check_field_arrays(arrays: TermArrays, doc_count: int) -> str | None:
+    """Return what is wrong with a field's term arrays (None when they are consistent)."""
+    terms, starts, docs, weights = arrays.terms, arrays.starts, arrays.docs, arrays.weights
+    if len(starts) != len(terms) + 1 or (len(starts) and starts[0] != 0):
+        return "term offsets do not match the terms"
+    if len(starts) and starts[-1] != len(docs):
+        return f"term offsets end at {int(starts[-1])}, {len(docs)} postings"
+    if len(weights) != len(docs):
+        return f"{len(weights)} weights for {len(docs)} postings"
+    if len(starts) > 1 and bool((np.diff(starts) < 0).any()):
+        return "term offsets go backwards"
+    if len(docs) and (int(docs.min()) < 0 or int(docs.max()) >= doc_count):
+        return f"a document number outside 0..{doc_count - 1}"
+    if len(weights) and not bool(np.isfinite(weights).all() and (weights > 0).all()):
+        return "a weight that is not a positive number"
+    if len(terms) > 1 and bool((terms[1:] <= terms[:-1]).any()):
+        return "terms out of order"
+    return None

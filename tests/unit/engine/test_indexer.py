@@ -24,6 +24,7 @@ SUMMARY_KEYS = {
     "deleted",
     "unchanged",
     "skipped",
+    "truncated",
     "documents",
     "seconds",
     "docs_per_s",

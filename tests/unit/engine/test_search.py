@@ -13,6 +13,7 @@ import whoosh.index
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
 from searchsvc.engine.generations import gen_name, switch_current
+from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.schema import article_to_doc, build_schema
 from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
@@ -258,8 +259,8 @@ def test_hit_fields_and_snippets(engine):
 
 
 def test_did_you_mean(engine):
-    page = run(engine, "cofee harvest")
-    assert page.suggestion == "coffee harvest"
+    page = run(engine, "cofee harvest")  # "harvest" finds something: a suggestion only
+    assert page.suggestion == "coffee harvest" and page.results_for is None
     assert run(engine, "coffee harvest").suggestion is None
     assert run(engine, "zzqxj").suggestion is None
 
@@ -348,7 +349,10 @@ def test_reuters_queries(reuters):
     assert "COFFEE" in page.hits[0].title.upper() and page.total > 10
     assert all("<mark>" in h.snippet for h in page.hits)
     assert sum(page.facets["year"].values()) >= page.total
-    assert run(reuters, "cofee").suggestion == "coffee"
+    typo = run(reuters, "cofee")  # nothing as typed: the correction's results, saying so
+    assert (typo.query, typo.results_for, typo.suggestion) == ("cofee", "coffee", None)
+    assert typo.total == run(reuters, "coffee").total > 0
+    assert "results_for" not in run(reuters, "coffee").to_dict()
     p1, p2 = run(reuters, "oil", per_page=5), run(reuters, "oil", per_page=5, page=2)
     assert len(p2.hits) == 5 and not set(ids(p1)) & set(ids(p2))
     para = (
@@ -386,3 +390,43 @@ def test_cached_pages_never_outlive_their_generation(tmp_path):
         assert engine.stats().documents == 1
     finally:
         store.close()
+
+
+def test_a_misspelt_word_from_deep_in_a_body_is_corrected(tmp_path):
+    filler = " ".join(f"Paragraph {i} says nothing in particular." for i in range(40))
+    body = f"{filler}\n\nTalks in Pyongyang ended without an agreement."  # past the lead
+    store = make_store(tmp_path, [Article("k1", "Talks end", body), *ARTICLES])
+    engine = SearchEngine(store, Settings())
+    page = run(engine, "pyongyng")
+    assert (page.results_for, [h.id for h in page.hits]) == ("pyongyang", ["k1"])
+    store.close()
+
+
+def test_completions_stand_with_the_earlier_words(tmp_path):
+    arts = [
+        Article("r1", "Interest rates held", "The bank kept interest rates on hold."),
+        Article("r2", "Rates rise", "Interest rates rose again as the bank feared prices."),
+        Article("w1", "Rain falls", "Heavy rain and a railway closure."),  # never with interest
+        Article("w2", "Railway news", "The railway reopened after the rain."),
+        Article("w3", "Interest in rail", "Interest in the railway grew."),
+    ]
+    store = make_store(tmp_path, arts)
+    engine = SearchEngine(store, Settings())
+    # "rates" stands right after "interest" (twice, once in a title); "rail" shares a title
+    # with it; "rain" never stands with "interest": it is not offered
+    assert engine.suggest("interest ra") == ["interest rates", "interest rail", "interest railway"]
+    assert engine.suggest("ra")[:2] == ["railway", "rain"]  # alone: the most used words
+    assert engine.suggest("interest zz") == []  # nothing stands with "interest"
+    store.close()
+
+
+@pytest.mark.data
+def test_bbc_sport_completes_world_cup(data_dir, tmp_path):
+    sport = data_dir / "bbc" / "sport"
+    if not sport.is_dir():
+        pytest.skip(f"{sport} is missing")
+    shutil.copytree(sport, tmp_path / "corpus" / "sport")
+    index_corpus(tmp_path / "corpus", tmp_path / "index")
+    engine = SearchEngine(Store(tmp_path / "index"), Settings())
+    first = engine.suggest("world c")
+    assert first[0] == "world cup" and "world corp" not in first and "world company" not in first

@@ -128,7 +128,7 @@ def test_explain_shows_filters_and_exclusions(engine):
     text = engine.explain("budget -vienna source:reuters before:2020-03")
     lines = text.splitlines()
     assert lines[0] == "MATCH: Coord[tiered]((title:budget OR body:budget))"
-    assert lines[1] == "FILTER: (source_key:reuters) AND published:[..2020-02-29]"
+    assert lines[1] == "FILTER: (source:reuters) AND published:[..2020-02-29]"
     assert lines[2] == "EXCLUDE: (title:vienna OR body:vienna)"
 
 

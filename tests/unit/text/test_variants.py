@@ -38,7 +38,7 @@ def engine(tmp_path_factory):
 
 
 def hits(engine, q: str) -> list[tuple[str, str]]:
-    page = engine.search(SearchRequest(q=q, facets=False))
+    page = engine.search(SearchRequest(q=q, facets=False, autocorrect=False))
     return [(h.id, h.snippet) for h in page.hits]
 
 
@@ -180,3 +180,4 @@ def test_variants_on_the_words_of_reuters_and_bbc(data_dir):
     ]
     never = {"size", "prize", "seize", "our", "hour", "acre", "ogre", "metre", "meter", "rise"}
     assert never & set(changed) == set()
+

@@ -54,6 +54,7 @@ def test_search_returns_the_search_page_shape(client):
         "score",
         "snippet",
         "similar",
+        "similar_ids",
     }
     assert "<mark>oil</mark>" in hit["snippet"]
     assert set(body["facets"]) == {"source", "tags", "year"}
@@ -85,7 +86,10 @@ def test_sort_newest_and_filters(client):
 def test_near_duplicates_and_suggestion(client):
     body = client.get("/api/search?q=coffee").json
     assert body["total"] == 1 and body["hits"][0]["similar"] == 2
-    assert client.get("/api/search?q=coffe").json["suggestion"] == "coffee"
+    typo = client.get("/api/search?q=coffe").json  # nothing as typed: the correction's results
+    assert (typo["query"], typo["results_for"], typo["total"]) == ("coffe", "coffee", 1)
+    exact = client.get("/api/search?q=coffe&autocorrect=false").json
+    assert (exact["total"], exact["suggestion"]) == (0, "coffee") and "results_for" not in exact
 
 
 def test_suggest_completes_the_last_word(client):

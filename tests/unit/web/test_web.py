@@ -131,6 +131,9 @@ def test_near_duplicates_are_collapsed(client):
 
 def test_did_you_mean_links_to_the_corrected_query(client):
     page = html(client.get("/?q=coffe"))
+    assert "Showing results for <strong>coffee</strong>" in page
+    assert 'Search instead for <a href="/?q=coffe&amp;autocorrect=0">coffe</a>' in page
+    page = html(client.get("/?q=coffe&autocorrect=0"))
     assert 'Did you mean <a href="/?q=coffee">coffee</a>?' in page
 
 
@@ -276,7 +279,16 @@ def test_opensearch_description(client):
     assert r.mimetype == "application/opensearchdescription+xml"
     body = html(r)
     assert "<ShortName>searchsvc</ShortName>" in body
-    assert 'template="http://localhost/?q={searchTerms}"' in body
+    assert 'template="/?q={searchTerms}"' in body  # relative: never from the Host header
+    evil = html(client.get("/opensearch.xml", headers={"Host": "evil.example"}))
+    assert "evil.example" not in evil
+
+
+def test_opensearch_uses_the_configured_public_url(web_index):
+    app = create_app({"INDEX_DIR": web_index, "PUBLIC_URL": "https://news.example.org/"})
+    body = html(app.test_client().get("/opensearch.xml", headers={"Host": "evil.example"}))
+    assert 'template="https://news.example.org/?q={searchTerms}"' in body
+    assert "evil.example" not in body
 
 
 def test_static_assets_and_favicon(client):
@@ -362,7 +374,7 @@ def test_real_server_runs_gunicorn_workers_and_logs_each_request(live_server, tm
         assert http.get(live_server + "/healthz", timeout=10).json()["documents"] == 20
     log = (tmp_path_factory.getbasetemp() / "live_server.log").read_text(errors="replace")
     assert log.count("Booting worker with pid") >= 2
-    assert "Using worker: sync" in log
+    assert "Using worker: searchsvc.web.server.SearchWorker" in log
     assert '"GET /?q=oil HTTP/1.1" 200' in log
     assert '"GET /api/search?page=0 HTTP/1.1" 400' in log
 
@@ -426,3 +438,8 @@ def test_real_server_without_an_index_answers_healthz_503(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_search_path_redirects_to_the_search_page(client):
+    r = client.get("/search?q=oil&tag=energy")
+    assert r.status_code == 301 and r.headers["Location"] == "/?q=oil&tag=energy"
