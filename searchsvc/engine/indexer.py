@@ -30,7 +30,7 @@ from searchsvc.engine.generations import (
     write_error,
 )
 from searchsvc.engine.integrity import checksums, verify
-from searchsvc.engine.schema import article_to_doc, build_schema
+from searchsvc.engine.schema import article_to_doc, build_schema, same_schema
 from searchsvc.errors import IndexWriteError, SearchsvcError
 from searchsvc.ingest.durable import WriteLock, fsync_dir
 from searchsvc.ingest.plan import IndexSummary, Progress, accept_file, plan_changes
@@ -185,4 +185,4 @@ def _usable_manifest(gen_dir: Path) -> dict | None:
         schema = w3.open_readonly(gen_dir).schema
     except w3.UNREADABLE:
         return None
-    return manifest if sorted(schema.names()) == sorted(build_schema().names()) else None
+    return manifest if same_schema(schema) else None

@@ -181,3 +181,45 @@ def test_variants_on_the_words_of_reuters_and_bbc(data_dir):
     never = {"size", "prize", "seize", "our", "hour", "acre", "ogre", "metre", "meter", "rise"}
     assert never & set(changed) == set()
 
+
+def test_an_index_analysed_without_the_spelling_rules_is_rebuilt(tmp_path, monkeypatch):
+    """An index from before the rules holds "denuclearis", the query side now asks for
+    "denuclear": such an index counts as another version's, and indexing rebuilds it."""
+    from whoosh.analysis import (
+        CharsetFilter,
+        LowercaseFilter,
+        RegexTokenizer,
+        StemFilter,
+        StopFilter,
+    )
+    from whoosh.support.charset import accent_map
+
+    from searchsvc.engine import schema
+    from searchsvc.errors import SearchsvcError
+    from searchsvc.text import analysis
+    from searchsvc.text.tokenize import fuse
+
+    before = fuse(
+        RegexTokenizer(analysis.TOKEN_PATTERN)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | analysis.PossessiveNumberFilter()
+        | StopFilter(stoplist=analysis.STOP_WORDS, minsize=1)
+        | StemFilter(stemfn=analysis.stem, cachesize=200_000),
+        per_token=(analysis.PossessiveNumberFilter,),
+    )
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "news.jsonl").write_text(json.dumps(ARTICLES[0]) + "\n", encoding="utf-8")
+    with monkeypatch.context() as m:
+        m.setattr(schema, "english_analyzer", lambda: before)
+        index_corpus(corpus, index_dir, procs=1)
+    with pytest.raises(SearchsvcError, match="built by another version"):
+        SearchEngine(Store(index_dir), Settings()).search(SearchRequest(q="denuclearization"))
+    index_corpus(corpus, index_dir, procs=1)  # not --rebuild: the old generation is not reused
+    store = Store(index_dir)
+    try:
+        page = SearchEngine(store, Settings()).search(SearchRequest(q="denuclearization"))
+        assert [h.id for h in page.hits] == ["uk"]
+    finally:
+        store.close()
