@@ -69,14 +69,6 @@ def boosts(view: View, groups, docs: np.ndarray) -> np.ndarray:
     total = max(1, view.state.total)
     idf = {t: scoring.idf(max(view.doc_frequency(f, t) for f in FIELDS), total) for t in terms}
     for k, d in enumerate(docs.tolist()):
-        freqs = []
-        for a, b in pairs:
-            x = 0.0
-            for fname in TEXT_FIELDS:
-                left = found[fname].get(a, {}).get(d)
-                right = found[fname].get(b, {}).get(d)
-                if left and right:
-                    x += FIELDS[fname][0] * scoring.pair_frequency(left, right)
-            freqs.append((x, idf[a] + idf[b]))  # a pair is as rare as both words
-        out[k] = scoring.proximity_boost(freqs)
+        positions = {f: {t: got[d] for t, got in found[f].items() if d in got} for f in found}
+        out[k] = scoring.document_proximity(pairs, positions, idf)
     return out

@@ -144,3 +144,32 @@ def proximity_boost(pair_freqs: Iterable[tuple[float, float]]) -> float:
     PROXIMITY_WEIGHT times a BM25 saturation of the frequency, times the pair's idf (the sum of
     its words' idfs, as Lucene's phrase query has it)."""
     return sum(PROXIMITY_WEIGHT * w * (K1 + 1) * x / (K1 + x) for x, w in pair_freqs if x > 0)
+
+
+def document_proximity(
+    pairs: list[tuple[str, str]],
+    positions: dict[str, dict[str, list[int]]],
+    idf: dict[str, float],
+) -> float:
+    """Return one document's proximity boost, for any backend.
+
+    `pairs`: neighbouring query words; `positions`: {field: {term: word positions}} of the
+    document (stop words removed, as indexed); `idf`: each word's idf. A field's pair frequency
+    counts with the field's weight; the pair's idf is its words' idfs summed.
+    """
+    freqs = []
+    for a, b in pairs:
+        x = sum(
+            FIELDS[f][0] * pair_frequency(found.get(a, []), found.get(b, []))
+            for f, found in positions.items()
+        )
+        freqs.append((x, idf[a] + idf[b]))
+    return proximity_boost(freqs)
+
+
+def stem_positions(stems: str) -> dict[str, list[int]]:
+    """Return {term: positions} of a field kept as its analysed terms joined by spaces."""
+    out: dict[str, list[int]] = {}
+    for i, term in enumerate(stems.split()):
+        out.setdefault(term, []).append(i)
+    return out

@@ -14,6 +14,7 @@ from searchsvc.engine.plan import plan_query
 from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
 from searchsvc.text import scoring
+from searchsvc.text.analysis import index_terms
 from searchsvc.text.query import parse
 
 # The BBC "world cup" case in miniature: each story says "world" and "cup" once, the rugby one
@@ -116,3 +117,23 @@ def test_bbc_sport_world_cup(data_dir, tmp_path, monkeypatch):
         assert ranks() == (14, 4, 17)
     finally:
         store.close()
+
+
+def test_the_boost_from_analysed_text_equals_the_boost_from_the_index(store):
+    """scoring.document_proximity is backend-neutral: positions from a field's analysed terms
+    (as the Typesense backend keeps title_stems and body_stems) give the index's boosts."""
+    view = store.view()
+    groups = plan_query(parse("british world cup"), view).groups
+    docs = view.state.live_ids[:3]
+    pairs = proximity.query_pairs(groups)
+    idf = {
+        t: scoring.idf(max(view.doc_frequency(f, t) for f in ("title", "body")), 15)
+        for pair in pairs
+        for t in pair
+    }
+    from_text = []
+    for a in ARTICLES[:3]:
+        fields = {f: scoring.stem_positions(" ".join(index_terms(a[f]))) for f in ("title", "body")}
+        from_text.append(scoring.document_proximity(pairs, fields, idf))
+    assert proximity.boosts(view, groups, docs).tolist() == pytest.approx(from_text)
+    assert from_text[0] > 0 and from_text[1:] == [0.0, 0.0]
