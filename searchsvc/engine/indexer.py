@@ -24,7 +24,7 @@ from searchsvc.engine.generations import (
 )
 from searchsvc.engine.integrity import verify
 from searchsvc.engine.live import apply_pending
-from searchsvc.engine.schema import article_to_doc, build_schema
+from searchsvc.engine.schema import article_to_doc, same_schema
 from searchsvc.errors import SearchsvcError
 from searchsvc.ingest.apistore import ApiView
 from searchsvc.ingest.durable import CtrlC, WriteLock
@@ -201,4 +201,4 @@ def _usable_data(gen_dir: Path) -> dict | None:
         return None
     if not isinstance(data.get("files"), dict):
         return None
-    return data if sorted(schema.names()) == sorted(build_schema().names()) else None
+    return data if same_schema(schema) else None
