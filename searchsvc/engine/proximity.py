@@ -1,8 +1,8 @@
 """Term positions of a few candidate documents, for the proximity boost of text/scoring.py.
 
-Positions come from Whoosh's posting matchers (the title and body fields store them for
-phrases): for each query term, its matcher skips straight to each candidate document of a
-segment, so the cost grows with candidates x terms, not with the terms' posting lists.
+Positions come from the segments' position arrays (engine/w3/termarrays.py: one slice of a
+memory map per term, the candidates found by a binary search), or, in a segment written
+without them, from Whoosh's posting matchers, which skip straight to each candidate.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.w3 import termarrays
 from searchsvc.text import scoring
 from searchsvc.text.scoring import FIELDS, TEXT_FIELDS
 
@@ -29,22 +30,48 @@ def candidate_positions(
         if not local:
             continue
         for fname in fields:
+            arrays = view.state.segments[i].arrays.get(fname)
             for term in terms:
                 check_deadline()
-                if (fname, term) not in leaf:
-                    continue
                 found = out[fname].setdefault(term, {})
-                m = leaf.postings(fname, term)
-                for d in local:
-                    if not m.is_active():
-                        break
-                    if m.id() < d:
-                        m.skip_to(d)
-                        if not m.is_active():
-                            break
-                    if m.id() == d:
-                        found[d + lo] = m.value_as("positions")
+                got = None
+                if arrays is not None:
+                    got = termarrays.term_positions(arrays, term.encode("utf-8"))
+                if got is not None:
+                    _from_arrays(got, local, lo, found)
+                elif (fname, term) in leaf:
+                    _from_matcher(leaf.postings(fname, term), local, lo, found)
     return out
+
+
+def _from_arrays(got, local: list[int], lo: int, found: dict[int, list[int]]) -> None:
+    """Add the positions of a term in the segment's candidate documents, from its arrays."""
+    docs, freq, positions = got
+    if not len(docs):
+        return
+    want = np.asarray(local, dtype=docs.dtype)
+    at = np.searchsorted(docs, want)
+    hit = at < len(docs)
+    hit[hit] = docs[at[hit]] == want[hit]
+    if not hit.any():
+        return
+    ends = np.cumsum(freq)
+    for d, k in zip(want[hit].tolist(), at[hit].tolist(), strict=True):
+        end = int(ends[k])
+        found[d + lo] = positions[end - int(freq[k]) : end].tolist()
+
+
+def _from_matcher(m, local: list[int], lo: int, found: dict[int, list[int]]) -> None:
+    """Add the positions of a term in the segment's candidate documents, from Whoosh."""
+    for d in local:
+        if not m.is_active():
+            break
+        if m.id() < d:
+            m.skip_to(d)
+            if not m.is_active():
+                break
+        if m.id() == d:
+            found[d + lo] = m.value_as("positions")
 
 
 def query_pairs(groups) -> list[tuple[str, str]]:

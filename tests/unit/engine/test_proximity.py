@@ -137,3 +137,25 @@ def test_the_boost_from_analysed_text_equals_the_boost_from_the_index(store):
         from_text.append(scoring.document_proximity(pairs, fields, idf))
     assert proximity.boosts(view, groups, docs).tolist() == pytest.approx(from_text)
     assert from_text[0] > 0 and from_text[1:] == [0.0, 0.0]
+
+
+def test_position_arrays_and_whoosh_matchers_give_the_same_boosts(store, tmp_path):
+    """An index written by Whoosh's own writer has no position arrays: the matchers give the
+    same positions, so the same boosts."""
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    lines = "".join(json.dumps(a) + "\n" for a in ARTICLES)
+    (corpus / "news.jsonl").write_text(lines, encoding="utf-8")
+    index_corpus(corpus, index_dir, rebuild=True, procs=1, bulk=False)
+    plain = Store(index_dir)
+    try:
+        got = []
+        for s in (store, plain):
+            view = s.view()
+            no_arrays = all(a is None for seg in view.state.segments for a in seg.arrays.values())
+            assert no_arrays == (s is plain)
+            groups = plan_query(parse("british world cup lions coach"), view).groups
+            got.append(proximity.boosts(view, groups, view.state.live_ids).tolist())
+        assert got[0] == pytest.approx(got[1]) and max(got[0]) > 0
+    finally:
+        plain.close()
