@@ -28,79 +28,17 @@ import json
 import os
 import threading
 import time
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from searchsvc.ingest.durable import fsync_dir
+from searchsvc.ingest.walrecord import Record, decode, encode, file_number, raw, scan
 
 WAL_DIR = "wal"
 LOCK = ".append.lock"
 SHIFT = 40  # a seq is file number << SHIFT | offset
 ROTATE_BYTES = 64 << 20  # start a new log file past this size
-_PREFIX = 20  # "%08x %010d " before the body
-
-
-@dataclass(frozen=True)
-class Record:
-    """One log record: position, operation, article id, time, and (when read) its payload."""
-
-    seq: int
-    end: int  # position just after this record (what a consumer records as applied)
-    op: str  # "put" or "delete"
-    id: str
-    t: float
-    payload: dict | None = None
-    path: str = ""  # where it was read (fold): its file and offset there
-    offset: int = 0
-
-
-def _number(name: str, prefix: str) -> int | None:
-    if name.startswith(prefix) and name.endswith(".wal"):
-        digits = name[len(prefix) : -4]
-        return int(digits) if digits.isdigit() else None
-    return None
-
-
-def encode(seq: int, op: str, article_id: str, payload: dict | None, t: float) -> bytes:
-    """Return the bytes of one record."""
-    head = json.dumps({"seq": seq, "op": op, "id": article_id, "t": round(t, 3)})
-    body = (head + "\t" + json.dumps(payload, ensure_ascii=False)).encode("utf-8")
-    return b"%08x %010d " % (zlib.crc32(body), len(body)) + body + b"\n"
-
-
-def _scan(f, start: int, size: int, payload: bool) -> Iterator[tuple[int, int, dict, bytes]]:
-    """Yield (offset, end, header, payload bytes or b"") of the complete records from start."""
-    pos = start
-    while pos + _PREFIX + 1 <= size:
-        f.seek(pos)
-        prefix = f.read(_PREFIX)
-        try:
-            crc, length = int(prefix[:8], 16), int(prefix[9:19])
-        except ValueError:
-            return
-        end = pos + _PREFIX + length + 1
-        if prefix[8:9] != b" " or prefix[19:20] != b" " or end > size:
-            return
-        if payload:
-            body = f.read(length + 1)
-            if body[-1:] != b"\n" or zlib.crc32(body[:-1]) != crc:
-                return
-            head, _, rest = body[:-1].partition(b"\t")
-        else:
-            f.seek(end - 1)
-            if f.read(1) != b"\n":
-                return
-            f.seek(pos + _PREFIX)
-            head, rest = f.read(min(length, 1024)).partition(b"\t")[0], b""
-        try:
-            header = json.loads(head)
-        except ValueError:
-            return
-        yield pos, end, header, rest
-        pos = end
 
 
 class Log:
@@ -124,7 +62,7 @@ class Log:
             names = os.listdir(self.dir)
         except FileNotFoundError:
             return []
-        found = [(_number(n, "log-"), n) for n in names]
+        found = [(file_number(n, "log-"), n) for n in names]
         return sorted((n, self.dir / name) for n, name in found if n is not None)
 
     def snapshots(self) -> list[tuple[int, Path]]:
@@ -133,7 +71,7 @@ class Log:
             names = os.listdir(self.dir)
         except FileNotFoundError:
             return []
-        found = [(_number(n, "snap-"), n) for n in names]
+        found = [(file_number(n, "snap-"), n) for n in names]
         return sorted((n, self.dir / name) for n, name in found if n is not None)
 
     @contextlib.contextmanager
@@ -205,7 +143,7 @@ class Log:
             return number, path, size
         end = start
         with open(path, "rb") as f:
-            for record in _scan(f, start, size, payload=False):
+            for record in scan(f, start, size, payload=False):
                 end = record[1]
         if end < size:
             os.truncate(path, end)
@@ -245,17 +183,17 @@ class Log:
             with f:
                 size = os.fstat(f.fileno()).st_size
                 size = size if limit is None else min(size, limit)
-                for pos, end, head, body in _scan(f, offset, size, payload):
+                for pos, end, head, body in scan(f, offset, size, payload):
                     seq = number << SHIFT | pos
-                    yield _record(seq, number << SHIFT | end, head, body, path, pos)
+                    yield decode(seq, number << SHIFT | end, head, body, path, pos)
 
     def fold(self, stop: int | None = None) -> dict[str, Record]:
         """Return the last record (header only) of every id before position `stop`."""
         last: dict[str, Record] = {}
         for _, path in self.snapshots():
             with open(path, "rb") as f:
-                for pos, _, head, _ in _scan(f, 0, os.fstat(f.fileno()).st_size, False):
-                    last[head["id"]] = _record(head["seq"], head["seq"], head, b"", path, pos)
+                for pos, _, head, _ in scan(f, 0, os.fstat(f.fileno()).st_size, False):
+                    last[head["id"]] = decode(head["seq"], head["seq"], head, b"", path, pos)
         for rec in self.read(0, stop, payload=False):
             last[rec.id] = rec
         return last
@@ -264,7 +202,7 @@ class Log:
         """Return the payload of a record found by `fold` (read again from its file)."""
         with open(rec.path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            for _, _, head, body in _scan(f, rec.offset, size, True):
+            for _, _, head, body in scan(f, rec.offset, size, True):
                 if head["seq"] == rec.seq:
                     return json.loads(body)
                 break
@@ -287,10 +225,7 @@ class Log:
         with open(tmp, "wb") as out:
             for rec in sorted(last.values(), key=lambda r: r.seq):
                 with open(rec.path, "rb") as f:
-                    f.seek(rec.offset)
-                    length = int(f.read(_PREFIX)[9:19])
-                    f.seek(rec.offset)
-                    out.write(f.read(_PREFIX + length + 1))
+                    out.write(raw(f, rec.offset))
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, self.dir / f"snap-{top:06d}.wal")
@@ -304,9 +239,3 @@ class Log:
     def size(self) -> int:
         """Return the bytes the log and its snapshots take."""
         return sum(p.stat().st_size for _, p in [*self.snapshots(), *self.files()])
-
-
-def _record(seq: int, end: int, head: dict, body: bytes, path="", offset: int = 0) -> Record:
-    payload = json.loads(body) if body else None
-    t = float(head.get("t", 0))
-    return Record(seq, end, head["op"], head["id"], t, payload, str(path), offset)
