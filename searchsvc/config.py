@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from searchsvc.errors import SearchsvcError
@@ -32,6 +32,12 @@ class Settings:
     search_deadline: float = 3.0  # seconds a search may run before it is stopped with a 503
     follow_links: bool = False  # index symlinked files whose target lies outside the corpus
     bulk_writer: bool = True  # False: build segments with Whoosh's own writer (slower, same ranks)
+    # Usage (issue 18): the query log beside the index, /metrics and the admin analytics.
+    query_log: bool = True  # SEARCHSVC_QUERY_LOG=0: log no searches
+    query_log_path: Path | None = None  # default: <index_dir>.queries.jsonl beside the index
+    query_log_bytes: int = 10 * 1024 * 1024  # rotate past this size (5 older files are kept)
+    admin_key: str = field(default="", repr=False)  # shows query analytics on the home page
+    metrics_key: str = field(default="", repr=False)  # /metrics wants this Bearer token if set
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
@@ -53,7 +59,7 @@ class Settings:
                     ) from None
         settings = cls(**values)
         clean = {k: v for k, v in overrides.items() if v is not None}
-        for k in ("index_dir", "corpus_dir"):
+        for k in ("index_dir", "corpus_dir", "query_log_path"):
             if k in clean:
                 clean[k] = Path(clean[k])
         return replace(settings, **clean)
