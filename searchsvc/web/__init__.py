@@ -36,6 +36,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
+    # Issue 18, how search is used: Prometheus metrics, query log, admin analytics.
+    from searchsvc.web import admin, metrics, usage
+
+    for module in (metrics, usage, admin):
+        app.register_blueprint(module.bp)
 
     @app.after_request
     def _security_headers(response):
@@ -93,5 +98,7 @@ def settings() -> Settings:
 
 
 def engine():
-    """Return the current app's SearchEngine."""
-    return backend().engine()
+    """Return the current app's SearchEngine (a request's first search is kept for the log)."""
+    from searchsvc.web.usage import recording
+
+    return recording(backend().engine())
