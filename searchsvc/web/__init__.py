@@ -36,10 +36,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
-    # Issue 18, how search is used: Prometheus metrics, query log, admin analytics.
-    from searchsvc.web import admin, metrics, usage
+    # Issue 18, how search is used: Atom feeds, Prometheus metrics, query log, admin analytics.
+    from searchsvc.web import admin, feed, metrics, usage
 
-    for module in (metrics, usage, admin):
+    for module in (feed, metrics, usage, admin):
         app.register_blueprint(module.bp)
 
     @app.after_request
