@@ -19,6 +19,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 # Debian packages the test suite drives for real: the browser for the end-to-end tests.
 DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium"}
+# npm packages of the browser tests (axe-core, injected into pages): tests/e2e/package-lock.json.
+NPM_DIR = ROOT / "tests" / "e2e"
 
 
 def sh(*cmd: str | Path, **kw) -> None:
@@ -56,6 +58,20 @@ def ensure_debian_packages() -> None:
     sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
 
 
+def ensure_npm_packages() -> None:
+    """Run `npm ci` in tests/e2e when its lock file changed since the last install."""
+    lock = NPM_DIR / "package-lock.json"
+    stamp = NPM_DIR / "node_modules" / ".installed-lock"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        sys.exit("the browser tests need npm (Node.js) for axe-core: apt-get install npm")
+    sh(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=NPM_DIR)
+    stamp.write_text(digest)
+
+
 def serve(args: list[str]) -> None:
     """Set everything up, index corpus/ (incrementally) and serve it."""
     ensure_venv("")
@@ -68,6 +84,7 @@ def test(args: list[str]) -> None:
     """Install what the tests need, check style, then run the whole pytest suite."""
     ensure_venv("test")
     ensure_debian_packages()
+    ensure_npm_packages()
     sh(BIN / "ruff", "check", ".", cwd=ROOT)
     sh(BIN / "ruff", "format", "--check", ".", cwd=ROOT)
     sh(BIN / "python", "-m", "pytest", *args, cwd=ROOT)

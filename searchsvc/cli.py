@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from searchsvc import terminal
 from searchsvc.config import Settings
-from searchsvc.contract import SORTS, SearchPage, SearchRequest
+from searchsvc.contract import SORTS, SearchRequest
 from searchsvc.errors import SearchsvcError
 
 
@@ -94,23 +95,9 @@ def extract(files: tuple[Path, ...], root: Path | None, as_json: bool) -> None:
             if as_json:
                 click.echo(json.dumps(art.to_json(), ensure_ascii=False))
             else:
-                _print_article(art)
+                terminal.print_article(art)
     if failed:
         sys.exit(1)  # the good files were shown; the status tells scripts one was skipped
-
-
-def _print_article(art) -> None:
-    click.secho(art.title or "(untitled)", bold=True)
-    meta = [
-        art.published.isoformat() if art.published else "no date",
-        art.author or "no author",
-        art.source or "no source",
-    ]
-    click.echo(" · ".join(meta) + (f"  [{', '.join(art.tags)}]" if art.tags else ""))
-    click.echo(f"id {art.id}  path {art.path}" + (f"  url {art.url}" if art.url else ""))
-    click.echo("")
-    click.echo(art.body)
-    click.echo("-" * 72)
 
 
 @main.command()
@@ -161,25 +148,12 @@ def _run_index(settings: Settings, *, rebuild: bool, quiet: bool):
 
         bar = tqdm(unit="file", desc="indexing", leave=False, file=sys.stderr)
     try:
-        return index_with(settings, rebuild=rebuild, progress=_progress_to(bar))
+        return index_with(settings, rebuild=rebuild, progress=terminal.progress_to(bar))
     except SearchsvcError as err:
         raise _Fail(err) from None
     finally:
         if bar is not None:
             bar.close()
-
-
-def _progress_to(bar):
-    if bar is None:
-        return None
-
-    def progress(done: int, total: int | None = None, path: str = "") -> None:
-        if total is not None and bar.total != total:
-            bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return progress
 
 
 @main.command()
@@ -214,7 +188,7 @@ def search(query, index_dir, limit, page, sort, as_json, explain, topics, run_ou
     if as_json:
         click.echo(json.dumps(page_obj.to_dict(), ensure_ascii=False))
     else:
-        _print_page(page_obj)
+        terminal.print_page(page_obj)
 
 
 def _batch(settings: Settings, topics: Path, run_out: Path, limit: int) -> None:
@@ -235,26 +209,6 @@ def _batch(settings: Settings, topics: Path, run_out: Path, limit: int) -> None:
     for qid, message in errors.items():
         click.echo(f"topic {qid} skipped: {message}", err=True)
     click.echo(f"wrote {len(rows)} lines to {run_out}", err=True)
-
-
-def _print_page(page: SearchPage) -> None:
-    import html
-    import re
-
-    click.echo(f"{page.total} results for {page.query!r} ({page.took_ms:.1f} ms)")
-    if page.suggestion:
-        click.echo(f"Did you mean: {page.suggestion}")
-    start = (page.page - 1) * page.per_page
-    for n, hit in enumerate(page.hits, start + 1):
-        click.echo("")
-        click.secho(f"{n}. {hit.title}", bold=True)
-        meta = " · ".join(x for x in (hit.published or "", hit.source, hit.author) if x)
-        more = f"  (+{hit.similar} similar)" if hit.similar else ""
-        click.echo(f"   {meta}  [{hit.id}]{more}")
-        text = re.sub(r"<mark>(.*?)</mark>", lambda m: click.style(m[1], bold=True), hit.snippet)
-        click.echo("   " + " ".join(html.unescape(text).split()))
-    if page.pages > page.page:
-        click.echo(f"\npage {page.page} of {page.pages}; next: --page {page.page + 1}")
 
 
 @main.command()
@@ -284,7 +238,7 @@ def stats(index_dir, as_json, queries, since, **kw) -> None:
     if as_json:
         click.echo(json.dumps(data.to_dict(), ensure_ascii=False))
         return
-    _print_stats(data)
+    terminal.print_stats(data)
 
 
 def _query_report(settings: Settings, since: str | None, as_json: bool) -> None:
@@ -303,24 +257,6 @@ def _query_report(settings: Settings, since: str | None, as_json: bool) -> None:
         click.echo(json.dumps(report, ensure_ascii=False))
     else:
         click.echo(analytics.format_report(report, str(log.path)))
-
-
-def _print_stats(stats) -> None:
-    size = f"{stats.index_bytes / 1e6:,.1f} MB" if stats.index_bytes is not None else "-"
-    span = " .. ".join(d for d in stats.date_span if d) or "-"
-    sources = sorted(stats.sources.items(), key=lambda kv: -kv[1])[:10]
-    rows = [
-        ("documents", f"{stats.documents:,}"),
-        ("index size", size),
-        ("last update", stats.last_update or "-"),
-        ("generation", f"{stats.generation} ({stats.backend})"),
-        ("dates", f"{span} ({stats.undated:,} undated)"),
-        ("sources", ", ".join(f"{k} ({v})" for k, v in sources) or "-"),
-        ("top tags", ", ".join(f"{t.tag} ({t.count})" for t in stats.top_tags[:10]) or "-"),
-    ]
-    rows += [("note", note) for note in stats.notes]
-    for key, value in rows:
-        click.echo(f"{key}: {value}")
 
 
 @main.command()
@@ -381,8 +317,13 @@ def serve(index_dir, corpus, host, port, workers, admin_key, **kw) -> None:
                 "serving anyway; /healthz answers 503 until `searchsvc index` builds one",
                 err=True,
             )
-    from searchsvc.web.server import run
+    from searchsvc.web.server import port_in_use, run
 
+    if port_in_use(host, port):
+        raise _Fail(
+            f"{host}:{port} is already in use (another searchsvc serve?); "
+            "stop it, or pass another --port"
+        )
     try:
         run(settings, host=host, port=port, workers=workers)
     except SearchsvcError as err:

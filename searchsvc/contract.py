@@ -130,7 +130,7 @@ class SearchPage:
     suggestion: str | None = None
     sort: str = "relevance"
     timeline: list[dict] = field(default_factory=list)  # Period rows, oldest first
-    notes: list[str] = field(default_factory=list)  # where this backend differs from Whoosh
+    notes: list[str] = field(default_factory=list)  # what to know: backend differences, filters
     results_for: str | None = None  # the corrected query shown instead (absent: as typed)
 
     @property

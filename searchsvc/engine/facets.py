@@ -32,13 +32,12 @@ def columns(view: View) -> dict:
 
 
 def _build_columns(view: View) -> dict:
-    from searchsvc.engine.ranking import term_docs
 
     n = view.state.total
     tags: list[tuple] = [()] * n
     for term in view.reader.lexicon("tags"):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
-        for d in term_docs(view, "tags", text).tolist():
+        for d in view.term_docs("tags", text).tolist():
             tags[d] = (*tags[d], text)
     raw_days = view.column("published", False)
     days = {raw: seg.day_of(raw) for raw in set(raw_days)}
@@ -61,7 +60,28 @@ def _build_columns(view: View) -> dict:
     pairs = [(sig, code[t]) for sig, combo in enumerate(cols["tag_sets"]) for t in combo]
     cols["pair_sig"] = np.array([p[0] for p in pairs], dtype=np.int64)
     cols["pair_tag"] = np.array([p[1] for p in pairs], dtype=np.int64)
+    _story_columns(cols)
     return cols
+
+
+def _story_columns(cols: dict) -> None:
+    """Add per-story views of the columns, so folded counts need no sort per search.
+
+    story_<name>: the value every copy of a story carries, or -1 where its copies differ;
+    story_day: the day of a story's earliest dated copy (its first appearance).
+    """
+    dup, k = cols["dup"], cols["dup_count"]
+    for name in ("source", "tag_sig"):
+        codes = cols[name]
+        first = np.full(k, -1, dtype=np.int64)
+        first[dup[::-1]] = codes[::-1]  # the last write wins: each story's first copy's value
+        differs = np.bincount(dup, weights=codes != first[dup], minlength=k) > 0
+        cols[f"story_{name}"] = np.where(differs, -1, first)
+    ords = np.where(cols["doc_ord"] > 0, cols["doc_ord"], np.iinfo(np.int64).max)
+    order = np.lexsort((ords, dup))  # by story, earliest first
+    story_day = np.empty(k, dtype=np.int64)
+    story_day[dup[order[::-1]]] = cols["day"][order[::-1]]
+    cols["story_day"] = story_day
 
 
 def _stories(view: View) -> np.ndarray:
@@ -70,7 +90,13 @@ def _stories(view: View) -> np.ndarray:
     parts = [seg.fixed_bytes(leaf, "fp", FINGERPRINT_BYTES) for leaf in view.leaves]
     rows = np.concatenate(parts) if parts else np.zeros((0, FINGERPRINT_BYTES), np.uint8)
     rows[~view.state.live] = 0  # a deleted copy links nothing
-    return stories(exact, copies(rows))
+    # One fingerprint per exact-copy group (a corpus may hold many exact copies), the first
+    # live one: near copies link groups, which the exact codes then spread to every member.
+    order = np.lexsort((~view.state.live, exact)) if len(exact) else exact
+    codes, first = np.unique(exact[order], return_index=True)
+    group_rows = rows[order[first]]
+    linked = stories(np.arange(len(codes)), copies(group_rows))
+    return linked[np.searchsorted(codes, exact)]
 
 
 def source_docs(view: View, value: str) -> np.ndarray:
@@ -90,23 +116,60 @@ def count(codes: np.ndarray, docs: np.ndarray, values: list) -> dict:
     return dict(zip([values[i] for i in nz.tolist()], got[nz].tolist(), strict=True))
 
 
-def tag_counts(cols: dict, docs: np.ndarray) -> np.ndarray:
+def distinct(cols: dict, name: str, docs: np.ndarray, n: int, fold: bool) -> np.ndarray:
+    """Return per value code how many of docs carry it; folded, a story counts once a value.
+
+    A folded story counts under every value any of its copies in docs carries (as filtering
+    by that value would find it): stories whose copies agree are counted from story_<name>,
+    the few whose copies differ from their (story, value) pairs.
+    """
+    codes = cols[name]
+    if not fold:
+        return np.bincount(codes[docs], minlength=n)
+    stories = cols["dup"][docs]
+    present = np.zeros(cols["dup_count"], dtype=bool)
+    present[stories] = True
+    found = np.flatnonzero(present)
+    uniform = cols[f"story_{name}"][found]
+    counts = np.bincount(uniform[uniform >= 0], minlength=n)
+    if (uniform < 0).any():
+        mixed = np.zeros(len(present), dtype=bool)
+        mixed[found[uniform < 0]] = True
+        sel = mixed[stories]
+        pairs = np.unique(stories[sel].astype(np.int64) * n + codes[docs[sel]]) % n
+        counts += np.bincount(pairs, minlength=n)
+    return counts
+
+
+def tag_counts(cols: dict, docs: np.ndarray, fold: bool = False) -> np.ndarray:
     """Return how many of docs carry each tag (indexed like cols["tag_values"])."""
-    per_set = np.bincount(cols["tag_sig"][docs], minlength=len(cols["tag_sets"]))
+    per_set = distinct(cols, "tag_sig", docs, len(cols["tag_sets"]), fold)
     return np.bincount(
         cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=len(cols["tag_values"])
     )
 
 
-def facets_and_timeline(cols: dict, docs: np.ndarray) -> tuple[dict, list]:
-    """Return ({source, tags, year: {value: count}}, timeline) over the given documents."""
-    sources = count(cols["source"], docs, cols["source_values"])
+def facets_and_timeline(cols: dict, docs: np.ndarray, fold: bool = False) -> tuple[dict, list]:
+    """Return ({source, tags, year: {value: count}}, timeline) over the given documents.
+
+    Folded, copies of one story count once: under every source and tag any of them carries,
+    and at the date of the story's earliest copy in the year facet and the timeline.
+    """
+    per_source = distinct(cols, "source", docs, len(cols["source_values"]), fold)
+    nz = np.flatnonzero(per_source).tolist()
+    sources = {cols["source_values"][i]: int(per_source[i]) for i in nz}
     sources.pop("", None)
     sources.pop(None, None)
-    per_tag = tag_counts(cols, docs)
+    per_tag = tag_counts(cols, docs, fold)
     used = np.flatnonzero(per_tag)
     best = used[np.lexsort((used, -per_tag[used]))][:TOP_TAGS]  # by count, then name
-    per_day = np.bincount(cols["day"][docs], minlength=len(cols["day_values"]))
+    if fold:
+        present = np.zeros(cols["dup_count"], dtype=bool)
+        present[cols["dup"][docs]] = True
+        day_codes = cols["story_day"][present]
+    else:
+        day_codes = cols["day"][docs]
+    per_day = np.bincount(day_codes, minlength=len(cols["day_values"]))
     per_day[~cols["day_dated"]] = 0
     days = np.flatnonzero(per_day)
     years, tl = {}, []

@@ -17,7 +17,6 @@ class Folded:
 
     total: int  # stories (groups of copies) among the matches
     page: list[tuple[float, int]]  # (score, docnum) of the first `end` stories, best first
-    representatives: np.ndarray  # one match per story (the facets count these)
     sizes: np.ndarray  # matches per near-duplicate code
     dup: np.ndarray  # near-duplicate code of every document
 
@@ -48,10 +47,8 @@ def collapse(ranked: list, dup: np.ndarray, end: int) -> list:
 def fold(matches: Matches, cols: dict, end: int) -> Folded:
     """Return the matches folded by near-duplicate key, ranked far enough for `end` stories."""
     dup = cols["dup"]
-    codes = dup[matches.ids]
-    sizes = np.bincount(codes, minlength=cols["dup_count"])
-    first = np.unique(codes, return_index=True)[1]
-    total = len(first)
+    sizes = np.bincount(dup[matches.ids], minlength=cols["dup_count"])
+    total = int(np.count_nonzero(sizes))
     want = end * 2 + 10
     best = ranked(matches, want)
     page = collapse(best, dup, end)
@@ -59,4 +56,4 @@ def fold(matches: Matches, cols: dict, end: int) -> Folded:
         want *= 4  # many near-duplicates among the best: look further down
         best = ranked(matches, want)
         page = collapse(best, dup, end)
-    return Folded(total, page, matches.ids[np.sort(first)], sizes, dup)
+    return Folded(total, page, sizes, dup)

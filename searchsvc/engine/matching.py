@@ -8,8 +8,10 @@ import numpy as np
 
 from searchsvc.engine import facets
 from searchsvc.engine.plan import CopiesOf, DateRange, QueryPlan
-from searchsvc.engine.ranking import leaf_docs, rank, term_docs, top
+from searchsvc.engine.ranking import leaf_docs, rank, top
 from searchsvc.engine.state import View, check_deadline
+
+UNDATED_BELOW = 1e12  # newest first: every dated key is above every undated one
 
 
 @dataclass
@@ -41,7 +43,7 @@ def docset(view: View, item) -> np.ndarray:
                 for t in leaf.terms:
                     check_deadline()
                     for f in leaf.fields:
-                        found[term_docs(view, f, t)] = True
+                        found[view.term_docs(f, t)] = True
         found.flags.writeable = False
         found = view.state.docsets.put(key, found)
     return found
@@ -64,7 +66,11 @@ def match(view: View, plan: QueryPlan, newest: bool) -> Matches:
         ids = ids[keep]
         scores = scores[keep] if scores is not None else None
     if newest or scores is None:
-        return Matches(ids, -facets.newest_positions(view)[ids].astype(np.float64), True)
+        keys = -facets.newest_positions(view)[ids].astype(np.float64)
+        if scores is not None:  # undated matches after the dated ones, by relevance
+            dated = facets.columns(view)["doc_ord"][ids] > 0
+            keys = np.where(dated, keys + UNDATED_BELOW, scores - UNDATED_BELOW)
+        return Matches(ids, keys, True)
     return Matches(ids, scores, False)
 
 

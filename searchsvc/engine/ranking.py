@@ -16,42 +16,10 @@ from whoosh import query as wq
 from searchsvc.engine import facets
 from searchsvc.engine.plan import Group, Leaf
 from searchsvc.engine.state import View, check_deadline
-from searchsvc.engine.w3 import segments as seg
 from searchsvc.text import scoring
 from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
 
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-def _segment_postings(view: View, i: int, fieldname: str, text: str):
-    """Return (live segment doc ids, weights, document frequency) of a term, or None."""
-    segment = view.state.segments[i]
-    arrays = segment.arrays.get(fieldname)
-    got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
-    if got is None:  # no term arrays (a segment of Whoosh's own writer) or a very long term
-        got = seg.raw_postings(view.leaves[i], fieldname, text)
-        if got is None:
-            return None
-        df = view.leaves[i].doc_frequency(fieldname, text)
-        return got[0], got[1], df  # Whoosh's postings skip deleted documents already
-    ids, weights = got
-    if not len(ids):
-        return None
-    df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
-    keep = segment.live[ids]
-    if not keep.all():
-        ids, weights = ids[keep], weights[keep]
-    return ids.astype(np.int64), weights.astype(np.float64), df
-
-
-def term_docs(view: View, fieldname: str, text: str) -> np.ndarray:
-    """Return the global numbers of the live documents holding a term, ascending."""
-    parts = []
-    for i, segment in enumerate(view.state.segments):
-        got = _segment_postings(view, i, fieldname, text)
-        if got is not None:
-            parts.append(got[0] + segment.offset)
-    return np.concatenate(parts) if parts else EMPTY[0]
 
 
 def bm25f(view: View, text: str, fields: tuple[str, ...] = TEXT_FIELDS, only=None):
@@ -101,7 +69,7 @@ def _bm25f_all(view: View, text: str, fields: tuple[str, ...]):
     parts, dfs = [], {}
     for fname in fields:
         for i, segment in enumerate(view.state.segments):
-            got = _segment_postings(view, i, fname, text)
+            got = view.postings(i, fname, text)
             if got is not None:
                 parts.append((fname, got[0] + segment.offset, got[1]))
                 dfs[fname] = dfs.get(fname, 0) + got[2]
@@ -163,7 +131,7 @@ def leaf_docs(view: View, leaf: Leaf) -> np.ndarray:
     parts = []
     for t in leaf.terms:
         check_deadline()
-        parts += [term_docs(view, f, t) for f in leaf.fields]
+        parts += [view.term_docs(f, t) for f in leaf.fields]
     return _union(parts)
 
 

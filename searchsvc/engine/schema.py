@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from whoosh.columns import FixedBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from searchsvc.engine.w3 import FastFrequency, FastPositions
+from searchsvc.engine.w3 import FastFrequency, FastPositions, FixedBytesColumn
 from searchsvc.ingest.sources import domain_of, source_key
 from searchsvc.model import Article
 from searchsvc.text.analysis import (
@@ -40,7 +39,7 @@ def build_schema() -> Schema:
     """Return the article schema: analysed text, exact-match facets, a sortable date, an id."""
     english = fuse(english_analyzer(), per_token=(PossessiveNumberFilter,))
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),  # a column: ids without stored fields
         path=ID(stored=True),
         title=_text(english, phrase=True, stored=True),
         body=_text(english, phrase=True, stored=True),

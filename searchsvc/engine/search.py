@@ -27,12 +27,16 @@ from searchsvc.contract import (
 from searchsvc.engine import facets, folding, related, spelling
 from searchsvc.engine.folding import SIMILAR_IDS
 from searchsvc.engine.matching import count_all, match, ranked
-from searchsvc.engine.plan import QueryPlan, plan_query
+from searchsvc.engine.plan import DateRange, QueryPlan, plan_query
 from searchsvc.engine.state import View, deadline
 from searchsvc.errors import BadRequest, NotFound
 from searchsvc.text.query import parse
 from searchsvc.text.snippets import lead, make_snippet
 
+NO_DATES = (
+    "no article in this index has a date, so a date filter leaves nothing "
+    "(undated=1 keeps the undated ones)"
+)
 PAGE_CACHE = 1024  # pages kept per process (~15 KB each), keyed by (generation, request)
 
 
@@ -79,9 +83,10 @@ class SearchEngine:
         cols = facets.columns(view) if (req.collapse or req.facets) else {}
         if req.collapse:
             folded = folding.fold(found, cols, end)
-            total, page, counted = folded.total, folded.page, folded.representatives
+            total, page = folded.total, folded.page
+            fold = folded.sizes.max(initial=0) > 1  # some stories have copies among the matches
         else:
-            page, counted = ranked(found, end), found.ids
+            page, fold = ranked(found, end), False
             total = len(found.ids)
         hits = []
         for score, d in page[end - req.per_page :]:
@@ -95,12 +100,18 @@ class SearchEngine:
                 similar = folded.similar(d)
                 order = folded.copies(d, found.ids, len(found.ids))
                 order = order[np.argsort(facets.newest_positions(view)[order])[::-1]]
-                similar_ids = [view.stored(x)["id"] for x in order[:SIMILAR_IDS].tolist()]
+                similar_ids = [view.doc_id(x) for x in order[:SIMILAR_IDS].tolist()]
             hits.append(Hit.from_stored(f, score, similar, snippet, similar_ids))
-        facet_counts, tl = facets.facets_and_timeline(cols, counted) if req.facets else ({}, [])
+        facet_counts, tl = ({}, [])
+        if req.facets:
+            facet_counts, tl = facets.facets_and_timeline(cols, found.ids, fold)
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
             suggestion = self._did_you_mean(view, req, pq, plan)
+        notes = []
+        dates = [r for r in plan.required if isinstance(r, DateRange) and not r.undated]
+        if dates and not (facets.columns(view)["doc_ord"][view.state.live_ids] > 0).any():
+            notes.append(NO_DATES)
         return SearchPage(
             query=req.q,
             total=total,
@@ -112,6 +123,7 @@ class SearchEngine:
             suggestion=suggestion,
             sort=req.sort,
             timeline=tl,
+            notes=notes,
         )
 
     def _instead(self, view: View, req: SearchRequest, page: SearchPage) -> SearchPage:

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from searchsvc.engine.ranking import phrase_scores, term_docs
+from searchsvc.engine.ranking import phrase_scores
 from searchsvc.engine.state import View, check_deadline
 from searchsvc.text.analysis import STOP_WORDS, fold, index_terms
 from searchsvc.text.query import ParsedQuery, last_word
@@ -42,7 +42,7 @@ def _correction(view: View, word: str) -> list[str]:
 
 def _spelling(view: View, stem: str) -> str | None:
     """Return how an article spells a body stem ("pyongyang" for the stem "pyongyang")."""
-    docs = term_docs(view, "body", stem)
+    docs = view.term_docs("body", stem)
     if not len(docs):
         return None
     body = view.stored(int(docs[0])).get("body") or ""
@@ -129,7 +129,7 @@ def _together(view: View, earlier: list[str], prefix: str, limit: int) -> list[s
     live = view.state.live
     in_title, anywhere = live.copy(), live.copy()
     for s in earlier:
-        title, body = term_docs(view, "title", s), term_docs(view, "body", s)
+        title, body = view.term_docs("title", s), view.term_docs("body", s)
         mask = np.zeros_like(live)
         mask[title] = True
         in_title &= mask
@@ -175,7 +175,7 @@ def _prefix_counts(view: View, field: str, prefix: str, docs: np.ndarray) -> dic
             if i >= MAX_COMPLETION_SCAN:
                 break
             text = term.decode("utf-8") if isinstance(term, bytes) else term
-            held = int(np.count_nonzero(docs[term_docs(view, field, text)]))
+            held = int(np.count_nonzero(docs[view.term_docs(field, text)]))
             if held:
                 counts[text] = held
         return counts

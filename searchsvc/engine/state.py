@@ -150,6 +150,7 @@ class View:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.leaves = [leaf for leaf, _ in seg.leaves(self.reader)]
+        self._id_columns: list | None = None
 
     def locate(self, docnum: int) -> tuple[int, int]:
         """Return (segment index, document number within it) of a global document number."""
@@ -164,6 +165,14 @@ class View:
             i, local = self.locate(docnum)
             found = cache.put(docnum, seg.stored_fields(self.leaves[i], local))
         return found
+
+    def doc_id(self, docnum: int) -> str:
+        """Return a document's article id (from the id column, not its stored fields)."""
+        if self._id_columns is None:
+            self._id_columns = [seg.column_reader(leaf, "id") for leaf in self.leaves]
+        i, local = self.locate(docnum)
+        column = self._id_columns[i]
+        return column[local] if column is not None else self.stored(docnum)["id"]
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Return every document's length of a field, NaN where it has none (per generation)."""
@@ -214,3 +223,32 @@ class View:
     def field_terms(self, fieldname: str):
         """Yield every indexed term of a field, in term order."""
         return self.reader.field_terms(fieldname)
+
+    def postings(self, i: int, fieldname: str, text: str):
+        """Return (live segment doc ids, weights, document frequency) of a term, or None."""
+        segment = self.state.segments[i]
+        arrays = segment.arrays.get(fieldname)
+        got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
+        if got is None:  # no term arrays (a segment of Whoosh's own writer) or a very long term
+            got = seg.raw_postings(self.leaves[i], fieldname, text)
+            if got is None:
+                return None
+            df = self.leaves[i].doc_frequency(fieldname, text)
+            return got[0], got[1], df  # Whoosh's postings skip deleted documents already
+        ids, weights = got
+        if not len(ids):
+            return None
+        df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
+        keep = segment.live[ids]
+        if not keep.all():
+            ids, weights = ids[keep], weights[keep]
+        return ids.astype(np.int64), weights.astype(np.float64), df
+
+    def term_docs(self, fieldname: str, text: str) -> np.ndarray:
+        """Return the global numbers of the live documents holding a term, ascending."""
+        parts = []
+        for i, segment in enumerate(self.state.segments):
+            got = self.postings(i, fieldname, text)
+            if got is not None:
+                parts.append(got[0] + segment.offset)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_compress import Compress
 
 from searchsvc.config import Settings
 from searchsvc.errors import IndexMissing
@@ -48,7 +51,60 @@ def create_app(config: dict | None = None) -> Flask:
             response.headers.setdefault(name, value)
         return response
 
+    _deliver(app)
     return app
+
+
+YEAR = 31_536_000
+SUGGEST_MAX_AGE = 60  # completions change only with a reindex: a minute of caching is harmless
+COMPRESSED_TYPES = [
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+    "application/opensearchdescription+xml",
+]
+
+
+def _deliver(app: Flask) -> None:
+    """Compress responses (brotli or gzip), fingerprint static URLs and set their caching."""
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    Compress(app)
+    digests: dict[str, str | None] = {}
+
+    def digest(filename: str) -> str | None:
+        if filename not in digests:
+            path = Path(app.static_folder or "") / filename
+            try:
+                digests[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            except OSError:
+                digests[filename] = None
+        return digests[filename]
+
+    @app.url_defaults
+    def _fingerprint(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            values["v"] = digest(values["filename"])
+
+    @app.after_request
+    def _caching(response):
+        if request.endpoint == "static" and response.status_code == 200:
+            filename = (request.view_args or {}).get("filename", "")
+            fresh = request.args.get("v") and request.args.get("v") == digest(filename)
+            # Read the (small) file now, so that it is compressed whole and its file is closed
+            # with the response: flask-compress's streaming path never closes the file.
+            response.direct_passthrough = False
+            response.make_sequence()
+            # A fingerprinted URL never changes its content: cache it for a year.
+            response.headers["Cache-Control"] = (
+                f"public, max-age={YEAR}, immutable" if fresh else "no-cache"
+            )
+        elif request.endpoint == "api.suggest" and response.status_code == 200:
+            response.headers["Cache-Control"] = f"public, max-age={SUGGEST_MAX_AGE}"
+        return response
 
 
 class _Backend:

@@ -57,7 +57,8 @@ _DOCS = {
     "total": "Matching stories; copies of one story count once.",
     "facets": "source, tags and year -> value -> count (over the same stories as total).",
     "timeline": "Matches per year or month, oldest first.",
-    "notes": "Where this backend's behaviour differs from the reference (Whoosh) backend.",
+    "notes": "What to know about these results: a filter that cannot apply, or where this "
+    "backend's behaviour differs from the reference (Whoosh) backend.",
     "body": "The article text; paragraphs are separated by one blank line.",
     "summary": "The standfirst shown under the title (not part of the body).",
     "undated": "Live articles without a publication date.",

@@ -1,13 +1,15 @@
-"""Parse and validate query-string parameters into a SearchRequest (400 on anything bad)."""
+"""Parse query-string parameters into a SearchRequest: strictly for the API (400 on anything
+bad), forgivingly for the HTML page (clamped paging, a date error shown next to the form)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 from searchsvc.config import Settings
-from searchsvc.contract import SORTS, SearchRequest
+from searchsvc.contract import FIRST_DAY, LAST_DAY, SORTS, SearchRequest
 from searchsvc.errors import BadRequest
 
 DEFAULT_PER_PAGE = 10
@@ -28,6 +30,7 @@ SEARCH_PARAMS = (
     "source",
     "tag",
     "undated",
+    "collapse",
     "copies_of",
     "autocorrect",
 )
@@ -147,3 +150,106 @@ def valid_id(article_id: str) -> bool:
 def has_filters(req: SearchRequest) -> bool:
     """Return True when the request narrows by date, source or tag."""
     return bool(req.date_from or req.date_to or req.source or req.tag or req.copies_of)
+
+
+@dataclass
+class PageArgs:
+    """What the HTML search page makes of its parameters: the request it can run, the
+    parameters it had to correct (the page redirects to them) and a date error to show."""
+
+    req: SearchRequest
+    fixes: dict[str, str] = field(default_factory=dict)  # parameter -> corrected value ("" drops)
+    date_error: str | None = None
+    date_field: str | None = None  # "from" or "to": the field the error belongs to
+    date_input: dict[str, str] = field(default_factory=dict)  # as typed, kept in the form
+
+    def input_type(self, name: str) -> str:
+        """Return "date" for a date field, or "text" when its input is no date (a date input
+        would blank it, and the user's text must stay in the form)."""
+        raw = self.date_input.get(name, "")
+        if not raw:
+            return "date"
+        try:
+            return "date" if _DATE.match(raw) and date.fromisoformat(raw) else "text"
+        except ValueError:
+            return "text"
+
+
+def _lenient_int(args, name: str, default: int, low: int, high: int, fixes: dict) -> int:
+    raw = (args.get(name) or "").strip()
+    if raw == "":
+        return default
+    value = int(raw) if re.fullmatch(r"-?[0-9]{1,9}", raw) else default
+    clamped = min(max(value, low), high)
+    if str(clamped) != raw:
+        fixes[name] = "" if clamped == default else str(clamped)
+    return clamped
+
+
+def _lenient_flag(args, name: str, default: bool, fixes: dict) -> bool:
+    try:
+        return _flag(args, name, default)
+    except BadRequest:
+        fixes[name] = ""
+        return default
+
+
+def _page_dates(args: Mapping[str, str], out: PageArgs) -> tuple[date | None, date | None]:
+    """Return the valid date range, or (None, None) with out.date_error set."""
+    raw = {name: (args.get(name) or "").strip()[:MAX_FILTER_CHARS] for name in ("from", "to")}
+    out.date_input = raw
+    days: dict[str, date | None] = {}
+    labels = {"from": "From", "to": "To"}
+    for name in ("from", "to"):
+        try:
+            days[name] = _date(args, name)
+        except BadRequest:
+            out.date_error = f"‘{labels[name]}’ must be a real date, like 2005-03-01."
+            out.date_field = name
+            return None, None
+        day = days[name]
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            out.date_error = (
+                f"‘{labels[name]}’ must be between {FIRST_DAY.isoformat()} "
+                f"and {LAST_DAY.isoformat()}."
+            )
+            out.date_field = name
+            return None, None
+    if days["from"] and days["to"] and days["from"] > days["to"]:
+        out.date_error = "‘From’ must be the same as or before ‘To’."
+        out.date_field = "from"
+        return None, None
+    return days["from"], days["to"]
+
+
+def parse_page(args: Mapping[str, str], settings: Settings) -> PageArgs:
+    """Return the HTML page's reading of its parameters: paging and sort are clamped (listed in
+    `fixes`), a bad date range becomes a message; NULs and oversized text are still a 400."""
+    for key, value in args.items():
+        if "\x00" in key or "\x00" in (value or ""):
+            raise BadRequest("Parameters must not contain NUL bytes.")
+    fixes: dict[str, str] = {}
+    q = _text(args, "q", settings.max_query_chars)
+    page = _lenient_int(args, "page", 1, 1, settings.max_page, fixes)
+    per_page = _lenient_int(args, "per_page", DEFAULT_PER_PAGE, 1, settings.max_per_page, fixes)
+    sort = (args.get("sort") or "relevance").strip()
+    if sort not in SORTS:
+        fixes["sort"] = ""
+        sort = "relevance"
+    out = PageArgs(req=SearchRequest(), fixes=fixes)
+    date_from, date_to = _page_dates(args, out)
+    out.req = SearchRequest(
+        q=q,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        date_from=date_from,
+        date_to=date_to,
+        source=_values(args, "source"),
+        tag=_values(args, "tag"),
+        include_undated=_lenient_flag(args, "undated", False, fixes),
+        collapse=_lenient_flag(args, "collapse", True, fixes),
+        copies_of=_text(args, "copies_of", 300) or None,
+        autocorrect=_lenient_flag(args, "autocorrect", True, fixes),
+    ).validate(settings)
+    return out

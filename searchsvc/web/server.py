@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -100,6 +101,17 @@ def options(host: str, port: int, workers: int) -> dict:
         "proc_name": "searchsvc",
         "control_socket_disable": True,  # no gunicorn.ctl socket in the user's home
     }
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Return True when something already listens on host:port (gunicorn would retry 5 s)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def prepare_metrics_dir() -> tuple[Path, bool]:

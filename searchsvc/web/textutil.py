@@ -50,9 +50,12 @@ def period_range(period: str) -> tuple[str, str] | None:
     return None
 
 
-def timeline_bars(timeline: list[dict]) -> list[dict]:
-    """Return bars {label, count, from, to, pct, height} from SearchPage.timeline entries."""
+def timeline_bars(timeline: list[dict], req=None, undated: int = 0) -> list[dict]:
+    """Return bars {label, count, from, to, pct, height, on} from SearchPage.timeline entries,
+    then an "Undated" bar for the matches without a date, all on one honest scale."""
     bars = []
+    lo = req.date_from.isoformat() if req is not None and req.date_from else None
+    hi = req.date_to.isoformat() if req is not None and req.date_to else None
     for entry in timeline or ():
         label = str(
             entry.get("period") or entry.get("label") or entry.get("key") or entry.get("from", "")
@@ -61,7 +64,13 @@ def timeline_bars(timeline: list[dict]) -> list[dict]:
         start, end = entry.get("from"), entry.get("to")
         if not (start and end):
             start, end = period_range(label) or (None, None)
-        bars.append({"label": label, "count": count, "from": start, "to": end})
+        on = bool(
+            start and end and (lo or hi) and (not lo or end >= lo) and (not hi or start <= hi)
+        )
+        bars.append({"label": label, "count": count, "from": start, "to": end, "on": on})
+    if undated and bars:
+        on = bool(req is not None and req.include_undated and (lo or hi))
+        bars.append({"label": "Undated", "count": undated, "from": None, "to": None, "on": on})
     top = max((b["count"] for b in bars), default=0) or 1
     for b in bars:
         b["pct"] = round(100 * b["count"] / top) if b["count"] else 0

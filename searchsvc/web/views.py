@@ -1,17 +1,28 @@
-"""The HTML pages: search (with facets, timeline, pagination), article, OpenSearch description."""
+"""The HTML pages: search (facets, timeline, pagination), home, article, OpenSearch."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
 from xml.sax.saxutils import escape as _escape
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from searchsvc.contract import SearchRequest
 from searchsvc.errors import NotFound
 from searchsvc.text.snippets import highlight
 from searchsvc.web import engine, settings
-from searchsvc.web.params import SEARCH_PARAMS, has_filters, parse_search, valid_id
+from searchsvc.web.params import has_filters, parse_page, valid_id
+from searchsvc.web.results import (
+    active_filters,
+    build_facets,
+    count_text,
+    date_label,
+    facet_pages,
+    page_title,
+    search_url,
+    state_args,
+    undated_count,
+)
 from searchsvc.web.textutil import (
     PAGE_CHARS,
     page_window,
@@ -37,68 +48,74 @@ NEWEST_ON_HOME = 10
 MORE_LIKE_THIS = 5
 
 
-def search_url(**changes) -> str:
-    """Return the search URL for the current parameters with `changes` applied (None drops)."""
-    args = {k: request.args.get(k, "") for k in SEARCH_PARAMS}
-    if any(k != "page" for k in changes):
-        args["page"] = ""  # a new query or filter starts again at page 1
-    if "q" in changes:
-        args["autocorrect"] = ""  # a new query may be corrected again
-    for key, value in changes.items():
-        args[key] = "" if value is None else str(value)
-    if args.get("page") == "1":
-        args["page"] = ""
-    if args.get("sort") == "relevance":
-        args["sort"] = ""
-    query = urlencode([(k, v) for k, v in args.items() if v != ""])
-    return url_for("views.search") + (f"?{query}" if query else "")
-
-
 @bp.app_context_processor
 def _helpers() -> dict:
-    return {"search_url": search_url, "safe_url": safe_url}
+    return {
+        "search_url": search_url,
+        "safe_url": safe_url,
+        "article_url": article_url,
+        "count_text": count_text,
+        "date_label": date_label,
+    }
+
+
+def article_url(article_id: str, position: int | None = None) -> str:
+    """Return an article's URL carrying the search it was found by (for the way back)."""
+    args = state_args()
+    if position:
+        args["r"] = [str(position)]
+    return url_for("views.article", article_id=article_id, **args)
 
 
 @bp.get("/")
 def search():
-    """Show results for `q` with filters, or corpus statistics and the newest articles."""
-    req = parse_search(request.args, settings())
+    """Show results for `q` with filters, or the home page: newest articles and sections."""
+    parsed = parse_page(request.args, settings())
+    if parsed.fixes:  # page=0, per_page=500, sort=oldest: show the page that was meant
+        changes = dict(parsed.fixes)
+        page = changes.pop("page", None)
+        url = search_url(**changes) if changes else search_url(page=page or None)
+        return redirect(url)
+    req = parsed.req
     eng = engine()
-    if not req.q and not has_filters(req):
-        return render_template(
-            "home.html",
-            autofocus=True,
-            req=req,
-            stats=eng.stats(),
-            newest=eng.newest(limit=NEWEST_ON_HOME),
-        )
+    if not req.q and not has_filters(req) and not parsed.date_error:
+        return home(eng)
     page = eng.search(req)
     last = min(page.pages, settings().max_page)
-    return render_template(
+    if page.page > last and page.total:  # past the last page: the last page
+        return redirect(search_url(page=last if last > 1 else None))
+    pages = facet_pages(eng, req, page)
+    undated = undated_count(pages["date"])
+    html = render_template(
         "search.html",
-        autofocus=True,
         req=req,
         page=page,
+        shown_q=getattr(page, "results_for", None) or req.q,
+        title=page_title(req, page, last, parsed.date_error),
         first=(page.page - 1) * page.per_page + 1,
         last_page=last,
         window=page_window(page.page, last),
-        bars=timeline_bars(page.timeline),
+        bars=timeline_bars(pages["date"].timeline, req, undated),
+        facets=build_facets(req, pages, undated),
+        undated=undated,
         filters=active_filters(req),
+        parsed=parsed,
     )
+    # A bad date range is still a 400, but the page is the results page with the error next to
+    # the date form and the input kept, not a dead end.
+    return html, 400 if parsed.date_error else 200
 
 
-def active_filters(req) -> list[tuple[str, str]]:
-    """Return (label, url without that filter) for each filter in use."""
-    out = []
-    for value in req.source:
-        out.append((f"Source: {value}", search_url(source=None)))
-    for value in req.tag:
-        out.append((f"Tag: {value}", search_url(tag=None)))
-    if req.date_from:
-        out.append((f"From {req.date_from.isoformat()}", search_url(**{"from": None})))
-    if req.date_to:
-        out.append((f"To {req.date_to.isoformat()}", search_url(to=None)))
-    return out
+def home(eng):
+    """Render the home page: the box, the newest stories, the sections, then the index facts."""
+    browse = eng.search(SearchRequest(sort="newest", per_page=NEWEST_ON_HOME))
+    return render_template(
+        "home.html",
+        autofocus=True,
+        browse=browse,
+        undated=undated_count(browse),
+        stats=eng.stats(),
+    )
 
 
 @bp.get("/articles/<article_id>")
@@ -116,8 +133,12 @@ def article(article_id: str):
         title = Markup(highlight(art.title, q))
     else:
         body, title = paras, art.title
+    back = state_args()
+    position = request.args.get("r", "")
+    fragment = f"#r{position}" if position.isdigit() and len(position) < 7 else ""
     return render_template(
         "article.html",
+        back=search_url(fragment, base=back) if back else None,
         art=art,
         title=title,
         body=body,
@@ -147,6 +168,13 @@ def opensearch():
         "</OpenSearchDescription>\n"
     )
     return Response(xml, mimetype="application/opensearchdescription+xml")
+
+
+@bp.get("/search")
+def search_alias():
+    """Send /search?q=... (what people and other sites guess) to the search page, /?q=..."""
+    query = request.query_string.decode("latin-1")
+    return redirect(url_for("views.search") + (f"?{query}" if query else ""), code=301)
 
 
 @bp.get("/favicon.ico")

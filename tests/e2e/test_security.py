@@ -70,12 +70,13 @@ HOSTILE = [
         )
     )
 ]
-# A word that ends up in the index and therefore in the suggestions.
+# A word that ends up in the index and therefore in the suggestions; the article also holds
+# the words of the payload typed before it, so the phrase-aware completion offers it.
 HOSTILE.append(
     {
         "id": "evil-suggest",
         "title": "Quetzalcoatlimgsrcxonerror",
-        "body": "quetzalcoatlimgsrcxonerror appears here.",
+        "body": '<img src=x onerror="window.__xss=30"> quetzalcoatlimgsrcxonerror appears here.',
     }
 )
 LEAKS = ("Traceback", 'File "', "/work/", "/tmp/", "site-packages")
@@ -204,7 +205,8 @@ RESPONSES = [
     ("GET", "/static/app.js", 200),
     ("GET", "/static/style.css", 200),
     ("GET", "/opensearch.xml", 200),
-    ("GET", "/?page=0", 400),
+    ("GET", "/?page=0", 302),  # clamped: a redirect to page 1
+    ("GET", "/?q=oil&from=2021-01-02&to=2020-01-01", 400),  # the page, with the date error
     ("GET", "/api/search?per_page=x", 400),
     ("GET", "/nope", 404),
     ("GET", "/api/nope", 404),

@@ -126,7 +126,7 @@ def test_expensive_query_shapes_answer_within_the_deadline(news, shape):
 @pytest.mark.data
 def test_two_expensive_queries_do_not_hold_up_a_cheap_one(news, tmp_path):
     with serve(news, tmp_path / "server.log") as base:
-        quoted = urllib.parse.quote(SHAPES["excluded prefixes"])
+        quoted = urllib.parse.quote(SHAPES["199 excluded prefixes"])
         with urllib.request.urlopen(f"{base}/api/search?q=wheat+harvest", timeout=30) as r:
             assert r.status == 200  # warm: both workers have opened the index
 

@@ -33,6 +33,7 @@ def _check_version() -> None:
 _check_version()
 
 from whoosh import index as _index  # noqa: E402 (after the version check)
+from whoosh.columns import FixedBytesColumn  # noqa: E402 (the schema's fingerprint column)
 
 from searchsvc.engine.w3.formats import FastFrequency, FastPositions  # noqa: E402
 from searchsvc.engine.w3.mapped import MappedStorage  # noqa: E402
@@ -48,6 +49,7 @@ __all__ = [
     "UNREADABLE",
     "FastFrequency",
     "FastPositions",
+    "FixedBytesColumn",
     "create",
     "open_readonly",
     "open_writable",

@@ -34,11 +34,6 @@ _POINTER = struct.Struct("!Iq")  # hash and record position in a term table hash
 _NULL_SLOT = _POINTER.pack(0, 0)
 
 
-def _compress(data: bytes) -> bytes:
-    """Return zlib.compress(data) at the blocks' level (single-block terms)."""
-    return zlib.compress(data, COMPRESSION)
-
-
 def deflate(data: bytes, level: int = COMPRESSION) -> bytes:
     """Return zlib.compress(data, level) (a sized-down window measured slower in real builds)."""
     return zlib.compress(data, level)
@@ -209,7 +204,7 @@ class TermsOut:
         for term, nb in zip(terms, nblocks, strict=True):
             term_start = pos
             if nb == 1:  # most terms: one block, whose statistics are the term's
-                s, e, data, comp = block(b, _compress)
+                s, e, data, comp = block(b, deflate)
                 mw, lo, hi = wmax[b], lmin[b], lmax[b]
                 info = dumps((e - s, docs[e - 1], mw, comp, lo, hi), 2)
                 blob = b"".join(

@@ -111,6 +111,11 @@ def fixed_bytes(leaf, name: str, width: int) -> np.ndarray:
     return out
 
 
+def column_reader(leaf, name: str):
+    """Return a segment's reader of a column (values translated), or None if it has none."""
+    return leaf.column_reader(name) if leaf.has_column(name) else None
+
+
 def day_of(raw) -> date | None:
     """Return the date of a raw `published` column value (None for the undated default)."""
     try:

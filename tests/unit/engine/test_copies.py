@@ -110,3 +110,24 @@ def test_reuters_and_bbc_copies_fold(data_dir, tmp_path):
     assert set(hit.similar_ids) == pair - {hit.id}  # ... naming the other
     budget = engine.search(SearchRequest(q="Brown names 16 March for Budget")).hits[0]
     assert {budget.id, *budget.similar_ids} == {"budget-077", "budget-354"}
+
+
+def test_a_story_counts_under_every_value_its_copies_carry(tmp_path):
+    corpus = tmp_path / "corpus"
+    variant = STORY.replace("labour", "labor")
+    docs = [
+        {"id": "a", "title": "Rates", "body": STORY, "source": "Wire A", "tags": ["economy"],
+         "published": "2025-12-30"},
+        {"id": "b", "title": "Rates", "body": variant, "source": "Wire B", "tags": ["markets"],
+         "published": "2026-01-02"},
+    ]  # fmt: skip
+    write(corpus / "a.jsonl", *docs)
+    index_corpus(corpus, tmp_path / "index")
+    engine = SearchEngine(Store(tmp_path / "index"), Settings())
+    page = engine.search(SearchRequest(q="interest rate"))
+    assert page.total == 1  # one story, copies in two sources, tags and years
+    assert page.facets["source"] == {"Wire A": 1, "Wire B": 1}
+    assert page.facets["tags"] == {"economy": 1, "markets": 1}
+    assert page.facets["year"] == {"2025": 1}  # dated by its first appearance
+    for source in ("Wire A", "Wire B"):  # what a facet promises, its filter finds
+        assert engine.search(SearchRequest(q="interest rate", source=(source,))).total == 1

@@ -62,9 +62,7 @@ def test_length_column_matches_doc_field_length(searcher):
 def test_term_docs_match_all_ids(view):
     reader = view.reader
     for field, text in [("tags", "oil"), ("tags", "price"), ("body", "item"), ("body", "oil")]:
-        assert ranking.term_docs(view, field, text).tolist() == list(
-            reader.postings(field, text).all_ids()
-        )
+        assert view.term_docs(field, text).tolist() == list(reader.postings(field, text).all_ids())
 
 
 def test_cached_scores_are_the_computed_ones(view, searcher):

@@ -71,6 +71,7 @@ def test_api_conforms_to_its_openapi_document(app, path):
         derandomize=True,
     )
     def check(case):
-        case.call_and_validate(checks=CHECKS)
+        # Through WSGI schemathesis sends requests' Accept-Encoding but never decodes the body.
+        case.call_and_validate(checks=CHECKS, headers={"Accept-Encoding": "identity"})
 
     check()
