@@ -216,21 +216,14 @@ def _batch(settings: Settings, topics: Path, run_out: Path, limit: int) -> None:
     "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-@click.option(
-    "--queries",
-    is_flag=True,
-    help="Report the query log instead: top, zero-result and paged queries, search times.",
-)
-@click.option("--since", help="With --queries: only searches since then (7d, 12h, a date).")
+@click.option("--queries", is_flag=True, help="Report the query log (top, zero-result, paged).")
+@click.option("--since", help="Only searches since then: 7d, 12h, a date (implies --queries).")
 @_backend_options
 def stats(index_dir, as_json, queries, since, **kw) -> None:
     """Show documents, index size, last update, sources and date span (or --queries)."""
     settings = _settings(index_dir=index_dir, **_pop_backend(kw))
-    if since and not queries:
-        raise _Fail("--since goes with --queries")
-    if queries:
-        _query_report(settings, since, as_json)
-        return
+    if queries or since:
+        return terminal.print_query_report(settings, since, as_json)
     try:
         data = _engine(settings).stats()
     except SearchsvcError as err:
@@ -239,24 +232,6 @@ def stats(index_dir, as_json, queries, since, **kw) -> None:
         click.echo(json.dumps(data.to_dict(), ensure_ascii=False))
         return
     terminal.print_stats(data)
-
-
-def _query_report(settings: Settings, since: str | None, as_json: bool) -> None:
-    """Print the report of the query log beside the index (issue 18)."""
-    from searchsvc import analytics
-
-    try:
-        start = analytics.parse_since(since) if since else None
-    except ValueError as err:
-        raise _Fail(str(err)) from None
-    log = analytics.QueryLog(analytics.log_path(settings), settings.query_log_bytes)
-    if not log.path.exists():
-        click.echo(f"no query log at {log.path} yet", err=True)
-    report = analytics.report(log.read(start))
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
-    else:
-        click.echo(analytics.format_report(report, str(log.path)))
 
 
 @main.command()
@@ -292,19 +267,13 @@ def check(index_dir) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", default=2, type=int, show_default=True)
-@click.option(
-    "--admin-key",
-    help="Show query analytics on the home page to whoever holds this key "
-    "[SEARCHSVC_ADMIN_KEY; the variable keeps it out of the process list].",
-)
+@click.option("--admin-key", help="Key to see query analytics [SEARCHSVC_ADMIN_KEY].")
 @_backend_options
-def serve(index_dir, corpus, host, port, workers, admin_key, **kw) -> None:
+def serve(index_dir, corpus, host, port, workers, **kw) -> None:
     """Serve the search page and JSON API with a production WSGI server."""
     from searchsvc.backends import open_store
 
-    settings = _settings(
-        index_dir=index_dir, corpus_dir=corpus, admin_key=admin_key, **_pop_backend(kw)
-    )
+    settings = _settings(index_dir=index_dir, corpus_dir=corpus, **_pop_backend(kw), **kw)
     if not open_store(settings).exists():
         if settings.corpus_dir.is_dir():
             where = f"indexing {settings.corpus_dir} first"

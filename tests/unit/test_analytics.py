@@ -222,8 +222,8 @@ def test_stats_queries_command(tmp_path):
     assert got["top_queries"] == [{"query": "oil", "count": 2}, {"query": "zyzzyva", "count": 1}]
     assert got["zero_result_queries"] == [{"query": "zyzzyva", "count": 1}]
     bad = run(main, ["stats", "--queries", "--since", "soon", "--index", str(index)])
-    assert bad.exit_code == 1 and "cannot read 'soon'" in bad.output
-    lone = run(main, ["stats", "--since", "7d", "--index", str(index)])
-    assert lone.exit_code == 1 and "--since goes with --queries" in lone.output
+    assert bad.exit_code == 2 and "Invalid value for '--since': cannot read 'soon'" in bad.output
+    lone = run(main, ["stats", "--since", "7d", "--json", "--index", str(index)])
+    assert lone.exit_code == 0 and json.loads(lone.output)["searches"] == 3  # implies --queries
     none = run(main, ["stats", "--queries", "--index", str(tmp_path / "other")])
     assert none.exit_code == 0 and "searches: 0" in none.output

@@ -1,25 +1,21 @@
-"""The query log: every search as one JSON line beside the index, and the report drawn from it.
+"""The query log: every search as one JSON line beside the index.
 
-Plain Python (no Flask, no click): the web app appends, `searchsvc stats --queries` and the
-admin block of the home page read. A line holds the query as typed and normalised, the filters,
-the hit count as typed, the engine's time, the page and when: never who asked (no address, no
-user agent, no header, no key). Several worker processes append to one file: each line is one
-write() to a file opened with O_APPEND, under an exclusive flock on a lock file that also
-serialises the size-based rotation (10 MB x 5 files by default).
+A line holds the query as typed and normalised, the filters, the hit count as typed, the
+engine's time, the page and when: never who asked (no address, no user agent, no header, no
+key). Several worker processes append to one file: each line is one write() to a file opened
+with O_APPEND, under an exclusive flock on a lock file that also serialises the size-based
+rotation (10 MB x 5 files by default).
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
-import math
 import os
-import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from searchsvc.config import Settings
@@ -28,10 +24,6 @@ from searchsvc.contract import SearchPage, SearchRequest
 LOG_FILES = 5  # the live file and 4 rotated ones (.1 newest .. .4 oldest)
 MAX_QUERY_CHARS = 1000  # a longer query is logged cut to this
 MAX_FILTER_VALUES = 10  # values of one filter logged
-REPORT_ROWS = 20
-PERCENTILES = (50, 90, 95, 99)
-_SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def log_path(settings: Settings) -> Path:
@@ -63,7 +55,7 @@ def entry(req: SearchRequest, page: SearchPage, via: str, now: datetime | None =
         filters["undated"] = True
     corrected = getattr(page, "results_for", None)
     out = {
-        "ts": _stamp(now or datetime.now(UTC)),
+        "ts": stamp(now or datetime.now(UTC)),
         "q": q,
         "norm": normalise(q),
         "filters": filters,
@@ -78,7 +70,8 @@ def entry(req: SearchRequest, page: SearchPage, via: str, now: datetime | None =
     return out
 
 
-def _stamp(when: datetime) -> str:
+def stamp(when: datetime) -> str:
+    """Return the time of a log line: UTC, milliseconds, sortable as text."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
@@ -142,7 +135,7 @@ class QueryLog:
                 for name in names:
                     with suppress(FileNotFoundError):
                         handles.append(open(name, "rb"))  # noqa: SIM115 (closed below)
-        cutoff = _stamp(since) if since else ""
+        cutoff = stamp(since) if since else ""
         try:
             for handle in handles:
                 for line in handle:
@@ -163,86 +156,3 @@ def _parse(line: bytes) -> dict | None:
     if not isinstance(record, dict) or not isinstance(record.get("ts"), str):
         return None
     return record
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """Return the instant `text` names: 7d, 12h, 30m, 2w, 90s ago, or an ISO date/time (UTC)."""
-    now = now or datetime.now(UTC)
-    m = _SINCE.match(text or "")
-    if m:
-        return now - timedelta(**{_UNITS[m[2]]: int(m[1])})
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"cannot read {text!r} as a time: use 7d, 12h, 30m, 2w or a date like 2026-01-31"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def report(records: Iterable[dict], rows: int = REPORT_ROWS) -> dict:
-    """Return top, zero-result and paged queries ({query, count} lists) and latency percentiles.
-
-    A query counts once per first-page search; `paged_queries` counts requests for its pages 2
-    and beyond. Searches with an empty query (filters only) count in `searches` and latency.
-    """
-    top: Counter[str] = Counter()
-    zero: Counter[str] = Counter()
-    paged: Counter[str] = Counter()
-    took: list[float] = []
-    first = last = None
-    for r in records:
-        first = first or r["ts"]
-        last = r["ts"]
-        took.append(float(r.get("took_ms") or 0.0))
-        norm = r.get("norm") or ""
-        if not norm:
-            continue
-        if int(r.get("page") or 1) >= 2:
-            paged[norm] += 1
-            continue
-        top[norm] += 1
-        if not r.get("hits"):
-            zero[norm] += 1
-    return {
-        "searches": len(took),
-        "first": first,
-        "last": last,
-        "top_queries": _rows(top, rows),
-        "zero_result_queries": _rows(zero, rows),
-        "paged_queries": _rows(paged, rows),
-        "latency_ms": latency(took),
-    }
-
-
-def _rows(counts: Counter[str], rows: int) -> list[dict]:
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:rows]
-    return [{"query": q, "count": n} for q, n in ranked]
-
-
-def latency(values: list[float]) -> dict:
-    """Return count, p50/p90/p95/p99 (nearest rank) and max of search times in ms."""
-    ordered = sorted(values)
-    out: dict = {"count": len(ordered)}
-    for p in PERCENTILES:
-        out[f"p{p}"] = ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else None
-    out["max"] = ordered[-1] if ordered else None
-    return out
-
-
-def format_report(rep: dict, where: str = "") -> str:
-    """Return the report as the text `searchsvc stats --queries` prints."""
-    lat = rep["latency_ms"]
-    span = f" ({rep['first']} .. {rep['last']})" if rep["searches"] else ""
-    lines = [f"searches: {rep['searches']:,}{span}" + (f" in {where}" if where else "")]
-    if lat["count"]:
-        parts = [f"{k} {lat[k]:.1f}" for k in [f"p{p}" for p in PERCENTILES] + ["max"]]
-        lines.append("latency ms: " + "  ".join(parts))
-    for key, title in (
-        ("top_queries", "top queries"),
-        ("zero_result_queries", "zero-result queries"),
-        ("paged_queries", "queries followed to page 2 or beyond (requests)"),
-    ):
-        lines.append(f"{title}:")
-        lines += [f"  {row['count']:>6}  {row['query']}" for row in rep[key]] or ["  -"]
-    return "\n".join(lines)
