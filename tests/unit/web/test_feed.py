@@ -127,7 +127,7 @@ def test_bad_parameters_are_a_400(client, query):
 
 
 def test_results_page_links_its_feed(client):
-    r = client.get("/?q=oil&source=Reuters&page=2&sort=newest")
+    r = client.get("/?q=oil&source=Reuters&sort=newest&per_page=5&page=2")
     text = r.get_data(as_text=True)
     feed = "/feed.atom?q=oil&amp;source=Reuters"
     link = '<link rel="alternate" type="application/atom+xml" title="Newest results of this search"'
