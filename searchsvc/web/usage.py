@@ -56,8 +56,8 @@ def query_log() -> analytics.QueryLog | None:
 def _record(response):
     found = g.pop("searchsvc_search", None)
     via = VIA.get(request.endpoint or "")
-    if found is None or via is None:
-        return response
+    if found is None or via is None or 300 <= response.status_code < 400:
+        return response  # not a user's search, or one redirected to the page that is shown
     req, page = found
     if not req.q and not has_filters(req):  # the home page's newest articles: not a search
         return response

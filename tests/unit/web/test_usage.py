@@ -35,7 +35,7 @@ def test_page_and_api_searches_are_logged_other_reads_are_not(admin_client, log_
     c.get("/api/search?q=oil&page=2")
     c.get("/?q=zyzzyva")
     for other in ("/", "/feed.atom?q=oil", "/api/suggest?q=oi", "/articles/oil-01?q=oil",
-                  "/api/stats", "/healthz", "/?q=oil&page=0"):  # fmt: skip
+                  "/api/stats", "/healthz", "/?q=oil&page=0", "/?q=oil&page=9"):  # fmt: skip
         c.get(other)
     got = logged(log_file)
     assert [(r["q"], r["norm"], r["page"], r["via"]) for r in got] == [
