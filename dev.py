@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Set-up and test entry point that needs nothing but Python 3.11 and this checkout.
 
-python3 dev.py serve   # venv + package + index of corpus/, then serve on http://127.0.0.1:8000
-python3 dev.py test    # venv + test tools + Debian packages for the tests; ruff; pytest
+python3 dev.py serve        # venv + package + index of corpus/, then serve on http://127.0.0.1:8000
+python3 dev.py test         # venv + test tools + Debian packages for the tests; ruff; all of pytest
+python3 dev.py test --fast  # venv + test tools; ruff; only the quick tests (FAST_MARKS below)
+
+Other arguments after `test` go to pytest as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ BIN = VENV / "bin"
 DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium"}
 # npm packages of the browser tests (axe-core, injected into pages): tests/e2e/package-lock.json.
 NPM_DIR = ROOT / "tests" / "e2e"
+# The quick set of `test --fast`: no real server, subprocess indexer, browser or shared data, and
+# nothing that takes more than about a second (the markers are declared in pyproject.toml).
+FAST_MARKS = "not slow and not e2e and not data"
 
 
 def sh(*cmd: str | Path, **kw) -> None:
@@ -81,13 +87,18 @@ def serve(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    """Install what the tests need, check style, then run the whole pytest suite."""
+    """Install what the tests need, check style, then run pytest: all of it, or --fast's set."""
+    fast = "--fast" in args
+    args = [a for a in args if a != "--fast"]
     ensure_venv("test")
-    ensure_debian_packages()
-    ensure_npm_packages()
+    if not fast:  # the browser and axe-core are for the e2e tests only
+        ensure_debian_packages()
+        ensure_npm_packages()
     sh(BIN / "ruff", "check", ".", cwd=ROOT)
     sh(BIN / "ruff", "format", "--check", ".", cwd=ROOT)
-    sh(BIN / "python", "-m", "pytest", *args, cwd=ROOT)
+    sh(BIN / "lint-imports", cwd=ROOT)
+    marks = ["-m", FAST_MARKS] if fast else []  # before args: a `-m` of the caller's wins
+    sh(BIN / "python", "-m", "pytest", *marks, *args, cwd=ROOT)
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from searchsvc.engine.generations import (
 from searchsvc.engine.integrity import checksums, verify
 from searchsvc.engine.schema import article_to_doc, build_schema
 from searchsvc.errors import IndexWriteError, SearchsvcError
-from searchsvc.ingest.durable import WriteLock, fsync_dir
+from searchsvc.ingest.durable import CtrlC, WriteLock, fsync_dir
 from searchsvc.ingest.plan import IndexSummary, Progress, accept_file, plan_changes
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -65,7 +65,7 @@ def index_corpus(
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise write_error(e, index_dir) from e
-    with WriteLock(index_dir, timeout=lock_timeout):
+    with CtrlC() as ctrl_c, WriteLock(index_dir, timeout=lock_timeout):
         remove_leftovers(index_dir)
         current = read_current(index_dir)
         old = {} if rebuild or current is None else _usable_manifest(index_dir / current)
@@ -81,8 +81,9 @@ def index_corpus(
             number = 1 + max([gen_number(p.name) or 0 for p in index_dir.iterdir()], default=0)
             new = gen_name(number)
             src = None if rebuild or current is None else index_dir / current
-            options = (procs, max_bytes, bulk, follow_links)
-            _build(corpus, index_dir, src, new, plan, summary, progress, options)
+            options = (procs, max_bytes, bulk, follow_links, ctrl_c)
+            tick = _checking(ctrl_c, progress)  # a Ctrl-C a finalizer swallowed stops at a file
+            _build(corpus, index_dir, src, new, plan, summary, tick, options)
             prune(index_dir, new)
     summary.seconds = round(time.monotonic() - start, 3)
     written = sum(len(plan.manifest.get(p, {}).get("ids", ())) for p in plan.to_read)
@@ -116,6 +117,7 @@ def _build(corpus, index_dir, src, new, plan, summary, progress, options):
                 with open(p, "rb") as f:
                     os.fsync(f.fileno())
         fsync_dir(tmp)
+        options[-1].check()  # the last moment a Ctrl-C abandons the build
         os.rename(tmp, index_dir / new)
         fsync_dir(index_dir)
         switch_current(index_dir, new)
@@ -129,7 +131,7 @@ def _build(corpus, index_dir, src, new, plan, summary, progress, options):
 
 def _write(ix, corpus, plan, summary, progress, options, fresh: bool) -> int:
     """Delete stale paths, add the articles of the files to read; return the expected doc count."""
-    procs, max_bytes, bulk, follow_links = options
+    procs, max_bytes, bulk, follow_links, _ = options
     n = procs_for(procs, sum(plan.manifest[r]["size"] for r in plan.to_read))
     writer = w3.writer(ix, procs=n, limitmb=LIMIT_MB, bulk=bulk)
     try:
@@ -162,6 +164,17 @@ def _write(ix, corpus, plan, summary, progress, options, fresh: bool) -> int:
         writer.cancel()
         raise
     return len(owners)
+
+
+def _checking(ctrl_c: CtrlC, progress: Progress | None) -> Progress:
+    """Return a progress callback that first aborts the build if Ctrl-C was pressed."""
+
+    def tick(done: int, total: int, rel: str) -> None:
+        ctrl_c.check()
+        if progress is not None:
+            progress(done, total, rel)
+
+    return tick
 
 
 def procs_for(procs: int, nbytes: int) -> int:

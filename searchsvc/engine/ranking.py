@@ -16,6 +16,7 @@ from whoosh import query as wq
 from searchsvc.engine import facets
 from searchsvc.engine.plan import Group, Leaf
 from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.w3 import termarrays
 from searchsvc.text import scoring
 from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
 
@@ -83,19 +84,32 @@ def phrase_scores(view: View, fields: tuple[str, ...], stems: tuple[str, ...]):
     if found is not None:
         return found
     parts, docs = [], []
+    subs = dict((offset, sub) for sub, offset in view.searcher.leaf_searchers())
+    words = [s.encode("utf-8") for s in stems]
     for fname in fields:
         ids, counts = [], []
-        for sub, offset in view.searcher.leaf_searchers():
-            m = wq.Phrase(fname, list(stems)).matcher(sub)
+        for segment in view.state.segments:
+            arrays = segment.arrays.get(fname)
+            got = termarrays.phrase_counts(arrays, words) if arrays is not None else None
+            if got is not None:  # from the position arrays, in bulk
+                live = segment.live[got[0]]
+                ids.append(got[0][live].astype(np.int64) + segment.offset)
+                counts.append(got[1][live].astype(np.float64))
+                continue
+            m = wq.Phrase(fname, list(stems)).matcher(subs[segment.offset])  # no arrays
+            found, occurrences = [], []
             while m.is_active():
-                ids.append(m.id() + offset)
-                counts.append(len(m.spans()))
+                found.append(m.id() + segment.offset)
+                occurrences.append(len(m.spans()))
                 m.next()
-                if len(ids) % 256 == 0:
+                if len(found) % 256 == 0:
                     check_deadline()
-        if ids:
-            parts.append((fname, np.array(ids, dtype=np.int64), np.array(counts, np.float64)))
-            docs.append(parts[-1][1])
+            ids.append(np.array(found, dtype=np.int64))
+            counts.append(np.array(occurrences, dtype=np.float64))
+        ids_f = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        if len(ids_f):
+            parts.append((fname, ids_f, np.concatenate(counts)))
+            docs.append(ids_f)
     df = len(np.unique(np.concatenate(docs))) if docs else 0
     got = _combine(view, parts, dict.fromkeys((f for f, _, _ in parts), df))
     return view.state.scores.put(key, got)

@@ -1,4 +1,4 @@
-"""One writer at a time, and files replaced so that a crash leaves the old or the new one.
+"""One writer at a time, files replaced so a crash leaves the old or the new one, and Ctrl-C.
 
 Both backends keep their bookkeeping (manifest, CURRENT pointer) in the local index folder and
 guard it with the same writer lock.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -110,3 +111,38 @@ def _read_pid(fd: int) -> int | None:
     except OSError:
         return None
     return int(text) if text.isdigit() else None
+
+
+class CtrlC:
+    """Ctrl-C (SIGINT) in the main thread raises KeyboardInterrupt, and is also remembered.
+
+    CPython runs a signal handler at the next bytecode of the main thread. When that bytecode is
+    a finalizer's (a __del__, a weakref callback such as the import system's module locks', a gc
+    callback), the KeyboardInterrupt is printed as "Exception ignored in ..." and dropped: the
+    build went on, switched to the new generation and exited 0. `check()` raises it again; a
+    handler someone else installed (or SIG_IGN) is left alone.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous = None
+
+    def __enter__(self) -> CtrlC:
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed, even when a finalizer swallowed it."""
+        if self.pressed:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None

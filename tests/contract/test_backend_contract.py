@@ -22,9 +22,10 @@ from searchsvc.errors import BadRequest, NotFound, SearchsvcError
 from searchsvc.typesense.server import Node
 
 OIL = {f"oil-{i:02d}" for i in range(14)}
+SLOW = pytest.mark.slow  # a real Typesense server
 
 
-@pytest.fixture(scope="module", params=["whoosh", "typesense"])
+@pytest.fixture(scope="module", params=["whoosh", pytest.param("typesense", marks=SLOW)])
 def backend(request, tmp_path_factory):
     """Return (settings, corpus folder) of one backend, indexed from the tiny web corpus."""
     root = tmp_path_factory.mktemp(f"contract-{request.param}")

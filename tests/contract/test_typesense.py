@@ -34,6 +34,7 @@ def indexed(typesense_node, tmp_path_factory):
     return settings
 
 
+@pytest.mark.slow
 def test_errors_before_indexing_and_without_a_cluster(typesense_node, tmp_path):
     client = connect(ts_settings([typesense_node.url], tmp_path))
     if any(a["name"] == ALIAS for a in client.aliases.retrieve()["aliases"]):
@@ -52,6 +53,7 @@ def test_errors_before_indexing_and_without_a_cluster(typesense_node, tmp_path):
     assert not open_store(down).exists()
 
 
+@pytest.mark.slow
 def test_notes_say_what_differs_from_whoosh(indexed):
     engine = open_engine(indexed)
     data = engine.search(SearchRequest(q="oil")).to_dict()
@@ -64,6 +66,7 @@ def test_notes_say_what_differs_from_whoosh(indexed):
     )
 
 
+@pytest.mark.slow
 def test_rebuild_switches_the_alias_without_a_failed_search(indexed):
     engine = open_engine(indexed)
     client = engine.store.client
@@ -95,6 +98,7 @@ def test_rebuild_switches_the_alias_without_a_failed_search(indexed):
     assert names == {after}  # the replaced collections and leftovers were dropped
 
 
+@pytest.mark.slow
 def test_web_app_on_typesense(indexed):
     from searchsvc.web import create_app
 
@@ -127,6 +131,7 @@ def test_web_app_reports_an_unreachable_cluster(tmp_path):
     assert client.get("/healthz").status_code == 503
 
 
+@pytest.mark.slow
 def test_cli_index_search_stats_and_batch(typesense_node, tmp_path):
     corpus = write_corpus(tmp_path / "corpus", web_articles())
     opts = [

@@ -21,11 +21,12 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 def pytest_collection_modifyitems(items):
-    """Mark every test in this folder as e2e."""
+    """Mark every test in this folder as e2e, and slow: each one talks to a real server."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@
   exit, no traceback, the previous index intact.
 - A stale lock: a writer killed with -9 while holding the lock does not block the next run, and
   the next run removes the temp generation it left.
-tests/test_crash.py covers the library entry point (python -m searchsvc.engine.indexer); these tests
-drive the installed CLI and check from the outside, through the server.
+tests/system/test_crash.py kills and interrupts the same CLI and checks the index folder itself;
+these tests check from the outside, through the server.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("SEARCHSVC_FAULT_KILLS", "20"))
 SEED = int(os.environ.get("SEARCHSVC_FAULT_SEED", "20261126"))
 LEAKS = ("Traceback", 'File "', "/work/")
+pytestmark = pytest.mark.slow  # the real CLI in subprocesses, beside a real server
 
 
 def get_json(url: str, timeout: float = 10) -> tuple[int, dict]:

@@ -143,6 +143,7 @@ print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss /
 """
 
 
+@pytest.mark.slow
 def test_readers_skip_each_hostile_file_with_a_reason_in_bounded_time_and_memory(hostile_corpus):
     corpus, _made = hostile_corpus
     out = subprocess.run(
@@ -188,6 +189,7 @@ def test_readers_skip_each_hostile_file_with_a_reason_in_bounded_time_and_memory
     assert "café" in text and "déjà" in text, text
 
 
+@pytest.mark.slow
 def test_cli_indexes_the_good_files_of_a_hostile_corpus(hostile_corpus, tmp_path):
     corpus, _made = hostile_corpus
     index = tmp_path / "index"
@@ -230,6 +232,7 @@ def test_cli_indexes_the_good_files_of_a_hostile_corpus(hostile_corpus, tmp_path
         store.close()
 
 
+@pytest.mark.slow
 def test_a_page_with_a_million_attributes_is_read_or_skipped_quickly(tmp_path):
     write_many_attributes(tmp_path / "attrs.html")
     code = (

@@ -78,6 +78,7 @@ def timed(fn, *args):
 # --- the parser and the engine, with the limits on and lifted ---
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(hostile_text)
 def test_parser_accepts_anything_or_refuses_with_bad_request(text):
@@ -240,6 +241,7 @@ def real_get(base: str, path_qs: str) -> tuple[int, dict, dict]:
     return resp.status, (json.loads(data) if data[:1] == b"{" else {"raw": data[:200]}), headers
 
 
+@pytest.mark.slow
 def test_real_server_survives_huge_nested_and_absurd_requests(live_server):
     sent = 0
     cases = [{"q": text} for text in HUGE_INPUTS[:10]]  # each under the URL line limit

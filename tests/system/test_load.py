@@ -14,6 +14,7 @@ import time
 from http.client import HTTPConnection
 from urllib.parse import quote
 
+import pytest
 from servers import serve
 from test_crash import write_corpus
 from test_faults import run_index
@@ -23,6 +24,7 @@ THREADS = 4
 CAP_S = 60.0
 VISIBLE_WITHIN_S = 5.0
 QUERIES = ["cocoa", "report", "prices harvests", "desk", "zyzzyva", "shipping news"]
+pytestmark = pytest.mark.slow  # a real server and the real CLI
 
 
 class Load:

@@ -29,6 +29,7 @@ ELECTION_TIMEOUT_S = 60.0
 RUN_AFTER_RECOVERY_S = 2.0
 CATCH_UP_S = 30.0  # how long each node may take to apply the writes it has not applied yet
 MAX_REQUESTS = 20_000  # bounds the load loops whatever happens
+pytestmark = pytest.mark.slow  # three real Typesense servers
 
 
 def state(node: Node) -> int | None:

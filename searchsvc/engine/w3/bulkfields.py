@@ -78,6 +78,7 @@ class TextField:
         self.renumber = terms.analyzer.renumber
         self.tids = array("i")
         self.counts = array("i")  # raw tokens per document
+        self.last_positions: np.ndarray | None = None  # of the last postings() call
 
     def add(self, value: str | None) -> int:
         """Add one document's value; return its token count."""
@@ -125,7 +126,8 @@ class TextField:
                 pos = kraw[kstart[kd]] + (np.arange(len(kd)) - kstart[kd])
             else:
                 pos = kraw
-            values = encode_positions(pos[srt], pstart, freq)
+            self.last_positions = pos[srt]  # in posting order: the term arrays keep them
+            values = encode_positions(self.last_positions, pstart, freq)
         else:
             values = freq.astype(">u4").tobytes()
         return terms, tstarts, sd[pstart], weights, values, lengths

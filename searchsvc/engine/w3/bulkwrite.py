@@ -131,7 +131,7 @@ class SegmentBuilder:
             )
             if name in termarrays.FIELDS and self._folder is not None:  # the ranking's copy
                 ends = np.append(np.asarray(tstarts, dtype=np.int64), len(docs))
-                ranked[name] = (terms, ends, docs, weights)
+                ranked[name] = (terms, ends, docs, weights, getattr(acc, "last_positions", None))
         out.close()
         self.perdoc._fieldlengths.update(totals)
         self.perdoc._doccount = ndocs

@@ -8,7 +8,10 @@ in the generation folder, written before the generation is switched in):
 - `terms.npy`: the field's terms (UTF-8 bytes, sorted; fixed-width `S` dtype, so a lookup is a
   binary search), only terms up to MAX_TERM_BYTES long;
 - `starts.npy`: int64, term i owns postings starts[i]:starts[i + 1];
-- `docs.npy`: int32 segment document numbers; `weights.npy`: the postings' weights.
+- `docs.npy`: int32 segment document numbers; `weights.npy`: the postings' weights (the
+  term's frequency in the document: the fields carry no boost);
+- `positions.npy`: int32 token positions, posting after posting in that order, and
+  `tpos.npy`: int64, where term i's positions start (phrases and proximity read these).
 
 They are derived data with the same numbers as the segment's posting blocks (a test reads both).
 Readers memory-map them; a segment without them (written by Whoosh's own writer, such as an
@@ -18,6 +21,7 @@ file cleaner removes them with their segment, since they carry the segment's nam
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -26,6 +30,7 @@ import numpy as np
 FIELDS = ("title", "body")  # the fields the ranking reads postings of
 MAX_TERM_BYTES = 40  # longer terms (rare: numbers, run-together words) stay in Whoosh only
 _PARTS = ("terms", "starts", "docs", "weights")
+_POSITION_PARTS = ("positions", "tpos")
 
 
 def _path(folder: str | os.PathLike, segment_id: str, field: str, part: str) -> Path:
@@ -40,13 +45,19 @@ def write_field(
     starts: np.ndarray,
     docs: np.ndarray,
     weights: np.ndarray,
+    positions: np.ndarray | None = None,
 ) -> None:
-    """Write one field's term arrays of a segment (terms sorted; starts has len(terms) + 1)."""
+    """Write one field's term arrays of a segment (terms sorted; starts has len(terms) + 1).
+
+    `positions`: every posting's token positions, posting after posting (weights[p] of them
+    for posting p), or None for a field without positions.
+    """
     starts = np.asarray(starts, dtype=np.int64)
     sizes = np.diff(starts)
     ok = np.array([len(t) <= MAX_TERM_BYTES for t in terms], dtype=bool)
     posting_ok = np.repeat(ok, sizes)
-    weights = np.asarray(weights, dtype=np.float64)[posting_ok]
+    all_weights = np.asarray(weights, dtype=np.float64)
+    weights = all_weights[posting_ok]
     narrow = weights.astype(np.float32)
     arrays = {
         "terms": np.array([t for t, k in zip(terms, ok, strict=True) if k], f"S{MAX_TERM_BYTES}"),
@@ -54,7 +65,14 @@ def write_field(
         "docs": np.asarray(docs)[posting_ok].astype(np.int32),
         "weights": narrow if np.array_equal(narrow, weights) else weights,
     }
-    for part in _PARTS:
+    parts = _PARTS
+    if positions is not None:
+        freq = np.rint(all_weights).astype(np.int64)
+        arrays["positions"] = np.asarray(positions)[np.repeat(posting_ok, freq)].astype(np.int32)
+        kept = np.rint(weights).astype(np.int64)
+        arrays["tpos"] = np.concatenate(([0], np.cumsum(kept)))[arrays["starts"][:-1]]
+        parts = _PARTS + _POSITION_PARTS
+    for part in parts:
         with open(_path(folder, segment_id, field, part), "wb") as f:
             np.save(f, arrays[part], allow_pickle=False)
 
@@ -68,9 +86,13 @@ def write_segment(reader, folder: str | os.PathLike) -> None:
     from searchsvc.engine.w3.segments import posting_arrays, segment_id, term_matcher
 
     for field in FIELDS:
-        terms, starts, docs, weights = [], [0], [], []
+        terms, starts, docs, weights, positions = [], [0], [], [], []
         for tbytes in reader.lexicon(field):
             ids, w = posting_arrays(term_matcher(reader, field, tbytes))
+            m = term_matcher(reader, field, tbytes)
+            while m.is_active():  # deleted documents included, as the other arrays
+                positions += m.value_as("positions")
+                m.next()
             terms.append(tbytes)
             docs.append(ids)
             weights.append(w)
@@ -84,6 +106,7 @@ def write_segment(reader, folder: str | os.PathLike) -> None:
             np.array(starts),
             np.concatenate(docs or empty).astype(np.int64),
             np.concatenate(weights or empty),
+            np.array(positions, dtype=np.int64),
         )
 
 
@@ -98,6 +121,12 @@ class TermArrays:
         }
         self.terms, self.starts = parts["terms"], parts["starts"]
         self.docs, self.weights = parts["docs"], parts["weights"]
+        self.positions = self.tpos = None  # older segments have none
+        with contextlib.suppress(OSError):
+            self.positions, self.tpos = (
+                np.load(_path(folder, segment_id, field, p), mmap_mode="r").view(np.ndarray)
+                for p in _POSITION_PARTS
+            )
 
     def postings(self, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         """Return (docs, weights) of a term (empty when absent), or None for a too long term."""
@@ -108,6 +137,44 @@ class TermArrays:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
         lo, hi = int(self.starts[i]), int(self.starts[i + 1])
         return self.docs[lo:hi], self.weights[lo:hi]
+
+
+_NONE = (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32))
+_BIAS = 1 << 20  # keeps a phrase word's shifted position positive
+
+
+def term_positions(arrays: TermArrays, tbytes: bytes):
+    """Return (docs, frequencies, positions) of a term (empty if absent); None without positions."""
+    if arrays.positions is None or len(tbytes) > MAX_TERM_BYTES:
+        return None
+    i = int(np.searchsorted(arrays.terms, tbytes))
+    if i >= len(arrays.terms) or arrays.terms[i] != tbytes:
+        return _NONE
+    lo, hi = int(arrays.starts[i]), int(arrays.starts[i + 1])
+    freq = np.rint(arrays.weights[lo:hi]).astype(np.int64)
+    start = int(arrays.tpos[i])
+    return arrays.docs[lo:hi], freq, arrays.positions[start : start + int(freq.sum())]
+
+
+def phrase_counts(arrays: TermArrays, terms: list[bytes]):
+    """Return (segment docs, occurrences) of words standing in this order, from the positions.
+
+    Deleted documents included (the caller drops them); None when the segment has no
+    positions (or a word is too long for the arrays): Whoosh's phrase matcher does it then.
+    """
+    keys = None
+    for j, tbytes in enumerate(terms):
+        got = term_positions(arrays, tbytes)
+        if got is None:
+            return None
+        docs, freq, pos = got
+        shifted = (np.repeat(docs.astype(np.int64), freq) << 32) | (
+            pos.astype(np.int64) - j + _BIAS
+        )
+        keys = shifted if keys is None else keys[np.isin(keys, shifted, assume_unique=True)]
+        if not len(keys):
+            return _NONE[0], _NONE[1]
+    return np.unique(keys >> 32, return_counts=True)
 
 
 def open_arrays(folder: str | None, segment_id: str | None, field: str) -> TermArrays | None:
@@ -137,4 +204,10 @@ def check_field_arrays(arrays: TermArrays, doc_count: int) -> str | None:
         return "a weight that is not a positive number"
     if len(terms) > 1 and bool((terms[1:] <= terms[:-1]).any()):
         return "terms out of order"
+    if arrays.positions is not None:
+        tpos = arrays.tpos
+        if len(tpos) != len(terms) or (len(tpos) > 1 and bool((np.diff(tpos) < 0).any())):
+            return "position offsets do not match the terms"
+        if len(tpos) and int(tpos[-1]) > len(arrays.positions):
+            return "position offsets past the positions"
     return None

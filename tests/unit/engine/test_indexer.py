@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from searchsvc.errors import IndexBusy, IndexWriteError
 from searchsvc.ingest.durable import WriteLock
 
 REPO = Path(__file__).resolve().parents[3]
+CLI = str(Path(sys.executable).with_name("searchsvc"))
 SUMMARY_KEYS = {
     "added",
     "updated",
@@ -205,6 +207,7 @@ def test_old_generations_are_pruned_after_the_grace_period(corpus, tmp_path):
     assert left == [gens[-1], read_current(index)]  # the live one and the previous one
 
 
+@pytest.mark.slow
 def test_a_second_writer_waits_or_fails_with_index_busy(corpus, tmp_path):
     index = tmp_path / "index"
     index_corpus(corpus, index, procs=1)
@@ -240,12 +243,12 @@ def test_a_writer_lock_is_also_exclusive_between_threads(tmp_path):
         pass
 
 
+@pytest.mark.slow
 def test_concurrent_index_processes_never_corrupt_the_index(corpus, tmp_path):
     for i in range(8):
         write_jsonl(corpus / f"p{i}.jsonl", f"p{i}", 30)
     index = tmp_path / "index"
-    cli = str(Path(sys.executable).with_name("searchsvc"))
-    cmd = [cli, "index", "--corpus", str(corpus), "--index", str(index), "--procs", "1"]
+    cmd = [CLI, "index", "--corpus", str(corpus), "--index", str(index), "--procs", "1"]
     procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     for p in procs:
@@ -253,12 +256,13 @@ def test_concurrent_index_processes_never_corrupt_the_index(corpus, tmp_path):
         p.wait()
     assert any(code == 0 for code, _ in results)
     for code, err in results:
-        assert code == 0 or "another searchsvc index" in err
+        assert code == 0 or "is writing" in err, err  # the other one held the lock
     store = Store(index)
     assert store.searcher().doc_count() == 14 + 240
     store.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("procs", [1, 2])
 def test_a_write_failure_raises_and_keeps_the_previous_index(corpus, tmp_path, procs):
     """RLIMIT_FSIZE makes the OS refuse big writes (EFBIG), even for root: a real write error."""
@@ -296,6 +300,36 @@ except IndexWriteError as e:
     print(e.message, e.hint)
     sys.exit(3)
 """
+
+
+class CtrlCInAFinalizer:
+    """Sends this process SIGINT from its __del__: CPython raises the KeyboardInterrupt inside
+    the finalizer, which prints it as "Exception ignored" and drops it. A real Ctrl-C meets the
+    same fate whenever the first bytecode after it is a finalizer's (seen in the indexer in
+    multiprocessing's Connection.__del__ and the import system's module-lock callbacks)."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_ctrl_c_that_a_finalizer_swallowed_still_abandons_the_build(corpus, tmp_path, procs):
+    index = tmp_path / "index"
+    index_corpus(corpus, index, procs=1)
+    live = read_current(index)
+    write_jsonl(corpus / "e.jsonl", "e", 3)
+
+    def progress(done: int, total: int, rel: str) -> None:
+        if done == 1:
+            CtrlCInAFinalizer()  # dropped at once: its __del__ runs here
+
+    with pytest.raises(KeyboardInterrupt):
+        index_corpus(corpus, index, procs=procs, progress=progress)
+    assert read_current(index) == live
+    assert [p.name for p in index.iterdir() if p.name.startswith("gen-")] == [live]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+    assert index_corpus(corpus, index, procs=1).documents == 14 + 3
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path):

@@ -96,6 +96,7 @@ def test_stats_count_sources_and_span_dates(indexed):
     store.close()
 
 
+@pytest.mark.slow
 def test_threads_keep_searching_while_the_index_is_replaced(indexed):
     corpus, index = indexed
     store = Store(index)

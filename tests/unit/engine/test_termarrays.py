@@ -72,12 +72,16 @@ def _assert_arrays_match_postings(folder: Path) -> int:
                         assert got is None
                         continue
                     m = segments.term_matcher(leaf, field, tbytes)
-                    ids, weights = [], []
+                    ids, weights, positions = [], [], []
                     while m.is_active():  # deleted documents included, as stored
                         ids.append(m.id())
                         weights.append(m.weight())
+                        positions += m.value_as("positions")
                         m.next()
                     assert got[0].tolist() == ids and got[1].tolist() == weights
+                    docs, freq, pos = termarrays.term_positions(arrays, tbytes)
+                    assert docs.tolist() == ids and freq.tolist() == weights
+                    assert pos.tolist() == positions
                 assert arrays.postings(b"nosuchterm")[0].tolist() == []
         return len(leaves)
 
@@ -105,6 +109,30 @@ def test_the_indexer_writes_arrays_for_its_segments(tmp_path):
     assert _assert_arrays_match_postings(gen) == 2
     names = {p.name.split(".")[0] for p in gen.glob("*.npy")}
     assert names == {p.stem for p in gen.glob("*.seg")}  # no arrays without their segment
+
+
+def test_phrases_from_the_position_arrays_are_whooshs(folder, tmp_path):
+    ix = whoosh.index.open_dir(str(folder))
+    with ix.reader() as r:
+        for leaf, _ in r.leaf_readers():
+            termarrays.write_segment(leaf, folder)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for p in folder.iterdir():
+        if not p.name.endswith(".npy"):
+            os.link(p, plain / p.name)
+    phrases = [("oil", "price"), ("price", "crude"), ("news", "0"), ("price", "crude", "wheat")]
+    hits = 0
+    for words in phrases:
+        found = []
+        for where in (folder, plain):  # position arrays, then Whoosh's phrase matcher
+            with MappedStorage(str(where)).open_index().searcher() as s:
+                view = View(ReaderState("test", s), s)
+                ids, scores = ranking.phrase_scores(view, scoring.TEXT_FIELDS, words)
+                found.append((ids.tolist(), scores.round(12).tolist()))
+        assert found[0] == found[1]
+        hits += len(found[0][0])
+    assert hits  # some of the phrases are there
 
 
 @pytest.mark.parametrize("text", ["oil", "price", "news", "d", "7", LONG, "nosuchterm"])

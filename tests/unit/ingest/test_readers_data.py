@@ -26,6 +26,7 @@ def f1(predicted: str, truth: str) -> float:
     return 0.0 if not common else 2 * common / (sum(p.values()) + sum(t.values()))
 
 
+@pytest.mark.slow
 def test_reuters_all_stories(data_dir):
     root = data_dir / "reuters21578"
     stories = {}

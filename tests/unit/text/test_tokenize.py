@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from whoosh.analysis import NgramFilter, RegexTokenizer
 
@@ -55,15 +52,15 @@ def tokens(analyzer, text: str, **kwargs) -> list[tuple]:
     ]
 
 
-@pytest.fixture(scope="module")
-def texts() -> list[str]:
-    """Titles and bodies of real Reuters stories (when the data is there) plus tricky strings."""
-    data = os.environ.get("SEARCHSVC_DATA") or Path(__file__).resolve().parents[4] / "shared/data"
-    sgm = Path(data) / "reuters21578" / "reut2-000.sgm"
-    real = []
-    if sgm.is_file():
-        real = [f"{a.title}\n{a.body}" for a in read_file(sgm, sgm.parent).articles[:120]]
-    return TRICKY + real
+@pytest.fixture(scope="module", params=["tricky", pytest.param("reuters", marks=pytest.mark.data)])
+def texts(request) -> list[str]:
+    """Tricky strings, or titles and bodies of 120 real Reuters stories (shared data)."""
+    if request.param == "tricky":
+        return TRICKY
+    sgm = request.getfixturevalue("data_dir") / "reuters21578" / "reut2-000.sgm"
+    if not sgm.is_file():
+        pytest.skip(f"Reuters-21578 not found at {sgm} (set SEARCHSVC_DATA)")
+    return [f"{a.title}\n{a.body}" for a in read_file(sgm, sgm.parent).articles[:120]]
 
 
 @pytest.mark.parametrize("name", ["english", "plain"])

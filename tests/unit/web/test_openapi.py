@@ -39,7 +39,7 @@ def test_document_follows_the_settings(web_index):
 
 
 OPERATIONS = [
-    "/api/search",
+    pytest.param("/api/search", marks=pytest.mark.slow),  # ~1.5 s: many parameters to vary
     "/api/suggest",
     "/api/articles/{article_id}",
     "/api/stats",

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
+import shutil
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -366,6 +362,7 @@ def test_one_engine_per_process_and_a_reindex_is_picked_up(tmp_path):
     assert app.extensions["searchsvc"].engine() is engine
 
 
+@pytest.mark.slow
 def test_real_server_runs_gunicorn_workers_and_logs_each_request(live_server, tmp_path_factory):
     import requests
 
@@ -411,35 +408,26 @@ def _shared_client(index_dir):
     return _CLIENTS[index_dir]
 
 
-def test_real_server_without_an_index_answers_healthz_503(tmp_path):
+@pytest.mark.slow
+def test_real_server_whose_index_is_gone_answers_healthz_503(tmp_path):
     import requests
+    from servers import serve
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cli = str(Path(sys.executable).with_name("searchsvc"))
-    cmd = [cli, "serve", "--index", str(tmp_path / "none"), "--corpus", str(tmp_path / "none")]
-    cmd += ["--port", str(port), "--workers", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                r = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "one.jsonl").write_text(json.dumps({"id": "a", "title": "Oil", "body": "Oil."}))
+    index_corpus(corpus, index, procs=1)
+    with serve(index, tmp_path / "server.log", workers=1) as base:  # the real `searchsvc serve`
+        assert requests.get(base + "/healthz", timeout=5).json()["documents"] == 1
+        shutil.rmtree(index)
+        r = requests.get(base + "/healthz", timeout=5)
         assert r.status_code == 503
         assert r.json() == {
             "status": "unavailable",
             "error": "The search index is not available yet; it has to be built first.",
         }
-        page = requests.get(f"http://127.0.0.1:{port}/?q=x", timeout=5)
+        page = requests.get(base + "/?q=x", timeout=5)
         assert page.status_code == 503 and str(tmp_path) not in page.text
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def test_search_path_redirects_to_the_search_page(client):
