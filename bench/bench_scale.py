@@ -95,6 +95,59 @@ def server_rss(index_dir: Path, queries: list[str], cap: float) -> dict:
     return {"rss": rss, "errors": len(r["errors"]), "requests": r["requests"]}
 
 
+UPDATE_FILE = "zz-update-1000.jsonl"
+
+
+def update_figures(copies: int, out: Path, n: int = 1000) -> dict:
+    """Time `searchsvc index` adding n new articles (one JSON Lines file) to the built Nx index.
+
+    The articles are Reuters stories under new ids; the command runs end to end as a user runs
+    it (a new process); then the file is removed and the index updated again (also timed), so
+    the cached index is left as it was. Returns seconds for both and the document counts.
+    """
+    import json
+    import subprocess
+
+    from searchsvc.engine.store import Store
+
+    corpus, index_dir = out / f"corpus-{copies}x", out / f"searchsvc-{copies}x"
+    stories = []
+    for story in sc.iter_stories(sc.sgm_files(sc.reuters_dir())):
+        if story["title"] and story["body"]:
+            stories.append({**story, "id": f"update-{len(stories)}"})
+        if len(stories) == n:
+            break
+    path = corpus / UPDATE_FILE
+    cli = str(Path(sys.executable).with_name("searchsvc"))
+    cmd = [cli, "index", "--corpus", str(corpus), "--index", str(index_dir)]
+
+    def docs() -> int:
+        store = Store(index_dir)
+        try:
+            return store.searcher().doc_count()
+        finally:
+            store.close()
+
+    before = docs()
+    path.write_text("\n".join(json.dumps(s) for s in stories) + "\n", encoding="utf-8")
+    try:
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        add_s = time.perf_counter() - t0
+        after = docs()
+    finally:
+        path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    remove_s = time.perf_counter() - t0
+    print(
+        f"   x{copies}: +{n} articles in {add_s:.1f} s ({before:,} -> {after:,} docs); "
+        f"removing them again {remove_s:.1f} s   command: {' '.join(cmd)}",
+        flush=True,
+    )
+    return {"add_s": add_s, "remove_s": remove_s, "before": before, "after": after}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build 1x and Nx, measure both and print the comparison with the targets."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -106,7 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--cap", type=float, default=120, help="seconds cap per query loop [120]")
     ap.add_argument("--http-requests", type=int, default=1000, help="requests before RSS [1000]")
+    ap.add_argument(
+        "--update-only",
+        action="store_true",
+        help="only build (or reuse) the Nx index and time adding 1,000 articles",
+    )
     args = ap.parse_args(argv)
+    if args.update_only:
+        build(args.out, args.copies, args.reuse, args.files)
+        update_figures(args.copies, args.out)
+        return 0
     sc.header(f"bench_scale: Reuters x1 vs x{args.copies}")
     pieces = [sc.project_piece(m, n) for m, n in PIECES]
     if sc.missing(*pieces):  # import everything up front: fail now, not after a long build
@@ -133,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         figs[copies] = {**b, **q, **m}
+        if copies > 1:
+            update_figures(copies, args.out)
         rate = b["docs"] / b["seconds"] if b["seconds"] else None
         rows.append(
             [

@@ -27,6 +27,15 @@ from pathlib import Path
 from searchsvc.evaluate import Qrels, read_qrels, read_topics, write_qrels, write_topics
 
 NAMES = ("cranfield", "cisi", "scifact", "nfcorpus")
+# Anserini 1.7.1 nDCG@10 as each collection's SOURCE.txt reports it (BM25 k1 0.9 b 0.4, BM25+RM3,
+# BM25 k1 1.2 b 0.75); `anserini()` checks every figure against the file when it is there.
+ANSERINI = {
+    "cranfield": {"BM25 0.9/0.4": 0.351, "BM25+RM3": 0.369, "BM25 1.2/0.75": 0.367},
+    "cisi": {"BM25 0.9/0.4": 0.359, "BM25+RM3": 0.388, "BM25 1.2/0.75": 0.371},
+    "scifact": {"BM25 0.9/0.4": 0.677, "BM25+RM3": 0.645, "BM25 1.2/0.75": 0.682},
+    "nfcorpus": {"BM25 0.9/0.4": 0.336, "BM25+RM3": 0.361, "BM25 1.2/0.75": 0.337},
+}
+LIVE_REFERENCES = ("bm25s", "tantivy")  # engines the benchmark runs itself
 MINUS_ONE = ("exclude", "relevant", "nonrelevant")
 _MARKER = re.compile(r"^\.([A-Z])(?:\s+(\S.*))?\s*$")
 
@@ -198,3 +207,26 @@ def drop_excluded(run: dict[str, dict[str, float]], exclude: dict[str, set[str]]
         qid: {d: s for d, s in docs.items() if d not in exclude.get(qid, ())}
         for qid, docs in run.items()
     }
+
+
+def anserini(name: str, data_dir: Path | None = None) -> dict[str, float]:
+    """Return Anserini's nDCG@10 figures of a collection, checked against its SOURCE.txt.
+
+    Each figure must appear, in its order, on the SOURCE.txt line that names Anserini.
+    """
+    figures = ANSERINI[name]
+    source = data_dir / "eval" / name / "SOURCE.txt" if data_dir else None
+    if source is not None and source.exists():
+        lines = [ln for ln in source.read_text("utf-8").splitlines() if "Anserini" in ln]
+        found = [float(x) for x in re.findall(r"\b0\.\d{3}\b", " ".join(lines))]
+        if found[-len(figures) :] != list(figures.values()):
+            raise ValueError(f"{source}: Anserini figures {found} differ from {figures}")
+    return figures
+
+
+def best_reference(name: str, live: dict[str, float], data_dir: Path | None = None):
+    """Return (label, nDCG@10) of the best reference: bm25s, tantivy (live) or Anserini."""
+    pool = {e: v for e, v in live.items() if e in LIVE_REFERENCES}
+    pool.update({f"Anserini {k}": v for k, v in anserini(name, data_dir).items()})
+    label = max(pool, key=lambda k: (pool[k], k))
+    return label, pool[label]

@@ -1,7 +1,8 @@
-"""Relevance benchmark: searchsvc and reference engines on Cranfield and CISI (nDCG@10, MAP, P@10).
+"""Relevance benchmark: searchsvc and reference engines on four test collections (nDCG@10, ...).
 
 Run from the repository root, in the benchmark venv (see bench/README.md):
     bench/.venv/bin/python bench/relevance.py [--collection all] [--engines ...] [--keep DIR]
+    bench/.venv/bin/python bench/relevance.py --loo [--keep DIR]   # parameters chosen out of sample
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if __package__ in (None, ""):  # run as a script: import bench.* from the repo r
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench import eval_collections as evalcols
+from bench import loo
 from searchsvc.evaluate import evaluate, read_run, run_topics, write_run
 
 ENGINES = ("searchsvc", "searchsvc-cli", "whoosh-and", "whoosh-or", "bm25s", "tantivy")
@@ -318,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES), metavar="E")
     ap.add_argument("--data", type=Path, default=default_data(), help="shared data folder")
     ap.add_argument("--keep", type=Path, help="keep converted files, indexes and runs here")
+    ap.add_argument("--loo", action="store_true", help="leave-one-collection-out parameter table")
     ap.add_argument(
         "--minus-one",
         choices=evalcols.MINUS_ONE,
@@ -338,10 +341,13 @@ def main(argv: list[str] | None = None) -> int:
     if not todo:
         return 0
     base = args.keep or Path(tempfile.mkdtemp(prefix="searchsvc-relevance-"))
+    margins: dict[str, float] = {}
     BACKEND["name"] = args.backend
-    if args.backend == "typesense":
+    if args.backend == "typesense" and not args.loo:  # --loo re-ranks the Whoosh index
         BACKEND["node"] = start_typesense(base / "typesense")
     try:
+        if args.loo:
+            return loo.run(todo, args, base, bench_collection, searchsvc_index)
         for name in todo:
             col = evalcols.load(name, args.data, args.minus_one)
             work = base / name
@@ -351,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
             note = f", -1 = {args.minus_one}" if name == "cranfield" else ""
             note += f", searchsvc on {args.backend}"
             print_table(col, results, note)
+            margins.update(loo.print_margin(name, results, args.data))
+        if margins:
+            print(f"\nmean margin over the best reference: {loo.mean(margins):+.3f}")
     finally:
         if BACKEND["node"] is not None:
             BACKEND["node"].stop()

@@ -157,6 +157,47 @@ def _run_index(settings: Settings, *, rebuild: bool, quiet: bool):
 
 
 @main.command()
+@click.option("--corpus", type=click.Path(path_type=Path), help="Folder of articles [corpus/].")
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
+)
+@_backend_options
+def watch(corpus, index_dir, **kw) -> None:
+    """Index the corpus, then index what is added, changed or removed in it (Ctrl-C stops)."""
+    import signal
+    import threading
+    from dataclasses import replace
+
+    from searchsvc.backends import index_with
+    from searchsvc.ingest.watch import LOCK_WAIT_S, watch_corpus
+
+    settings = _settings(corpus_dir=corpus, index_dir=index_dir, **_pop_backend(kw))
+    settings = replace(settings, lock_timeout=max(settings.lock_timeout, LOCK_WAIT_S))
+    stop = threading.Event()
+
+    def on_signal(*_) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop now, even inside an index run
+            raise KeyboardInterrupt
+        stop.set()  # the first: finish the index run in progress, then stop
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        watch_corpus(
+            Path(settings.corpus_dir),
+            Path(settings.index_dir),
+            index=lambda: index_with(settings),
+            report=lambda line: click.echo(line, err=True),
+            stop=stop,
+        )
+    except SearchsvcError as err:
+        raise _Fail(err) from None
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped", err=True)
+
+
+@main.command()
 @click.argument("query", required=False, default="")
 @click.option(
     "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."

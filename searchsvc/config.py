@@ -32,6 +32,13 @@ class Settings:
     search_deadline: float = 3.0  # seconds a search may run before it is stopped with a 503
     follow_links: bool = False  # index symlinked files whose target lies outside the corpus
     bulk_writer: bool = True  # False: build segments with Whoosh's own writer (slower, same ranks)
+    # Live writes (web/write.py): keys are comma-separated and never shown (repr=False).
+    write_keys: str = field(default="", repr=False)  # who may PUT/POST/DELETE articles
+    read_keys: str = field(default="", repr=False)  # set: reading needs a read or write key too
+    cors_origins: str = "*"  # origins the read API answers (comma-separated; * for any)
+    max_article_bytes: int = 5 * 1024 * 1024  # one article sent to the write API
+    max_batch_bytes: int = 64 * 1024 * 1024  # one NDJSON batch
+    live_applier: bool = True  # `serve` runs the process that applies live writes
     # Usage (issue 18): the query log beside the index, /metrics and the admin analytics.
     query_log: bool = True  # SEARCHSVC_QUERY_LOG=0: log no searches
     query_log_path: Path | None = None  # default: <index_dir>.queries.jsonl beside the index

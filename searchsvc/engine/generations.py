@@ -71,6 +71,23 @@ def load_manifest(gen_dir: Path) -> dict:
         return json.load(f)["files"]
 
 
+def load_data(gen_dir: Path) -> dict:
+    """Return the whole manifest of a generation (files, checksums, what the log applied)."""
+    with open(Path(gen_dir) / MANIFEST, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def applied_position(data: dict) -> int:
+    """Return how far a generation (its manifest data) has applied the write-ahead log."""
+    return int(data.get("wal", {}).get("applied", 0))
+
+
+def next_name(index_dir: Path) -> str:
+    """Return the name of the next generation (one above every generation folder present)."""
+    numbers = [gen_number(p.name) or 0 for p in Path(index_dir).iterdir()]
+    return gen_name(1 + max(numbers, default=0))
+
+
 def load_checksums(gen_dir: Path) -> dict | None:
     """Return the file checksums a generation's manifest records (None if it records none)."""
     try:

@@ -8,31 +8,26 @@ or Whoosh's own writer with `bulk=False` (SEARCHSVC_BULK_WRITER=0); both rank th
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
 from pathlib import Path
 
-from searchsvc.engine import w3
+from searchsvc.engine import merging, w3
+from searchsvc.engine.building import build_next
 from searchsvc.engine.generations import (
-    MANIFEST,
-    TMP_SUFFIX,
-    gen_name,
-    gen_number,
-    link_copy,
+    applied_position,
     load_checksums,
-    load_manifest,
-    prune,
+    load_data,
     read_current,
     remove_leftovers,
-    switch_current,
     write_error,
 )
-from searchsvc.engine.integrity import checksums, verify
-from searchsvc.engine.schema import article_to_doc, build_schema
-from searchsvc.errors import IndexWriteError, SearchsvcError
-from searchsvc.ingest.durable import CtrlC, WriteLock, fsync_dir
+from searchsvc.engine.integrity import verify
+from searchsvc.engine.live import apply_pending
+from searchsvc.engine.schema import article_to_doc, same_schema
+from searchsvc.errors import SearchsvcError
+from searchsvc.ingest.apistore import ApiView
+from searchsvc.ingest.durable import CtrlC, WriteLock
 from searchsvc.ingest.plan import IndexSummary, Progress, accept_file, plan_changes
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -56,7 +51,11 @@ def index_corpus(
     bulk: bool = True,
     follow_links: bool = False,
 ) -> IndexSummary:
-    """Bring the index in `index_dir` up to date with `corpus_dir` and switch to it atomically."""
+    """Bring the index in `index_dir` up to date with `corpus_dir` and switch to it atomically.
+
+    Articles written through the API (the write-ahead log) are kept, on a rebuild too; records
+    still pending are applied by the same run.
+    """
     start = time.monotonic()
     corpus, index_dir = Path(corpus_dir), Path(index_dir)
     if not corpus.is_dir():
@@ -68,102 +67,104 @@ def index_corpus(
     with CtrlC() as ctrl_c, WriteLock(index_dir, timeout=lock_timeout):
         remove_leftovers(index_dir)
         current = read_current(index_dir)
-        old = {} if rebuild or current is None else _usable_manifest(index_dir / current)
-        if old is None:
-            old, rebuild = {}, True
+        previous = None if current is None else _usable_data(index_dir / current)
+        rebuild = rebuild or previous is None
+        old = {} if rebuild else previous["files"]
         summary = IndexSummary()
         plan = plan_changes(corpus, old, summary, follow_links=follow_links)
-        if not plan.changed and current is not None and not rebuild:
-            summary.documents = sum(len(e["ids"]) for e in old.values())
+        api = ApiView.snapshot(index_dir, 0 if rebuild else applied_position(previous))
+        if not plan.changed and not rebuild and not api.pending:
+            summary.documents = api.expected(plan.manifest)
             if progress is not None:
                 progress(len(plan.files), len(plan.files), "")
         else:
-            number = 1 + max([gen_number(p.name) or 0 for p in index_dir.iterdir()], default=0)
-            new = gen_name(number)
-            src = None if rebuild or current is None else index_dir / current
-            options = (procs, max_bytes, bulk, follow_links, ctrl_c)
+            known = (previous or {}).get("files", {}) if rebuild else {}
+            options = (procs, max_bytes, bulk, follow_links)
+
             tick = _checking(ctrl_c, progress)  # a Ctrl-C a finalizer swallowed stops at a file
-            _build(corpus, index_dir, src, new, plan, summary, tick, options)
-            prune(index_dir, new)
+
+            def fill(ix):
+                return _write(ix, corpus, plan, summary, tick, options, api, known, rebuild)
+
+            src = None if rebuild else current
+            _, summary.documents = build_next(index_dir, src, fill, before_switch=ctrl_c.check)
+        apply_pending(index_dir)  # what the API wrote meanwhile
     summary.seconds = round(time.monotonic() - start, 3)
     written = sum(len(plan.manifest.get(p, {}).get("ids", ())) for p in plan.to_read)
     summary.docs_per_s = round(written / summary.seconds, 1) if summary.seconds else 0.0
     return summary
 
 
-def _build(corpus, index_dir, src, new, plan, summary, progress, options):
-    """Write generation `new` aside (a copy of `src` plus changes, or from scratch), then switch."""
-    tmp = index_dir / (new + TMP_SUFFIX)
-    try:
-        if src is None:
-            tmp.mkdir()
-            ix = w3.create(tmp, build_schema())
-        else:
-            link_copy(src, tmp)
-            ix = w3.open_writable(tmp)
-        expected = _write(ix, corpus, plan, summary, progress, options, fresh=src is None)
-        summary.documents = ix.doc_count()
-        if summary.documents != expected:
-            raise IndexWriteError(
-                f"the new index holds {summary.documents} documents, expected {expected}",
-                hint="the previous index is still live; run `searchsvc index --rebuild`",
-            )
-        sums = checksums(tmp, src, load_checksums(src) if src is not None else None)
-        with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
-            data = {"version": 2, "files": plan.manifest, "checksums": sums}
-            json.dump(data, f, separators=(",", ":"))
-        for p in tmp.iterdir():
-            if p.is_file():
-                with open(p, "rb") as f:
-                    os.fsync(f.fileno())
-        fsync_dir(tmp)
-        options[-1].check()  # the last moment a Ctrl-C abandons the build
-        os.rename(tmp, index_dir / new)
-        fsync_dir(index_dir)
-        switch_current(index_dir, new)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise write_error(e, index_dir) from e
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def _write(ix, corpus, plan, summary, progress, options, api: ApiView, known: dict, fresh: bool):
+    """Write the corpus changes and the API's records; return (expected count, manifest data).
 
-
-def _write(ix, corpus, plan, summary, progress, options, fresh: bool) -> int:
-    """Delete stale paths, add the articles of the files to read; return the expected doc count."""
-    procs, max_bytes, bulk, follow_links, _ = options
+    `known`: on a rebuild, the previous manifest's files (a file whose bytes did not change
+    keeps the log position it was read at, so API writes made after it still win).
+    """
+    procs, max_bytes, bulk, follow_links = options
     n = procs_for(procs, sum(plan.manifest[r]["size"] for r in plan.to_read))
     writer = w3.writer(ix, procs=n, limitmb=LIMIT_MB, bulk=bulk)
     try:
         for rel in plan.to_delete:  # by path, and by id in case a reader named the path otherwise
             writer.delete_by_term("path", rel)
             for i in plan.old_ids.get(rel, ()):
-                writer.delete_by_term("id", i)
+                if not api.wins(i, plan.old_since.get(rel, 0)):  # else the API's is live
+                    writer.delete_by_term("id", i)
         reading, replacing = set(plan.to_read), set(plan.to_delete)
         owners = {
             i: rel for rel, e in plan.manifest.items() if rel not in reading for i in e["ids"]
         }
+        added = 0
         for done, rel in enumerate(plan.files, 1):
             if rel in reading:
+                entry = plan.manifest[rel]
                 old_ids = plan.old_ids.get(rel, []) if rel in replacing else None
                 accepted = accept_file(
                     corpus,
                     rel,
-                    plan.manifest[rel],
+                    entry,
                     owners,
                     summary,
                     max_bytes=max_bytes,
                     old_ids=old_ids,
                     follow_links=follow_links,
                 )
-                writer.add_many(accepted, article_to_doc)
+                # A file read again is newer than every API write so far; on a rebuild, an
+                # unchanged file keeps its position: a later API write of its ids still wins.
+                prev = known.get(rel)
+                same = prev is not None and prev.get("sha") == entry["sha"]
+                entry["since"] = prev.get("since", 0) if same else api.end
+                keep = [a for a in accepted if not api.wins(a.id, entry["since"])]
+                if not fresh:
+                    for a in keep:
+                        if a.id in api.fold:  # the API's article of that id gives way
+                            writer.delete_by_term("id", a.id)
+                writer.add_many(keep, article_to_doc)
+                added += len(keep)
             if progress is not None:
                 progress(done, len(plan.files), rel)
-        writer.commit(merge=not fresh)
+        added += _api_records(writer, plan.manifest, api, fresh)
+        policy = None if fresh else merging.merge_small(writer, added)[0]
+        writer.commit(mergetype=policy, merge=False)
     except BaseException:
         writer.cancel()
         raise
-    return len(owners)
+    return api.expected(plan.manifest), {"files": plan.manifest, "wal": {"applied": api.end}}
+
+
+def _api_records(writer, files: dict, api: ApiView, fresh: bool) -> int:
+    """Apply the API's records (all on a fresh build, else the pending); return articles added."""
+    since = {i: e.get("since", 0) for e in files.values() for i in e["ids"]}
+    puts = []
+    for rec in (api.fold if fresh else api.pending).values():
+        if rec.id in since and rec.seq < since[rec.id]:
+            continue  # that file was read after this write: the file's article stays
+        if not fresh:
+            writer.delete_by_term("id", rec.id)
+        if rec.op == "put":
+            puts.append(api.article(rec))
+    writer.add_many(puts, article_to_doc)
+    return len(puts)
 
 
 def _checking(ctrl_c: CtrlC, progress: Progress | None) -> Progress:
@@ -189,13 +190,15 @@ def procs_for(procs: int, nbytes: int) -> int:
     return min(4, max(2, cores - 1)) if cores >= 2 and nbytes >= PARALLEL_MIN_BYTES else 1
 
 
-def _usable_manifest(gen_dir: Path) -> dict | None:
-    """Return the manifest of a generation; None if damaged, unreadable or of another schema."""
+def _usable_data(gen_dir: Path) -> dict | None:
+    """Return a generation's manifest data; None if damaged, unreadable or of another schema."""
     if not verify(gen_dir, load_checksums(gen_dir), full=False).ok:
         return None  # damaged: build the next generation from scratch
     try:
-        manifest = load_manifest(gen_dir)
+        data = load_data(gen_dir)
         schema = w3.open_readonly(gen_dir).schema
     except w3.UNREADABLE:
         return None
-    return manifest if sorted(schema.names()) == sorted(build_schema().names()) else None
+    if not isinstance(data.get("files"), dict):
+        return None
+    return data if same_schema(schema) else None

@@ -3,7 +3,8 @@
 Per term, BM25F scores of every document holding it are computed once per generation (numpy
 over the term's posting arrays) and cached; a query sums its groups into one dense array.
 Phrases count their occurrences through Whoosh's phrase matcher, prefix groups sum their
-expansions. `rank` applies the tiers and the RM3 feedback of text/scoring.py.
+expansions. `rank` applies the proximity boost (engine/proximity.py), the RM3 feedback and the
+tiers of text/scoring.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
-from searchsvc.engine import facets
+from searchsvc.engine import facets, proximity
 from searchsvc.engine.plan import Group, Leaf
 from searchsvc.engine.state import View, check_deadline
 from searchsvc.engine.w3 import termarrays
@@ -192,7 +193,7 @@ class Ranked:
 
 
 def rank(view: View, groups: list[Group]) -> Ranked:
-    """Return every document matching a group, with its final score (tiers, feedback)."""
+    """Return every document matching a group, with its final score (proximity, feedback, tiers)."""
     n = len(groups)
     total = max(1, view.state.total)
     rare, common = list(groups), []
@@ -216,9 +217,13 @@ def rank(view: View, groups: list[Group]) -> Ranked:
             acc[ids] += got * g.weight if g.weight != 1 else got
             hits[ids] += 1
     matched = np.flatnonzero(hits)
+    if scoring.PROXIMITY_WEIGHT and 1 < n <= scoring.PROXIMITY_MAX_GROUPS:
+        best = matched[top(scoring.tiered(acc[matched], hits[matched], n), scoring.PROXIMITY_TOP)]
+        acc[best] += proximity.boosts(view, groups, best)
     feedback: list[tuple[str, float]] = []
     if n >= scoring.FEEDBACK_FROM and len(matched) > 2 * scoring.FEEDBACK_DOCS:
-        feedback = _feedback(view, matched, acc[matched])
+        first = scoring.tiered(acc[matched], hits[matched], n)  # tiers pick the feedback docs
+        feedback = _feedback(view, matched, first, acc[matched])
         acc *= scoring.FEEDBACK_ORIGINAL / sum(g.weight for g in groups)
         only = hits > 0
         for t, w in feedback:
@@ -228,9 +233,11 @@ def rank(view: View, groups: list[Group]) -> Ranked:
     return Ranked(matched, scoring.tiered(acc[matched], hits[matched], n), feedback)
 
 
-def _feedback(view: View, ids: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
-    """Return the RM3 expansion terms of the best first-pass documents."""
-    order = np.lexsort((ids, -scores))[: scoring.FEEDBACK_DOCS]  # best first, ties by docnum
+def _feedback(
+    view: View, ids: np.ndarray, keys: np.ndarray, scores: np.ndarray
+) -> list[tuple[str, float]]:
+    """Return the RM3 expansion terms of the best first-pass documents (by keys)."""
+    order = np.lexsort((ids, -keys))[: scoring.FEEDBACK_DOCS]  # best first, ties by docnum
     docs = []
     for d, score in zip(ids[order].tolist(), scores[order].tolist(), strict=True):
         f = view.stored(d)

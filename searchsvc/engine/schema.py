@@ -60,6 +60,21 @@ def build_schema() -> Schema:
     )
 
 
+def same_schema(schema) -> bool:
+    """Return True when an index's schema is this version's: the same fields, analysed alike.
+
+    An index whose words were analysed otherwise (a new spelling or stemming rule) would miss
+    query words that the new analyzer spells differently, so it counts as another version's.
+    """
+    current = build_schema()
+    if sorted(schema.names()) != sorted(current.names()):
+        return False
+    return all(
+        getattr(schema[n], "analyzer", None) == getattr(current[n], "analyzer", None)
+        for n in current.names()
+    )
+
+
 def article_to_doc(article: Article) -> dict:
     """Return the keyword arguments for `writer.add_document` for one article."""
     doc = {

@@ -17,7 +17,7 @@ from searchsvc.engine.generations import (
     load_manifest,
     read_current,
 )
-from searchsvc.engine.schema import build_schema
+from searchsvc.engine.schema import build_schema, same_schema
 from searchsvc.engine.state import ReaderState, View
 from searchsvc.errors import IndexDamaged, IndexMissing
 
@@ -162,7 +162,7 @@ class Store:
             searcher = ix.searcher()
         except w3.UNREADABLE as e:
             raise IndexDamaged(f"index generation {gen} cannot be opened ({e})", hint=hint) from e
-        if sorted(ix.schema.names()) != sorted(build_schema().names()):
+        if not same_schema(ix.schema):
             searcher.close()
             raise IndexDamaged(
                 f"index generation {gen} was built by another version of searchsvc",

@@ -62,6 +62,7 @@ class Plan:
     to_delete: list[str]
     changed: bool
     old_ids: dict[str, list[str]]
+    old_since: dict[str, int] = field(default_factory=dict)  # log position each was read at
 
 
 def plan_changes(
@@ -118,8 +119,9 @@ def plan_changes(
             summary.skipped += entry.get("skipped", [])
     to_delete = sorted(set(gone) | {r for r in to_read if r in old})
     old_ids = {r: old[r]["ids"] for r in to_delete}
+    old_since = {r: old[r].get("since", 0) for r in to_delete}
     changed = changed or bool(gone) or bool(to_read)
-    return Plan(files, manifest, to_read, to_delete, changed, old_ids)
+    return Plan(files, manifest, to_read, to_delete, changed, old_ids, old_since)
 
 
 def accept_file(

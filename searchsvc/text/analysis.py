@@ -1,4 +1,9 @@
-"""The analyzers used at index and at query time (one place, so both sides agree)."""
+"""The analyzers used at index and at query time (one place, so both sides agree).
+
+Title and body: words (numbers keep their separators), case and accents folded, possessives
+dropped, British and American spellings made one (text/variants.py), stop words removed,
+Snowball stems.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
 
 from searchsvc.text.tokenize import fuse
+from searchsvc.text.variants import SpellingVariantFilter, canonical
 
 # Numbers keep their decimal point or thousands separators ("3.5", "1,000"); words keep
 # inner apostrophes so possessives can be stripped ("reuters's" -> "reuters"); hyphens split.
@@ -62,8 +68,8 @@ stem.many = stem_many  # the fused analyzer stems a batch of new words at once w
 
 @cache
 def english_analyzer() -> Analyzer:
-    """Return the analyzer for title and body: fold case and accents, stop words, stemming."""
-    return fuse(english_chain(), per_token=(PossessiveNumberFilter,))
+    """Return the analyzer for title and body: fold case, accents and spellings, stop, stem."""
+    return fuse(english_chain(), per_token=(PossessiveNumberFilter, SpellingVariantFilter))
 
 
 @cache
@@ -74,6 +80,7 @@ def english_chain() -> Analyzer:
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | PossessiveNumberFilter()
+        | SpellingVariantFilter()
         | StopFilter(stoplist=STOP_WORDS, minsize=1)
         | StemFilter(stemfn=stem, cachesize=200_000)
     )
@@ -103,7 +110,7 @@ def index_terms(text: str) -> list[str]:
         elif "," in w and w[0].isdigit():
             w = w.replace(",", "")
         if w and w not in STOP_WORDS:
-            words.append(w)
+            words.append(canonical(w))
     return stem_many(words)
 
 

@@ -1,17 +1,22 @@
-"""The ranking model, backend-neutral: BM25F, keyword tiers and RM3 feedback.
+"""The ranking model, backend-neutral: BM25F, proximity, RM3 feedback and keyword tiers.
 
-Every number of the ranking lives here, and both backends rank with these functions:
+Every number of the ranking lives here, and both backends rank with these functions. The
+values are standard ones, chosen leave-one-collection-out over four test collections
+(`bench/relevance.py --loo`, README "Relevance"):
 
 - **BM25F** over title and body: each field's term frequency, length-normalised with its own
   b and multiplied by its weight, is summed into one pseudo-frequency that saturates once (K1):
   a word in the title and the body is one strong match, not two independent ones. Lucene's IDF.
+- **Proximity**, a bounded boost: the PROXIMITY_TOP best documents get, per pair of neighbouring
+  query words, PROXIMITY_WEIGHT times a BM25 saturation of how closely the pair stands (sum of
+  1/distance within PROXIMITY_WINDOW words) times the pair's idf (its words' idfs summed).
+- **RM3 pseudo-relevance feedback** for every query: the best FEEDBACK_DOCS documents of the
+  first pass, weighted by exp(score - best), give a term distribution; its FEEDBACK_TERMS
+  strongest terms (times IDF, found in 2+ of those documents) are added with weight
+  1 - FEEDBACK_ORIGINAL. Feedback re-ranks the matches; it never adds documents, and needs more
+  than 2 * FEEDBACK_DOCS matches.
 - **Tiers** for keyword queries (up to SHORT_QUERY groups): documents matching more of the
-  words always rank first.
-- **RM3 pseudo-relevance feedback** for natural-language queries (FEEDBACK_FROM groups or
-  more): the best FEEDBACK_DOCS documents of the first pass, weighted by exp(score - best),
-  give a term distribution; its FEEDBACK_TERMS strongest terms (times IDF, found in 2+ of those
-  documents) are added with weight 1 - FEEDBACK_ORIGINAL. Feedback re-ranks the matches; it
-  never adds documents, and needs more than 2 * FEEDBACK_DOCS matches.
+  words always rank first (a product rule: "oil price" shows the stories with both first).
 """
 
 from __future__ import annotations
@@ -24,16 +29,20 @@ import numpy as np
 
 from searchsvc.text.analysis import index_terms
 
-K1 = 1.5
+K1 = 0.9
 FIELDS = {"title": (2.0, 0.5), "body": (1.0, 0.75)}  # field: (weight, b)
 TEXT_FIELDS = tuple(FIELDS)
-SHORT_QUERY = 4  # up to this many groups, docs matching more of them always rank first
+SHORT_QUERY = 2  # up to this many groups, docs matching more of them always rank first
 LONG_QUERY = 8  # from this many groups on, very common groups only add to rarer groups' docs
 COMMON_FRACTION = 0.1  # "very common": in more than this fraction of the documents
-FEEDBACK_FROM = 5  # groups; shorter (keyword) queries keep their tiers untouched
+FEEDBACK_FROM = 1  # groups: feedback for every query (short ones gain most, see README)
 FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 20
 FEEDBACK_ORIGINAL = 0.5
+PROXIMITY_WEIGHT = 0.1  # share of a pair's BM25 score given for its words standing close
+PROXIMITY_WINDOW = 5  # word distance (stop words removed) up to which a pair counts as close
+PROXIMITY_TOP = 100  # candidates re-ranked by proximity (the best by the other scores)
+PROXIMITY_MAX_GROUPS = 12  # queries with more groups get no proximity boost (cost)
 
 
 def idf(df: int, total: int) -> float:
@@ -110,3 +119,57 @@ def feedback_from_counts(
     chosen = weighted.most_common(FEEDBACK_TERMS)
     norm = sum(w for _, w in chosen) or 1.0
     return [(t, w / norm) for t, w in chosen if w > 0]
+
+
+def pair_frequency(left: list[int], right: list[int]) -> float:
+    """Return how closely two words stand in one field: the sum of 1/distance over left's
+    occurrences (each to its nearest right occurrence within PROXIMITY_WINDOW words)."""
+    if not left or not right:
+        return 0.0
+    r = np.asarray(right)
+    total = 0.0
+    for p in left:
+        i = int(np.searchsorted(r, p))
+        best = min(
+            (abs(int(r[j]) - p) for j in (i - 1, i) if 0 <= j < len(r) and r[j] != p),
+            default=PROXIMITY_WINDOW + 1,
+        )
+        if best <= PROXIMITY_WINDOW:
+            total += 1.0 / best
+    return total
+
+
+def proximity_boost(pair_freqs: Iterable[tuple[float, float]]) -> float:
+    """Return the proximity boost of a document: per query pair (weighted pair frequency, idf),
+    PROXIMITY_WEIGHT times a BM25 saturation of the frequency, times the pair's idf (the sum of
+    its words' idfs, as Lucene's phrase query has it)."""
+    return sum(PROXIMITY_WEIGHT * w * (K1 + 1) * x / (K1 + x) for x, w in pair_freqs if x > 0)
+
+
+def document_proximity(
+    pairs: list[tuple[str, str]],
+    positions: dict[str, dict[str, list[int]]],
+    idf: dict[str, float],
+) -> float:
+    """Return one document's proximity boost, for any backend.
+
+    `pairs`: neighbouring query words; `positions`: {field: {term: word positions}} of the
+    document (stop words removed, as indexed); `idf`: each word's idf. A field's pair frequency
+    counts with the field's weight; the pair's idf is its words' idfs summed.
+    """
+    freqs = []
+    for a, b in pairs:
+        x = sum(
+            FIELDS[f][0] * pair_frequency(found.get(a, []), found.get(b, []))
+            for f, found in positions.items()
+        )
+        freqs.append((x, idf[a] + idf[b]))
+    return proximity_boost(freqs)
+
+
+def stem_positions(stems: str) -> dict[str, list[int]]:
+    """Return {term: positions} of a field kept as its analysed terms joined by spaces."""
+    out: dict[str, list[int]] = {}
+    for i, term in enumerate(stems.split()):
+        out.setdefault(term, []).append(i)
+    return out

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from searchsvc.text.analysis import TOKEN_PATTERN, english_analyzer, index_terms
+from searchsvc.text.analysis import TOKEN_PATTERN, english_analyzer, index_terms, stem_many
+from searchsvc.text.variants import spellings_of
 
 ELLIPSIS = "…"
 SNIPPET_CHARS = 240
@@ -87,7 +88,9 @@ def find_matches(text: str, stems: set[str], prefixes: tuple[str, ...] = ()) -> 
     """
     if not stems and not prefixes:
         return []
-    heads = {_head(s) for s in stems} | {p[:2] for p in prefixes}
+    # a stem's other spellings ("favourit" for "favorit") have heads of their own
+    heads = {_head(v) for s in stems for v in spellings_of(s, stem_many)}
+    heads |= {p[:2] for p in prefixes}
     lower = text.lower()
     if len(lower) != len(text) or not lower.isascii():
         return _matches(text, None, stems, prefixes, heads)

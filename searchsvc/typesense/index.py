@@ -10,6 +10,7 @@ a new collection aside and then switches the alias to it: searches never see a h
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -21,6 +22,7 @@ from typesense import exceptions as tse
 
 from searchsvc.config import Settings
 from searchsvc.errors import BackendUnavailable, IndexWriteError, SearchsvcError
+from searchsvc.ingest.apistore import ApiView
 from searchsvc.ingest.durable import WriteLock, atomic_write
 from searchsvc.ingest.plan import IndexSummary, Progress, accept_file, plan_changes
 from searchsvc.model import Article
@@ -121,8 +123,11 @@ def index_typesense(
             target = f"{ALIAS}_{time.time_ns()}" if fresh else live
             if fresh:
                 client.collections.create({"name": target, "fields": FIELDS})
-            written = _write(client, target, corpus, plan, summary, progress, settings, fresh)
-            expected = sum(len(e["ids"]) for e in plan.manifest.values())
+            api = ApiView.snapshot(index_dir, 0)  # the write API's articles are kept
+            known = saved.get("files", {}) if fresh else {}
+            args = (client, target, corpus, plan, summary, progress, settings, fresh)
+            written = _write(*args, api, known)
+            expected = ApiView.snapshot(index_dir, 0).expected(plan.manifest)
             _write_stats(client, target, expected)
             summary.documents = _count(client, target, expected + 1) - 1  # not the statistics
             if summary.documents != expected:
@@ -132,6 +137,7 @@ def index_typesense(
                 )
             if fresh:
                 client.aliases.upsert(ALIAS, {"collection_name": target})
+                _replay(client, target, api)  # what the API wrote to the old one meanwhile
             _save(index_dir, target, plan.manifest)
             if fresh:  # searches use the new collection now; drop the old one and leftovers
                 _drop_others(client, target)
@@ -196,11 +202,20 @@ def _current_stats(docs) -> dict:
     return {"n": n, "title": got["avg"]["title"] * n, "body": got["avg"]["body"] * n}
 
 
-def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> int:
-    """Delete stale ids, upsert the articles of the files to read; return documents written."""
+def _write(client, target, corpus, plan, summary, progress, settings, fresh, api, known) -> int:
+    """Delete stale ids, upsert the articles of the files to read; return documents written.
+
+    API articles: as on Whoosh (ingest/apistore.py), an API write hides a corpus article
+    until its file changes; a new collection gets every API article back from the log.
+    """
     docs = client.collections[target].documents
     if not fresh:
-        stale = [i for rel in plan.to_delete for i in plan.old_ids.get(rel, ())]
+        stale = [
+            i
+            for rel in plan.to_delete
+            for i in plan.old_ids.get(rel, ())
+            if not api.wins(i, plan.old_since.get(rel, 0))
+        ]
         for k in range(0, len(stale), 100):
             ids = ",".join(f"`{i}`" for i in stale[k : k + 100])
             docs.delete({"filter_by": f"id:[{ids}]"})
@@ -213,13 +228,39 @@ def _write(client, target, corpus, plan, summary, progress, settings, fresh) -> 
         if rel in reading:
             entry = plan.manifest[rel]
             old_ids = plan.old_ids.get(rel, []) if rel in replacing else None
+            prev = known.get(rel)
+            same = prev is not None and prev.get("sha") == entry["sha"]
+            since = prev.get("since", 0) if same else api.end
             written += _read_one(corpus, rel, entry, owners, summary, settings, batch, old_ids)
+            entry["since"] = since
+            batch[:] = [a for a in batch if a.path != rel or not api.wins(a.id, since)]
             if len(batch) >= BATCH:
                 _import(docs, batch, sums)
         if progress is not None:
             progress(done, len(plan.files), rel)
+    if fresh:
+        since = {i: e.get("since", 0) for e in plan.manifest.values() for i in e["ids"]}
+        for rec in api.fold.values():
+            if rec.op == "put" and (rec.id not in since or rec.seq >= since[rec.id]):
+                batch.append(api.article(rec))
     _import(docs, batch, sums)
     return written
+
+
+def _replay(client, target: str, api: ApiView) -> None:
+    """Apply to the new collection what the write API logged after the snapshot `api`."""
+    docs = client.collections[target].documents
+    last = {}
+    for rec in api.log.read(api.end):
+        last[rec.id] = rec
+    puts = [api.article(r) for r in last.values() if r.op == "put"]
+    if puts:
+        sums = _current_stats(docs)
+        _import(docs, puts, sums)
+    for rec in last.values():
+        if rec.op == "delete":
+            with contextlib.suppress(tse.ObjectNotFound):
+                docs[rec.id].delete()
 
 
 def _read_one(corpus, rel, entry, owners, summary, settings, batch, old_ids) -> int:

@@ -34,11 +34,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # keep the SearchPage field order in JSON
     app.extensions["searchsvc"] = _Backend(settings_from_config(config))
 
-    from searchsvc.web import api, errors, views
+    from searchsvc.web import api, errors, http, views, write
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(write.bp)  # live writes (issue 17)
     errors.register(app)
+    http.register(app)  # keys, CORS, ETags (issue 17)
     # Issue 18, how search is used: Atom feeds, Prometheus metrics, query log, admin analytics.
     from searchsvc.web import admin, feed, metrics, usage
 
@@ -56,7 +58,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 YEAR = 31_536_000
-SUGGEST_MAX_AGE = 60  # completions change only with a reindex: a minute of caching is harmless
 COMPRESSED_TYPES = [
     "text/html",
     "text/css",
@@ -102,8 +103,6 @@ def _deliver(app: Flask) -> None:
             response.headers["Cache-Control"] = (
                 f"public, max-age={YEAR}, immutable" if fresh else "no-cache"
             )
-        elif request.endpoint == "api.suggest" and response.status_code == 200:
-            response.headers["Cache-Control"] = f"public, max-age={SUGGEST_MAX_AGE}"
         return response
 
 

@@ -183,7 +183,7 @@ def document(settings: Settings) -> dict:
         "required": True,
         "schema": {"type": "string", "pattern": ID_PATTERN.pattern},
     }
-    return {
+    doc = {
         "openapi": "3.0.3",
         "info": {
             "title": "searchsvc",
@@ -254,46 +254,29 @@ def document(settings: Settings) -> dict:
                     "responses": {"200": _json({"type": "object"}, "OpenAPI 3 document.")},
                 }
             },
-            **_usage_paths(search_params),
         },
-        "components": {
-            "schemas": _schemas(),
-            "securitySchemes": {"metricsKey": {"type": "http", "scheme": "bearer"}},
-        },
+        "components": {"schemas": _schemas()},
     }
+    _add_writes(doc, settings)  # the write API (issue 17)
+    _add_usage(doc, search_params)  # feeds and metrics (issue 18)
+    return doc
 
 
-def _body(media_type: str, description: str) -> dict:
-    return {"description": description, "content": {media_type: {"schema": _STR}}}
+def _add_writes(doc: dict, settings: Settings) -> None:
+    """Add the write routes, their schemas and the key scheme to the document."""
+    from searchsvc.web.openapi_write import SECURITY_SCHEMES, write_operations, write_schemas
+
+    one, batch = write_operations(settings)
+    doc["paths"]["/api/articles/{article_id}"].update(one)
+    doc["paths"]["/api/articles"] = batch
+    doc["components"]["schemas"].update(write_schemas(settings))
+    doc["components"]["securitySchemes"] = SECURITY_SCHEMES
 
 
-def _usage_paths(search_params: list[dict]) -> dict:
-    """Return the feed and metrics endpoints (issue 18): they answer in Atom and Prometheus text."""
-    feed_params = [p for p in search_params if p["name"] not in ("page", "per_page", "sort")]
-    return {
-        "/feed.atom": {
-            "get": {
-                "operationId": "feed",
-                "summary": "Atom feed of a search: its newest 50 articles, newest first",
-                "parameters": feed_params,
-                "responses": {
-                    "200": _body("application/atom+xml", "An Atom 1.0 feed (RFC 4287)."),
-                    "304": {"description": "Unchanged since If-None-Match/If-Modified-Since."},
-                    "400": _body("text/html", "A parameter is invalid; the page says which."),
-                    "503": _body("text/html", "The index does not exist yet."),
-                },
-            }
-        },
-        "/metrics": {
-            "get": {
-                "operationId": "metrics",
-                "summary": "Prometheus metrics of every worker and of the index",
-                "description": "Needs `Authorization: Bearer` when SEARCHSVC_METRICS_KEY is set.",
-                "security": [{}, {"metricsKey": []}],
-                "responses": {
-                    "200": _body("text/plain", "The Prometheus text format (or OpenMetrics)."),
-                    "401": _body("text/plain", "A metrics key is set and was not given."),
-                },
-            }
-        },
-    }
+def _add_usage(doc: dict, search_params: list[dict]) -> None:
+    """Add the feed and metrics routes and the metrics key scheme to the document."""
+    from searchsvc.web.openapi_usage import METRICS_SCHEME, usage_paths
+
+    doc["paths"].update(usage_paths(search_params))
+    schemes = doc["components"].get("securitySchemes", {})
+    doc["components"]["securitySchemes"] = {**schemes, "metricsKey": METRICS_SCHEME}

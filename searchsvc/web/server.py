@@ -18,6 +18,8 @@ import html
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -136,7 +138,7 @@ def child_exit(server, worker) -> None:
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
-    """Serve the web app with gunicorn until interrupted."""
+    """Serve the web app with gunicorn until interrupted (and the live-write applier beside it)."""
     metrics_dir, ours = prepare_metrics_dir()
 
     def on_exit(server) -> None:
@@ -144,4 +146,26 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: 
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
     hooks = {"child_exit": child_exit, "on_exit": on_exit}
-    SearchServer(settings, {**options(host, port, workers), **hooks}).run()
+    applier = start_applier(settings)
+    try:
+        SearchServer(settings, {**options(host, port, workers), **hooks}).run()
+    finally:
+        if applier is not None:
+            applier.terminate()
+            try:
+                applier.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                applier.kill()
+
+
+def start_applier(settings: Settings) -> subprocess.Popen | None:
+    """Start the process that applies live writes (it first replays what the log holds).
+
+    Whoosh only (Typesense writes go to the cluster directly). It dies with this process. The
+    write path is not imported here: locks made before gunicorn forks would not be gevent's.
+    """
+    if settings.backend != "whoosh" or not settings.live_applier:
+        return None
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "searchsvc.engine.live", str(settings.index_dir), str(os.getpid())]
+    return subprocess.Popen(cmd)

@@ -78,18 +78,33 @@ class StockWriter:
     def __init__(self, ix, limitmb: int) -> None:
         self._writer = ix.writer(limitmb=min(limitmb, 256))
 
-    def delete_by_term(self, fieldname: str, text: str) -> None:
-        """Delete the documents holding a term."""
-        self._writer.delete_by_term(fieldname, text)
+    def delete_by_term(self, fieldname: str, text: str) -> int:
+        """Delete the documents holding a term; return how many."""
+        return self._writer.delete_by_term(fieldname, text)
 
     def add_many(self, items, to_fields) -> None:
         """Add one document per item, `to_fields(item)` giving add_document's arguments."""
         for item in items:
             self._writer.add_document(**to_fields(item))
 
-    def commit(self, merge: bool = True) -> None:
-        """Commit the new segment (merging small old ones when merge is True)."""
-        self._writer.commit(merge=merge)
+    def commit(self, mergetype=None, merge: bool = True) -> None:
+        """Commit the new segment (merged as `mergetype` says, or small old ones with merge)."""
+        self._writer.commit(mergetype=mergetype, merge=merge)
+
+    @property
+    def segments(self) -> list:
+        """The existing segments, as Whoosh's writer holds them."""
+        return self._writer.segments
+
+    @property
+    def storage(self):
+        """The index's storage."""
+        return self._writer.storage
+
+    @property
+    def schema(self):
+        """The index's schema."""
+        return self._writer.schema
 
     def cancel(self) -> None:
         """Throw the uncommitted changes away."""

@@ -91,11 +91,13 @@ def test_bm25f_score_matches_the_formula(store):
     assert len(got) == df
 
 
-def test_short_queries_keep_all_terms_first_and_get_no_feedback(engine, store):
+def test_two_word_queries_keep_both_words_first_and_get_feedback_too(engine, store):
     hits = scored(engine, "wing lift")
     both = {"a03", "a09", "a15", "a21", "a27"}
     assert set(list(hits)[: len(both)]) == both  # every doc with both words ranks first
-    assert feedback_of(store, "wing lift flight") == []
+    assert [t for t, _ in feedback_of(store, "wing lift")] == []  # 5 matches: too few
+    terms = dict(feedback_of(store, "wing flight"))  # 30 matches: feedback, as for any query
+    assert {"lift", "drag", "airfoil"} <= set(terms)
 
 
 def test_feedback_reranks_but_never_adds_or_drops_documents(engine, store, monkeypatch):
@@ -104,7 +106,7 @@ def test_feedback_reranks_but_never_adds_or_drops_documents(engine, store, monke
     terms = dict(feedback_of(store, text))
     assert terms and sum(terms.values()) == pytest.approx(1.0)
     assert {"lift", "drag", "airfoil"} <= set(terms)  # the wing documents' shared vocabulary
-    monkeypatch.setattr(scoring, "FEEDBACK_FROM", 10**6)
+    monkeypatch.setattr(scoring, "FEEDBACK_TERMS", 0)  # no expansion terms: the first pass
     without = scored(SearchEngine(store, Settings()), text)  # a fresh engine: no cached pages
     assert set(with_fb) == set(without) and len(with_fb) == 30
     assert all(s > 0 for s in with_fb.values())  # the original terms still score every match

@@ -150,3 +150,14 @@ def test_metrics_key_is_a_bearer_token(web_index):
     assert c.get("/metrics", headers={"Authorization": f"Basic {METRICS_KEY}"}).status_code == 401
     ok = c.get("/metrics", headers={"Authorization": f"Bearer {METRICS_KEY}"})
     assert ok.status_code == 200 and "searchsvc_requests_total" in ok.get_data(as_text=True)
+
+
+def test_metrics_key_and_read_keys(web_index):
+    read = {"INDEX_DIR": web_index, "READ_KEYS": "reader-1"}
+    c = create_app(read).test_client()
+    assert c.get("/metrics").status_code == 401  # a read key, as for every other read
+    assert c.get("/metrics", headers={"Authorization": "Bearer reader-1"}).status_code == 200
+    c = create_app({**read, "METRICS_KEY": METRICS_KEY}).test_client()  # its own key instead
+    assert c.get("/metrics", headers={"Authorization": "Bearer reader-1"}).status_code == 401
+    ok = c.get("/metrics", headers={"Authorization": f"Bearer {METRICS_KEY}"})
+    assert ok.status_code == 200

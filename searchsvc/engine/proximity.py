@@ -1,0 +1,101 @@
+"""Term positions of a few candidate documents, for the proximity boost of text/scoring.py.
+
+Positions come from the segments' position arrays (engine/w3/termarrays.py: one slice of a
+memory map per term, the candidates found by a binary search), or, in a segment written
+without them, from Whoosh's posting matchers, which skip straight to each candidate.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.w3 import termarrays
+from searchsvc.text import scoring
+from searchsvc.text.scoring import FIELDS, TEXT_FIELDS
+
+
+def candidate_positions(
+    view: View, fields: tuple[str, ...], terms: list[str], docs: np.ndarray
+) -> dict[str, dict[str, dict[int, list[int]]]]:
+    """Return {field: {term: {global docnum: positions}}} of the terms in the given documents."""
+    out: dict[str, dict[str, dict[int, list[int]]]] = {f: {} for f in fields}
+    order = np.sort(np.asarray(docs, dtype=np.int64))
+    offsets = [*view.state.offsets, view.state.total]
+    for i, leaf in enumerate(view.leaves):
+        lo, hi = offsets[i], offsets[i + 1]
+        local = (order[(order >= lo) & (order < hi)] - lo).tolist()
+        if not local:
+            continue
+        for fname in fields:
+            arrays = view.state.segments[i].arrays.get(fname)
+            for term in terms:
+                check_deadline()
+                found = out[fname].setdefault(term, {})
+                got = None
+                if arrays is not None:
+                    got = termarrays.term_positions(arrays, term.encode("utf-8"))
+                if got is not None:
+                    _from_arrays(got, local, lo, found)
+                elif (fname, term) in leaf:
+                    _from_matcher(leaf.postings(fname, term), local, lo, found)
+    return out
+
+
+def _from_arrays(got, local: list[int], lo: int, found: dict[int, list[int]]) -> None:
+    """Add the positions of a term in the segment's candidate documents, from its arrays."""
+    docs, freq, positions = got
+    if not len(docs):
+        return
+    want = np.asarray(local, dtype=docs.dtype)
+    at = np.searchsorted(docs, want)
+    hit = at < len(docs)
+    hit[hit] = docs[at[hit]] == want[hit]
+    if not hit.any():
+        return
+    ends = np.cumsum(freq)
+    for d, k in zip(want[hit].tolist(), at[hit].tolist(), strict=True):
+        end = int(ends[k])
+        found[d + lo] = positions[end - int(freq[k]) : end].tolist()
+
+
+def _from_matcher(m, local: list[int], lo: int, found: dict[int, list[int]]) -> None:
+    """Add the positions of a term in the segment's candidate documents, from Whoosh."""
+    for d in local:
+        if not m.is_active():
+            break
+        if m.id() < d:
+            m.skip_to(d)
+            if not m.is_active():
+                break
+        if m.id() == d:
+            found[d + lo] = m.value_as("positions")
+
+
+def query_pairs(groups) -> list[tuple[str, str]]:
+    """Return the neighbouring single-word groups of a query, in query order, each pair once."""
+    words = []
+    for g in groups:
+        leaf = g.leaves[0]
+        single = len(g.leaves) == 1 and leaf.kind == "term" and leaf.fields == TEXT_FIELDS
+        words.append(leaf.terms[0] if single else None)
+    pairs = itertools.pairwise(words)
+    return list(dict.fromkeys((a, b) for a, b in pairs if a and b and a != b))
+
+
+def boosts(view: View, groups, docs: np.ndarray) -> np.ndarray:
+    """Return the proximity boost (text/scoring.py) of each of the given documents."""
+    pairs = query_pairs(groups)
+    out = np.zeros(len(docs))
+    if not pairs or not len(docs):
+        return out
+    terms = sorted({t for pair in pairs for t in pair})
+    found = candidate_positions(view, TEXT_FIELDS, terms, docs)
+    total = max(1, view.state.total)
+    idf = {t: scoring.idf(max(view.doc_frequency(f, t) for f in FIELDS), total) for t in terms}
+    for k, d in enumerate(docs.tolist()):
+        positions = {f: {t: got[d] for t, got in found[f].items() if d in got} for f in found}
+        out[k] = scoring.document_proximity(pairs, positions, idf)
+    return out
