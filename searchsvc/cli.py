@@ -257,10 +257,14 @@ def _batch(settings: Settings, topics: Path, run_out: Path, limit: int) -> None:
     "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [index/]."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.option("--queries", is_flag=True, help="Report the query log (top, zero-result, paged).")
+@click.option("--since", help="Only searches since then: 7d, 12h, a date (implies --queries).")
 @_backend_options
-def stats(index_dir, as_json, **kw) -> None:
-    """Show documents, index size, last update, sources and date span."""
+def stats(index_dir, as_json, queries, since, **kw) -> None:
+    """Show documents, index size, last update, sources and date span (or --queries)."""
     settings = _settings(index_dir=index_dir, **_pop_backend(kw))
+    if queries or since:
+        return terminal.print_query_report(settings, since, as_json)
     try:
         data = _engine(settings).stats()
     except SearchsvcError as err:
@@ -304,12 +308,13 @@ def check(index_dir) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", default=2, type=int, show_default=True)
+@click.option("--admin-key", help="Key to see query analytics [SEARCHSVC_ADMIN_KEY].")
 @_backend_options
 def serve(index_dir, corpus, host, port, workers, **kw) -> None:
     """Serve the search page and JSON API with a production WSGI server."""
     from searchsvc.backends import open_store
 
-    settings = _settings(index_dir=index_dir, corpus_dir=corpus, **_pop_backend(kw))
+    settings = _settings(index_dir=index_dir, corpus_dir=corpus, **_pop_backend(kw), **kw)
     if not open_store(settings).exists():
         if settings.corpus_dir.is_dir():
             where = f"indexing {settings.corpus_dir} first"

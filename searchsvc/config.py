@@ -39,6 +39,12 @@ class Settings:
     max_article_bytes: int = 5 * 1024 * 1024  # one article sent to the write API
     max_batch_bytes: int = 64 * 1024 * 1024  # one NDJSON batch
     live_applier: bool = True  # `serve` runs the process that applies live writes
+    # Usage (issue 18): the query log beside the index, /metrics and the admin analytics.
+    query_log: bool = True  # SEARCHSVC_QUERY_LOG=0: log no searches
+    query_log_path: Path | None = None  # default: <index_dir>.queries.jsonl beside the index
+    query_log_bytes: int = 10 * 1024 * 1024  # rotate past this size (5 older files are kept)
+    admin_key: str = field(default="", repr=False)  # shows query analytics on the home page
+    metrics_key: str = field(default="", repr=False)  # /metrics wants this Bearer token if set
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
@@ -60,7 +66,7 @@ class Settings:
                     ) from None
         settings = cls(**values)
         clean = {k: v for k, v in overrides.items() if v is not None}
-        for k in ("index_dir", "corpus_dir"):
+        for k in ("index_dir", "corpus_dir", "query_log_path"):
             if k in clean:
                 clean[k] = Path(clean[k])
         return replace(settings, **clean)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import click
 
+from searchsvc.config import Settings
 from searchsvc.contract import SearchPage
 
 
@@ -64,6 +66,24 @@ def print_stats(stats) -> None:
     rows += [("note", note) for note in stats.notes]
     for key, value in rows:
         click.echo(f"{key}: {value}")
+
+
+def print_query_report(settings: Settings, since: str | None, as_json: bool) -> None:
+    """Print the report of the query log beside the index (`stats --queries`)."""
+    from searchsvc import analytics
+
+    try:
+        start = analytics.parse_since(since) if since else None
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--since'") from None
+    log = analytics.QueryLog(analytics.log_path(settings), settings.query_log_bytes)
+    if not log.path.exists():
+        click.echo(f"no query log at {log.path} yet", err=True)
+    report = analytics.report(log.read(start))
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        click.echo(analytics.format_report(report, str(log.path)))
 
 
 def progress_to(bar):

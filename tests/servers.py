@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -23,12 +24,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(index: Path, log: Path, workers: int = 2) -> Iterator[str]:
-    """Run the real `searchsvc serve` on a free port; yield its base URL; stop it afterwards."""
+def serve(index: Path, log: Path, workers: int = 2, env: dict | None = None) -> Iterator[str]:
+    """Run the real `searchsvc serve` (`env` added) on a free port; yield its URL; stop it after."""
     port = free_port()
     cmd = [CLI, "serve", "--index", str(index), "--port", str(port), "--workers", str(workers)]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        environ = {**os.environ, **env} if env else None
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=environ)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -41,6 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(write.bp)  # live writes (issue 17)
     errors.register(app)
     http.register(app)  # keys, CORS, ETags (issue 17)
+    # Issue 18, how search is used: Atom feeds, Prometheus metrics, query log, admin analytics.
+    from searchsvc.web import admin, feed, metrics, usage
+
+    for module in (feed, metrics, usage, admin):
+        app.register_blueprint(module.bp)
 
     @app.after_request
     def _security_headers(response):
@@ -148,5 +153,7 @@ def settings() -> Settings:
 
 
 def engine():
-    """Return the current app's SearchEngine."""
-    return backend().engine()
+    """Return the current app's SearchEngine (a request's first search is kept for the log)."""
+    from searchsvc.web.usage import recording
+
+    return recording(backend().engine())

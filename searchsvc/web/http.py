@@ -106,6 +106,8 @@ def _before() -> Response | None:
         return None
     read_keys = keys(settings().read_keys)
     guarded = request.path not in OPEN_PATHS and not request.path.startswith("/static/")
+    if request.path == "/metrics" and settings().metrics_key:
+        guarded = False  # /metrics then has its own key (issue 18)
     if read_keys and guarded and not is_write():
         require_key(read_keys + keys(settings().write_keys), "Reading")
     if request.method in ("GET", "HEAD") and request.path in CACHED:

@@ -258,6 +258,7 @@ def document(settings: Settings) -> dict:
         "components": {"schemas": _schemas()},
     }
     _add_writes(doc, settings)  # the write API (issue 17)
+    _add_usage(doc, search_params)  # feeds and metrics (issue 18)
     return doc
 
 
@@ -270,3 +271,12 @@ def _add_writes(doc: dict, settings: Settings) -> None:
     doc["paths"]["/api/articles"] = batch
     doc["components"]["schemas"].update(write_schemas(settings))
     doc["components"]["securitySchemes"] = SECURITY_SCHEMES
+
+
+def _add_usage(doc: dict, search_params: list[dict]) -> None:
+    """Add the feed and metrics routes and the metrics key scheme to the document."""
+    from searchsvc.web.openapi_usage import METRICS_SCHEME, usage_paths
+
+    doc["paths"].update(usage_paths(search_params))
+    schemes = doc["components"].get("securitySchemes", {})
+    doc["components"]["securitySchemes"] = {**schemes, "metricsKey": METRICS_SCHEME}

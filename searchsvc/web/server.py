@@ -6,15 +6,22 @@ within `keepalive` seconds or the connection is closed. Searches are CPU work in
 one OS thread (they read no socket), so greenlets never interleave inside one, and they share
 the thread's Whoosh searcher. Errors gunicorn writes itself (a bad request line, 414, 431...)
 carry the same security headers as the app's responses.
+
+Metrics (web/metrics.py): every worker writes its counters to PROMETHEUS_MULTIPROC_DIR, which
+`run` points at a private temporary folder (or empties, when the variable is already set) before
+any worker starts; the master marks each exited worker dead and removes its own folder at exit.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
@@ -26,6 +33,7 @@ from searchsvc.web.headers import SECURITY_HEADERS
 ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 HEADER_TIMEOUT_S = 5  # a request's headers must arrive within this (gunicorn's keepalive)
 CONNECTIONS_PER_WORKER = 1000
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def write_error(sock, status_int: int, reason: str, mesg: str) -> None:
@@ -108,11 +116,39 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
+def prepare_metrics_dir() -> tuple[Path, bool]:
+    """Point PROMETHEUS_MULTIPROC_DIR at an empty folder; return it and whether we made it."""
+    given = os.environ.get(METRICS_DIR_ENV)
+    if given:  # the operator's folder: drop what an earlier run left, nothing else
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return path, False
+    path = Path(tempfile.mkdtemp(prefix="searchsvc-metrics-"))
+    os.environ[METRICS_DIR_ENV] = str(path)  # before any worker imports prometheus_client
+    return path, True
+
+
+def child_exit(server, worker) -> None:
+    """Mark an exited worker's live gauges dead (gunicorn hook, run in the master)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
     """Serve the web app with gunicorn until interrupted (and the live-write applier beside it)."""
+    metrics_dir, ours = prepare_metrics_dir()
+
+    def on_exit(server) -> None:
+        if ours:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+    hooks = {"child_exit": child_exit, "on_exit": on_exit}
     applier = start_applier(settings)
     try:
-        SearchServer(settings, options(host, port, workers)).run()
+        SearchServer(settings, {**options(host, port, workers), **hooks}).run()
     finally:
         if applier is not None:
             applier.terminate()
