@@ -94,7 +94,8 @@ def boosts(view: View, groups, docs: np.ndarray) -> np.ndarray:
     terms = sorted({t for pair in pairs for t in pair})
     found = candidate_positions(view, TEXT_FIELDS, terms, docs)
     total = max(1, view.state.total)
-    idf = {t: scoring.idf(max(view.doc_frequency(f, t) for f in FIELDS), total) for t in terms}
+    dfs = [view.doc_frequencies(f, terms) for f in FIELDS]
+    idf = {t: scoring.idf(max(d), total) for t, *d in zip(terms, *dfs, strict=True)}
     for k, d in enumerate(docs.tolist()):
         positions = {f: {t: got[d] for t, got in found[f].items() if d in got} for f in found}
         out[k] = scoring.document_proximity(pairs, positions, idf)

@@ -1,119 +1,24 @@
 """Ranking on the Whoosh index: the model of text/scoring.py over posting arrays.
 
-Per term, BM25F scores of every document holding it are computed once per generation (numpy
-over the term's posting arrays) and cached; a query sums its groups into one dense array.
-Phrases count their occurrences through Whoosh's phrase matcher, prefix groups sum their
-expansions. `rank` applies the proximity boost (engine/proximity.py), the RM3 feedback and the
-tiers of text/scoring.py.
+A query sums its groups' scores (terms and phrases from engine/termscores.py, prefix groups
+summing their expansions) into one dense array. `rank` applies the proximity boost
+(engine/proximity.py), the RM3 feedback and the tiers of text/scoring.py.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh import query as wq
 
 from searchsvc.engine import facets, proximity
 from searchsvc.engine.plan import Group, Leaf
 from searchsvc.engine.state import View, check_deadline
-from searchsvc.engine.w3 import termarrays
+from searchsvc.engine.termscores import EMPTY, bm25f, bm25f_among_many, phrase_scores
 from searchsvc.text import scoring
+from searchsvc.text.analysis import index_terms
 from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
-
-EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-def bm25f(view: View, text: str, fields: tuple[str, ...] = TEXT_FIELDS, only=None):
-    """Return (global docnums ascending, BM25F scores) of one term over the given fields.
-
-    Cached per generation (the arrays are never changed); `only`, a boolean array over all
-    documents, keeps just the documents where it is True.
-    """
-    key = ("term", text, tuple(f for f in FIELDS if f in fields))
-    full = view.state.scores.get(key)
-    if full is None:
-        full = view.state.scores.put(key, _bm25f_all(view, text, key[2]))
-    if only is None:
-        return full
-    keep = only[full[0]]
-    return full[0][keep], full[1][keep]
-
-
-def _norms(view: View, fieldname: str) -> np.ndarray:
-    """Return the field's BM25F length norm (divided by its weight) of every document."""
-
-    def build() -> np.ndarray:
-        weight, b = FIELDS[fieldname]
-        boost = view.searcher.schema[fieldname].format.field_boost or 1.0  # in posting weights
-        avg = view.state.avg_length[fieldname] or 1.0
-        den = (1 - b) / weight * boost + b / avg / weight * boost * view.lengths(fieldname)
-        den.flags.writeable = False
-        return den
-
-    return view.state.memo(("norms", fieldname), build)
-
-
-def _combine(view: View, parts: list, dfs: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Sum per-field (field, global ids, frequencies) into BM25F scores; df from `dfs`."""
-    if not parts:
-        return EMPTY
-    ids = np.concatenate([ids for _, ids, _ in parts])
-    x = np.concatenate([tf / _norms(view, f)[ids] for f, ids, tf in parts])
-    if len(dfs) > 1:  # one pseudo-frequency per document: the fields' parts summed
-        ids, where = np.unique(ids, return_inverse=True)
-        x = np.bincount(where, weights=x, minlength=len(ids))
-    return ids, scoring.saturate(x, max(dfs.values()), view.state.total)
-
-
-def _bm25f_all(view: View, text: str, fields: tuple[str, ...]):
-    """Return (global docnums ascending, BM25F scores) of every document with the term."""
-    parts, dfs = [], {}
-    for fname in fields:
-        for i, segment in enumerate(view.state.segments):
-            got = view.postings(i, fname, text)
-            if got is not None:
-                parts.append((fname, got[0] + segment.offset, got[1]))
-                dfs[fname] = dfs.get(fname, 0) + got[2]
-    return _combine(view, parts, dfs)
-
-
-def phrase_scores(view: View, fields: tuple[str, ...], stems: tuple[str, ...]):
-    """Return (global docnums ascending, BM25F scores) of a phrase, by its occurrence counts."""
-    key = ("phrase", stems, fields)
-    found = view.state.scores.get(key)
-    if found is not None:
-        return found
-    parts, docs = [], []
-    subs = dict((offset, sub) for sub, offset in view.searcher.leaf_searchers())
-    words = [s.encode("utf-8") for s in stems]
-    for fname in fields:
-        ids, counts = [], []
-        for segment in view.state.segments:
-            arrays = segment.arrays.get(fname)
-            got = termarrays.phrase_counts(arrays, words) if arrays is not None else None
-            if got is not None:  # from the position arrays, in bulk
-                live = segment.live[got[0]]
-                ids.append(got[0][live].astype(np.int64) + segment.offset)
-                counts.append(got[1][live].astype(np.float64))
-                continue
-            m = wq.Phrase(fname, list(stems)).matcher(subs[segment.offset])  # no arrays
-            found, occurrences = [], []
-            while m.is_active():
-                found.append(m.id() + segment.offset)
-                occurrences.append(len(m.spans()))
-                m.next()
-                if len(found) % 256 == 0:
-                    check_deadline()
-            ids.append(np.array(found, dtype=np.int64))
-            counts.append(np.array(occurrences, dtype=np.float64))
-        ids_f = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-        if len(ids_f):
-            parts.append((fname, ids_f, np.concatenate(counts)))
-            docs.append(ids_f)
-    df = len(np.unique(np.concatenate(docs))) if docs else 0
-    got = _combine(view, parts, dict.fromkeys((f for f, _, _ in parts), df))
-    return view.state.scores.put(key, got)
 
 
 def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarray]:
@@ -224,12 +129,23 @@ def rank(view: View, groups: list[Group]) -> Ranked:
     if n >= scoring.FEEDBACK_FROM and len(matched) > 2 * scoring.FEEDBACK_DOCS:
         first = scoring.tiered(acc[matched], hits[matched], n)  # tiers pick the feedback docs
         feedback = _feedback(view, matched, first, acc[matched])
+        # RM3 re-ranks the best first-pass documents; the rest keep their first-pass order
+        # below them (scaled alike, they can only lose ground to the re-ranked ones).
+        pool = matched[top(first, scoring.FEEDBACK_RERANK)]
+        pool.sort()
         acc *= scoring.FEEDBACK_ORIGINAL / sum(g.weight for g in groups)
-        only = hits > 0
+        only = np.zeros(total, dtype=bool)
+        only[pool] = True
+        check_deadline()
+        fresh = [t for t, _ in feedback if t not in known]
+        scored = dict(zip(fresh, bm25f_among_many(view, fresh, pool, only), strict=True))
         for t, w in feedback:
-            ids, got = known[t] if t in known else bm25f(view, t)
-            keep = only[ids]
-            acc[ids[keep]] += (1 - scoring.FEEDBACK_ORIGINAL) * w * got[keep]
+            if t in known:
+                ids, got = known[t]
+                ids, got = ids[only[ids]], got[only[ids]]
+            else:  # among the pool only: the rest of its postings is not needed
+                ids, got = scored[t]
+            acc[ids] += (1 - scoring.FEEDBACK_ORIGINAL) * w * got
     return Ranked(matched, scoring.tiered(acc[matched], hits[matched], n), feedback)
 
 
@@ -238,18 +154,21 @@ def _feedback(
 ) -> list[tuple[str, float]]:
     """Return the RM3 expansion terms of the best first-pass documents (by keys)."""
     order = np.lexsort((ids, -keys))[: scoring.FEEDBACK_DOCS]  # best first, ties by docnum
-    docs = []
+    counted = []
     for d, score in zip(ids[order].tolist(), scores[order].tolist(), strict=True):
-        f = view.stored(d)
-        docs.append((score, f"{f.get('title') or ''}\n{f.get('body') or ''}"))
-
-    def doc_frequency(term: str) -> int:
-        found = view.state.dfs.get(term)
-        if found is None:
-            found = view.state.dfs.put(term, max(view.doc_frequency(f, term) for f in FIELDS))
-        return found
-
-    return scoring.feedback_terms(docs, doc_frequency, view.state.total)
+        counts = view.state.term_counts.get(d)
+        if counts is None:  # analysed once per generation while it stays in the cache
+            f = view.stored(d)
+            text = f"{f.get('title') or ''}\n{f.get('body') or ''}"
+            counts = view.state.term_counts.put(d, Counter(index_terms(text)))
+        counted.append((score, counts))
+    dfs = {t: view.state.dfs.get(t) for t in scoring.feedback_candidates(counted)}
+    wanted = [t for t, df in dfs.items() if df is None]
+    if wanted:  # looked up together: one binary search per segment and field
+        found = [view.doc_frequencies(f, wanted) for f in FIELDS]
+        for t, *per_field in zip(wanted, *found, strict=True):
+            dfs[t] = view.state.dfs.put(t, max(per_field))
+    return scoring.feedback_from_counts(counted, dfs.__getitem__, view.state.total)
 
 
 def top(keys: np.ndarray, k: int) -> np.ndarray:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from searchsvc.engine import facets
-from searchsvc.engine.ranking import bm25f, sum_scores, top
+from searchsvc.engine.ranking import sum_scores, top
 from searchsvc.engine.state import View
+from searchsvc.engine.termscores import bm25f
 from searchsvc.text.analysis import index_terms
 from searchsvc.text.scoring import FIELDS, idf
 

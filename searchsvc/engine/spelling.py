@@ -11,8 +11,8 @@ import re
 
 import numpy as np
 
-from searchsvc.engine.ranking import phrase_scores
 from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.termscores import phrase_scores
 from searchsvc.text.analysis import STOP_WORDS, fold, index_terms
 from searchsvc.text.query import ParsedQuery, last_word
 from searchsvc.text.snippets import find_matches

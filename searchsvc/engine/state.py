@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from searchsvc.engine.w3 import segments as seg
-from searchsvc.engine.w3.termarrays import TermArrays, open_arrays
+from searchsvc.engine.w3.termarrays import MAX_TERM_BYTES, TermArrays, open_arrays
 from searchsvc.errors import SearchTimeout
 from searchsvc.text.scoring import FIELDS
 
@@ -30,6 +30,7 @@ STORED_CACHE = 4096  # documents' stored fields (top hits recur across queries)
 DOCSET_CACHE = 256  # filter and exclusion document sets
 CORRECTION_CACHE = 20_000  # misspelt words whose correction is remembered
 DF_CACHE = 100_000  # feedback terms' document frequencies
+TERM_COUNTS_CACHE = 400_000  # distinct terms of the documents kept (~30 MB at most)
 
 
 _DEADLINE: ContextVar[float | None] = ContextVar("searchsvc_deadline", default=None)
@@ -100,6 +101,7 @@ class Segment:
     count: int
     live: np.ndarray
     arrays: dict[str, TermArrays | None] = field(default_factory=dict)
+    all_live: bool = True  # no deleted documents: postings need no live filter
 
 
 class ReaderState:
@@ -116,6 +118,7 @@ class ReaderState:
             arrays = {f: open_arrays(folder, sid, f) for f in FIELDS}
             self.segments.append(Segment(sid, offset, leaf.doc_count_all(), seg.live_mask(leaf)))
             self.segments[-1].arrays = arrays
+            self.segments[-1].all_live = bool(self.segments[-1].live.all())
         masks = [s.live for s in self.segments]
         self.live = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
         self.live.flags.writeable = False
@@ -128,6 +131,7 @@ class ReaderState:
         self.docsets = LRU(DOCSET_CACHE)
         self.corrections = LRU(CORRECTION_CACHE)
         self.dfs = LRU(DF_CACHE)  # larger document frequency of a term in title and body
+        self.term_counts = LRU(TERM_COUNTS_CACHE, len)  # RM3: a document's analysed terms
         self._memo: dict = {}
         self._lock = threading.RLock()  # a build may ask for another memo (columns, say)
 
@@ -194,7 +198,30 @@ class View:
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """Return in how many documents (deleted ones included until a merge) a term occurs."""
-        return self.reader.doc_frequency(fieldname, text)
+        return self.doc_frequencies(fieldname, [text])[0]
+
+    def doc_frequencies(self, fieldname: str, terms: list[str]) -> list[int]:
+        """Return `doc_frequency` of each term, looked up together (one binary search per
+        segment from the term arrays; Whoosh's lexicon for segments without them)."""
+        keys = [t.encode("utf-8") for t in terms]
+        fits = np.array([len(k) <= MAX_TERM_BYTES for k in keys], dtype=bool)
+        wanted = np.array([k for k, ok in zip(keys, fits, strict=True) if ok], f"S{MAX_TERM_BYTES}")
+        counts = np.zeros(len(keys), dtype=np.int64)
+        for i, segment in enumerate(self.state.segments):
+            arrays = segment.arrays.get(fieldname)
+            if arrays is None or not len(arrays.terms):
+                leaf = self.leaves[i]
+                counts += [leaf.doc_frequency(fieldname, t) for t in terms]
+                continue
+            at = np.minimum(np.searchsorted(arrays.terms, wanted), len(arrays.terms) - 1)
+            found = arrays.terms[at] == wanted
+            sizes = arrays.starts[at + 1] - arrays.starts[at]
+            counts[fits] += np.where(found, sizes, 0)
+            if not fits.all():  # too long for the arrays: Whoosh's lexicon has them
+                leaf = self.leaves[i]
+                for k in np.flatnonzero(~fits).tolist():
+                    counts[k] += leaf.doc_frequency(fieldname, terms[k])
+        return counts.tolist()
 
     def expand_prefix(self, fieldname: str, prefix: str):
         """Yield the indexed terms of a field that start with prefix, in term order."""
@@ -239,8 +266,8 @@ class View:
         if not len(ids):
             return None
         df = len(ids)  # Whoosh's document frequency counts deleted documents until a merge
-        keep = segment.live[ids]
-        if not keep.all():
+        if not segment.all_live:
+            keep = segment.live[ids]
             ids, weights = ids[keep], weights[keep]
         return ids.astype(np.int64), weights.astype(np.float64), df
 

@@ -39,6 +39,7 @@ FEEDBACK_FROM = 1  # groups: feedback for every query (short ones gain most, see
 FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 20
 FEEDBACK_ORIGINAL = 0.5
+FEEDBACK_RERANK = 1000  # first-pass documents RM3 re-ranks (the rest follow, in first-pass order)
 PROXIMITY_WEIGHT = 0.1  # share of a pair's BM25 score given for its words standing close
 PROXIMITY_WINDOW = 5  # word distance (stop words removed) up to which a pair counts as close
 PROXIMITY_TOP = 100  # candidates re-ranked by proximity (the best by the other scores)

@@ -6,16 +6,20 @@ read block by block, cached BM25F scores, and the str.find run finder of snippet
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
 import pytest
 from segments import write_segments
 
-from searchsvc.engine import facets, ranking
+from searchsvc.engine import facets, termscores
 from searchsvc.engine.generations import gen_name, switch_current
+from searchsvc.engine.indexer import index_corpus
+from searchsvc.engine.live import apply_pending
 from searchsvc.engine.store import Store
 from searchsvc.engine.w3 import segments
+from searchsvc.ingest.wal import Log
 from searchsvc.model import Article
 from searchsvc.text import scoring, snippets
 
@@ -66,20 +70,20 @@ def test_term_docs_match_all_ids(view):
 
 
 def test_cached_scores_are_the_computed_ones(view, searcher):
-    first = ranking.bm25f(view, "oil")
-    assert len(first[0]) and ranking.bm25f(view, "oil") is first  # second call: the cache
-    again = ranking._bm25f_all(view, "oil", scoring.TEXT_FIELDS)
+    first = termscores.bm25f(view, "oil")
+    assert len(first[0]) and termscores.bm25f(view, "oil") is first  # second call: the cache
+    again = termscores._bm25f_all(view, "oil", scoring.TEXT_FIELDS)
     assert again[0].tolist() == first[0].tolist() and again[1].tolist() == first[1].tolist()
     only = np.zeros(searcher.doc_count_all(), dtype=bool)
     only[first[0][::3]] = True
-    ids, scores = ranking.bm25f(view, "oil", scoring.TEXT_FIELDS, only)
+    ids, scores = termscores.bm25f(view, "oil", scoring.TEXT_FIELDS, only)
     assert ids.tolist() == first[0][::3].tolist() and scores.tolist() == first[1][::3].tolist()
 
 
 def test_scores_match_whoosh_per_document_reads(view, searcher):
     """The array path gives the per-posting formula's scores, document by document."""
     reader = searcher.reader()
-    ids, scores = ranking._bm25f_all(view, "price", scoring.TEXT_FIELDS)
+    ids, scores = termscores._bm25f_all(view, "price", scoring.TEXT_FIELDS)
     n, df = searcher.doc_count_all(), max(reader.doc_frequency(f, "price") for f in scoring.FIELDS)
     expected = {}
     for fname, (weight, b) in scoring.FIELDS.items():
@@ -114,3 +118,68 @@ def test_head_runs_match_the_pattern(heads):
         re.fullmatch(snippets._ASCII_RUN_CHAR + "+", text[s:e])
         for s, e in snippets._head_runs(text, heads)
     )
+
+
+@pytest.fixture(scope="module")
+def bulk_view(tmp_path_factory):
+    """The same articles written by the bulk writer (with term arrays): two segments, and an
+    article deleted through the write API's log (so still in its segment's postings)."""
+    root = tmp_path_factory.mktemp("bulk")
+    corpus, index_dir = root / "corpus", root / "index"
+    corpus.mkdir()
+
+    def write(name: str, numbers) -> None:
+        lines = [json.dumps(_article(i).to_json()) for i in numbers]
+        (corpus / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    write("a.jsonl", range(40))
+    index_corpus(corpus, index_dir, procs=1)
+    write("b.jsonl", range(40, 90))
+    index_corpus(corpus, index_dir, procs=1)
+    Log(index_dir).append([("delete", "d005", None)])  # through the write API's log
+    apply_pending(index_dir)
+    store = Store(index_dir)
+    v = store.view()
+    assert len(v.leaves) >= 2 and v.state.total > len(v.state.live_ids)
+    assert all(a is not None for s in v.state.segments for a in s.arrays.values())
+    yield v
+    store.close()
+
+
+def test_scores_among_given_documents_are_the_full_scores_restricted(bulk_view):
+    """bm25f_among (RM3's expansion terms, scored among the matched documents only) gives
+    exactly the scores of the whole term restricted to those documents."""
+    view = bulk_view
+    rng = np.random.default_rng(1)
+    live = view.state.live_ids
+    for term in ["oil", "price", "item", "news", "series", "absent"]:
+        full = termscores._bm25f_all(view, term, scoring.TEXT_FIELDS)
+        docs = np.sort(rng.choice(live, len(live) // 3, replace=False))
+        only = np.zeros(view.state.total, dtype=bool)
+        only[docs] = True
+        ids, scores = termscores.bm25f_among(view, term, docs, only)
+        keep = only[full[0]]
+        assert ids.tolist() == full[0][keep].tolist(), term
+        assert scores.tolist() == full[1][keep].tolist(), term
+    terms = ["oil", "price", "item", "news", "series", "absent", "x" * 60]
+    docs = np.sort(rng.choice(live, len(live) // 2, replace=False))
+    only = np.zeros(view.state.total, dtype=bool)
+    only[docs] = True
+    together = termscores.bm25f_among_many(view, terms, docs, only)
+    for term, (ids, scores) in zip(terms, together, strict=True):
+        full = termscores._bm25f_all(view, term, scoring.TEXT_FIELDS)
+        keep = only[full[0]]
+        assert ids.tolist() == full[0][keep].tolist(), term
+        assert scores.tolist() == full[1][keep].tolist(), term
+
+
+@pytest.mark.parametrize("which", ["view", "bulk_view"])
+def test_doc_frequencies_looked_up_together_are_whoosh_s(which, request):
+    view = request.getfixturevalue(which)
+    reader = view.reader
+    long_term = "x" * 60  # longer than the term arrays keep
+    terms = ["oil", "price", "item", "news", "absent", long_term, "wheat"]
+    for field in ("title", "body", "tags", "source"):
+        expected = [reader.doc_frequency(field, t) for t in terms]
+        assert view.doc_frequencies(field, terms) == expected, field
+        assert [view.doc_frequency(field, t) for t in terms] == expected

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
-from searchsvc.engine import ranking
+from searchsvc.engine import ranking, termscores
 from searchsvc.engine.generations import gen_name, switch_current
 from searchsvc.engine.plan import plan_query
 from searchsvc.engine.schema import article_to_doc, build_schema
@@ -76,7 +76,7 @@ def feedback_of(store, text: str) -> list:
 def test_bm25f_score_matches_the_formula(store):
     searcher = store.searcher()
     reader = searcher.reader()
-    ids, scores = ranking.bm25f(store.view(), "turbin")
+    ids, scores = termscores.bm25f(store.view(), "turbin")
     got = dict(zip(ids.tolist(), scores.tolist(), strict=True))
     doc = searcher.document_number(id="a01")  # "Turbine note 1": turbine once in title and body
     n, df = searcher.doc_count_all(), 5

@@ -15,7 +15,7 @@ import pytest
 import whoosh.index
 from segments import write_segments
 
-from searchsvc.engine import ranking
+from searchsvc.engine import termscores
 from searchsvc.engine.generations import read_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.state import ReaderState, View
@@ -46,7 +46,7 @@ def folder(tmp_path_factory) -> Path:
 def _bm25f(searcher, text: str):
     """Return (ids, scores) of a term over title and body, read through a fresh ReaderState."""
     view = View(ReaderState("test", searcher), searcher)
-    return ranking._bm25f_all(view, text, scoring.TEXT_FIELDS)
+    return termscores._bm25f_all(view, text, scoring.TEXT_FIELDS)
 
 
 def _scores(folder: Path, text: str) -> tuple[list, list]:
@@ -128,7 +128,7 @@ def test_phrases_from_the_position_arrays_are_whooshs(folder, tmp_path):
         for where in (folder, plain):  # position arrays, then Whoosh's phrase matcher
             with MappedStorage(str(where)).open_index().searcher() as s:
                 view = View(ReaderState("test", s), s)
-                ids, scores = ranking.phrase_scores(view, scoring.TEXT_FIELDS, words)
+                ids, scores = termscores.phrase_scores(view, scoring.TEXT_FIELDS, words)
                 found.append((ids.tolist(), scores.round(12).tolist()))
         assert found[0] == found[1]
         hits += len(found[0][0])
