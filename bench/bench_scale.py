@@ -1,10 +1,14 @@
-"""Scale: Reuters-21578 replicated 5 times (~108k docs) against 1x, with searchsvc.
+"""Scale: Reuters-21578 replicated N times (--copies, default 5; 20: 431,560 stories) against x1.
 
 A corpus of folders copy1..copyN, each holding copies of the 22 .sgm files (ids are path-based, so
 all distinct), is indexed with index_corpus(rebuild=True); then the same 300 queries run in-process
-(top 10 with snippets) and a real `searchsvc serve` (2 workers) gets a bounded query load, after
-which each worker's resident memory is read from /proc. Everything is printed beside the 1x figures.
-Targets: p50 at 5x <= 2.5 times p50 at 1x; RSS <= 300 MB per worker.
+(top 10 with snippets and facets) and a real `searchsvc serve` (2 workers) gets a bounded query
+load, after which each worker's memory is read from /proc (RSS, PSS, and USS: the private pages,
+what a worker alone costs; the mapped index belongs to the page cache). At Nx, adding 1,000 new
+articles with `searchsvc index` is timed, and with --http bench_http.py compares the server with
+the tantivy app over the same stories at both sizes. Everything is printed beside the 1x figures.
+Targets (issue 16): p50 growth <= 2.5x, p95 growth <= 4x, worker USS <= 300 MB, +1,000 articles
+<= 20 s, indexing >= 3,000 docs/s.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ def query_figures(index_dir: Path, queries: list[str], cap: float) -> dict:
 
 
 def server_rss(index_dir: Path, queries: list[str], cap: float) -> dict:
-    """Serve index_dir with 2 workers, send the queries with 2 clients, return worker RSS (MB)."""
+    """Serve index_dir with 2 workers, send the queries with 2 clients; return worker memory."""
     port = sc.free_port()
     cmd = [
         sys.executable,
@@ -89,10 +93,16 @@ def server_rss(index_dir: Path, queries: list[str], cap: float) -> dict:
     proc = sc.start_server(cmd, f"http://127.0.0.1:{port}/healthz", sc.OUT / "scale-serve.log")
     try:
         r = load(port, "/api/search", queries, 2, cap)
-        rss = [sc.rss_mb(p) for p in sc.children(proc.pid)]
+        mem = [sc.memory_mb(p) for p in sc.workers(proc.pid)]
     finally:
         sc.stop_server(proc)
-    return {"rss": rss, "errors": len(r["errors"]), "requests": r["requests"]}
+    return {
+        "rss": [m["rss"] for m in mem],
+        "pss": [m["pss"] for m in mem],
+        "uss": [m["uss"] for m in mem],
+        "errors": len(r["errors"]),
+        "requests": r["requests"],
+    }
 
 
 UPDATE_FILE = "zz-update-1000.jsonl"
@@ -160,6 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cap", type=float, default=120, help="seconds cap per query loop [120]")
     ap.add_argument("--http-requests", type=int, default=1000, help="requests before RSS [1000]")
     ap.add_argument(
+        "--http",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then run bench_http.py at x1 and xN, N requests per cell, 8 clients [off]",
+    )
+    ap.add_argument(
         "--update-only",
         action="store_true",
         help="only build (or reuse) the Nx index and time adding 1,000 articles",
@@ -190,13 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   x{copies}: p50 {q['p50']:.2f} ms  p95 {q['p95']:.2f} ms", flush=True)
         m = server_rss(b["dir"], queries + http_qs, args.cap)
         print(
-            f"   x{copies}: worker RSS {[round(x) for x in m['rss']]} MB"
+            f"   x{copies}: workers RSS {[round(x) for x in m['rss']]} PSS "
+            f"{[round(x) for x in m['pss']]} USS {[round(x) for x in m['uss']]} MB"
             f" after {m['requests']} requests",
             flush=True,
         )
         figs[copies] = {**b, **q, **m}
         if copies > 1:
-            update_figures(copies, args.out)
+            figs[copies]["update"] = update_figures(copies, args.out)
         rate = b["docs"] / b["seconds"] if b["seconds"] else None
         rows.append(
             [
@@ -207,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                 sc.fmt(sc.dir_size(b["dir"]) / 1e6),
                 sc.fmt(q["p50"], 2),
                 sc.fmt(q["p95"], 2),
-                " / ".join(f"{x:.0f}" for x in m["rss"]),
+                " / ".join(f"{x:.0f}" for x in m["pss"]),
+                " / ".join(f"{x:.0f}" for x in m["uss"]),
                 m["errors"],
             ]
         )
@@ -220,13 +239,14 @@ def main(argv: list[str] | None = None) -> int:
         "index MB",
         "p50 ms",
         "p95 ms",
-        "worker RSS MB",
+        "worker PSS MB",
+        "worker USS MB",
         "http errors",
     ]
     print(sc.table(heads, rows))
     one, big = figs[1], figs[args.copies]
     growth = sc.ratio(big["p50"], one["p50"])
-    rss = max(big["rss"]) if big["rss"] else float("nan")
+    uss = max(big["uss"]) if big["uss"] else float("nan")
     print()
     print(
         f"p50 growth x{args.copies}/x1: {growth:.2f}x  target <= 2.5x: {sc.verdict(growth <= 2.5)}"
@@ -236,9 +256,28 @@ def main(argv: list[str] | None = None) -> int:
         r1, r5 = one["docs"] / one["seconds"], big["docs"] / big["seconds"]
         print(f"indexing rate x{args.copies}/x1: {sc.ratio(r5, r1):.2f}x")
     print(
-        f"max worker RSS at x{args.copies}: {rss:.0f} MB  target <= 300 MB: "
-        f"{sc.verdict(rss <= 300)}"
+        f"max worker USS at x{args.copies}: {uss:.0f} MB  target <= 300 MB: "
+        f"{sc.verdict(uss <= 300)}"
     )
+    if big.get("update"):
+        add = big["update"]["add_s"]
+        print(
+            f"+1,000 articles at x{args.copies}: {add:.1f} s  "
+            f"target <= 20 s: {sc.verdict(add <= 20)}"
+        )
+    if big.get("seconds"):
+        rate = big["docs"] / big["seconds"]
+        print(
+            f"indexing at x{args.copies}: {rate:,.0f} docs/s  "
+            f"target >= 3,000: {sc.verdict(rate >= 3000)}"
+        )
+    if args.http:
+        import bench_http
+
+        for copies in (1, args.copies):  # both servers over the same stories, one size at a time
+            bench_http.main(
+                ["--copies", str(copies), "--reuse", "--clients", "8", "--requests", str(args.http)]
+            )
     return 0
 
 

@@ -252,6 +252,41 @@ def rss_mb(pid: int) -> float:
     return math.nan
 
 
+def memory_mb(pid: int) -> dict[str, float]:
+    """Return a process's RSS, PSS and USS in MB (smaps_rollup).
+
+    USS (private pages) is what the process alone costs; PSS shares each shared page (the
+    memory-mapped index, the page cache's) between the processes mapping it.
+    """
+    fields: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                fields[parts[0][:-1]] = int(parts[1])
+    except OSError:
+        return {"rss": math.nan, "pss": math.nan, "uss": math.nan}
+    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return {
+        "rss": fields.get("Rss", 0) / 1024,
+        "pss": fields.get("Pss", 0) / 1024,
+        "uss": uss / 1024,
+    }
+
+
+def workers(master: int) -> list[int]:
+    """Return the pids of a `searchsvc serve` master's gunicorn workers (not its applier)."""
+    out = []
+    for pid in children(master):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"searchsvc.engine.live" not in cmd:  # the live-write applier
+            out.append(pid)
+    return out
+
+
 def children(pid: int) -> list[int]:
     """Return the pids of the direct children of pid (gunicorn workers of a master)."""
     kids = []

@@ -36,8 +36,8 @@ def build_schema():
     return b.build()
 
 
-def build_index(files: list[Path], index_dir: Path) -> int:
-    """Index the Reuters stories of files into a fresh tantivy index; return the count."""
+def build_index(files: list[Path], index_dir: Path, copies: int = 1) -> int:
+    """Index the Reuters stories of files (copies times) into a fresh tantivy index."""
     from speed_common import iter_stories
 
     if index_dir.exists():
@@ -46,9 +46,9 @@ def build_index(files: list[Path], index_dir: Path) -> int:
     index = tantivy.Index(build_schema(), path=str(index_dir))
     writer = index.writer(heap_size=200_000_000, num_threads=2)
     n = 0
-    for s in iter_stories(files):
+    for copy, s in ((c, s) for c in range(copies) for s in iter_stories(files)):
         doc = tantivy.Document(
-            id=s["id"],
+            id=s["id"] if copy == 0 else f"{s['id']}-{copy}",
             title=s["title"],
             body=s["body"],
             url="",

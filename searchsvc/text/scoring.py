@@ -10,11 +10,11 @@ values are standard ones, chosen leave-one-collection-out over four test collect
 - **Proximity**, a bounded boost: the PROXIMITY_TOP best documents get, per pair of neighbouring
   query words, PROXIMITY_WEIGHT times a BM25 saturation of how closely the pair stands (sum of
   1/distance within PROXIMITY_WINDOW words) times the pair's idf (its words' idfs summed).
-- **RM3 pseudo-relevance feedback** for every query: the best FEEDBACK_DOCS documents of the
-  first pass, weighted by exp(score - best), give a term distribution; its FEEDBACK_TERMS
+- **RM3 pseudo-relevance feedback** from FEEDBACK_FROM query words on: the best FEEDBACK_DOCS
+  documents of the first pass, weighted by exp(score - best), give a term distribution; its FEEDBACK_TERMS
   strongest terms (times IDF, found in 2+ of those documents) are added with weight
-  1 - FEEDBACK_ORIGINAL. Feedback re-ranks the matches; it never adds documents, and needs more
-  than 2 * FEEDBACK_DOCS matches.
+  1 - FEEDBACK_ORIGINAL. Feedback re-ranks the FEEDBACK_RERANK best matches; it never adds
+  documents, and needs more than 2 * FEEDBACK_DOCS matches.
 - **Tiers** for keyword queries (up to SHORT_QUERY groups): documents matching more of the
   words always rank first (a product rule: "oil price" shows the stories with both first).
 """
@@ -35,7 +35,7 @@ TEXT_FIELDS = tuple(FIELDS)
 SHORT_QUERY = 2  # up to this many groups, docs matching more of them always rank first
 LONG_QUERY = 8  # from this many groups on, very common groups only add to rarer groups' docs
 COMMON_FRACTION = 0.1  # "very common": in more than this fraction of the documents
-FEEDBACK_FROM = 1  # groups: feedback for every query (short ones gain most, see README)
+FEEDBACK_FROM = 3  # groups: one- and two-word queries skip feedback (cost, see README)
 FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 20
 FEEDBACK_ORIGINAL = 0.5
