@@ -11,9 +11,9 @@ values are standard ones, chosen leave-one-collection-out over four test collect
   query words, PROXIMITY_WEIGHT times a BM25 saturation of how closely the pair stands (sum of
   1/distance within PROXIMITY_WINDOW words) times the pair's idf (its words' idfs summed).
 - **RM3 pseudo-relevance feedback** from FEEDBACK_FROM query words on: the best FEEDBACK_DOCS
-  documents of the first pass, weighted by exp(score - best), give a term distribution; its FEEDBACK_TERMS
-  strongest terms (times IDF, found in 2+ of those documents) are added with weight
-  1 - FEEDBACK_ORIGINAL. Feedback re-ranks the FEEDBACK_RERANK best matches; it never adds
+  documents of the first pass, weighted by exp(score - best), give a term distribution; its
+  FEEDBACK_TERMS strongest terms (times IDF, found in 2+ of those documents) are added with
+  weight 1 - FEEDBACK_ORIGINAL. Feedback re-ranks the FEEDBACK_RERANK best matches; it never adds
   documents, and needs more than 2 * FEEDBACK_DOCS matches.
 - **Tiers** for keyword queries (up to SHORT_QUERY groups): documents matching more of the
   words always rank first (a product rule: "oil price" shows the stories with both first).
