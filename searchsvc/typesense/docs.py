@@ -1,17 +1,22 @@
-"""The Typesense document of an article: schema, stems, ranking data, and the statistics document.
+"""The Typesense documents of an article: schemas, stems, ranking data, the statistics document.
 
-Besides the display fields, each article carries what searchsvc needs to rank it with the
-BM25F model of text/scoring.py without reading its text again:
+Each article is two documents with the same id, in two collections:
 
-- `tf`: the term frequencies of its stems, " stem:body[:title]" entries (not indexed);
-- `tl`, `bl`: its title and body lengths in terms (facets, so the indexer can sum them);
-- `terms`: its distinct stems (exact-match filters give the any-word match set, facet queries
-  give prefix expansions with their document frequencies);
-- `imp0`..`imp{LEVELS-1}`: every stem once, in the field of its BM25F impact level, so a search
-  for one stem weighted by level returns the documents in (nearly) descending BM25F order.
+- the **article** (FIELDS, alias ALIAS): display fields, body, stems for phrases, `terms` (its
+  distinct stems: filters of listings, facet queries for prefix expansions), `words`
+  (completions), and the ranking data `tf` (" stem:body[:title]" term counts), `tl`, `bl` (title
+  and body lengths in terms; facets, so the indexer can sum them);
+- the **ranking entry** (RANK_FIELDS, alias RANK_ALIAS): only what ranking, totals and facets
+  need, so that a search returning many candidates loads small documents (Typesense parses
+  each returned document whole): `imp0`..`imp{LEVELS-1}` (every stem once, in the field of its
+  BM25F impact level, so a search for one stem weighted by level returns the documents in
+  nearly descending BM25F order), `terms` (the same filters as on articles: a filter of 0.24
+  may hold at most 100 tokens, too few to test a stem in 16 fields), `tf`, `tl`, `bl`, the
+  filter and facet fields, `dup` and `dupn` (the number of articles sharing its near-duplicate
+  key, so totals fold copies without `group_by` over every match).
 
-One statistics document (id STATS_ID, `day` below every article's) holds the article count and
-the summed field lengths; the indexer rewrites it after every update.
+One statistics document (id STATS_ID, `day` below every article's) in the article collection
+holds the article count and the summed field lengths; the indexer rewrites it after every update.
 """
 
 from __future__ import annotations
@@ -26,20 +31,21 @@ from searchsvc.text.analysis import english_analyzer, fold, index_terms
 from searchsvc.text.fingerprint import near_duplicate_key
 from searchsvc.text.scoring import K1, field_part
 
+RANK = "searchsvc_ranking"  # the ranking collection's alias
 UNDATED = -10_000_000  # the `day` of an undated article: sorts last, outside any date filter
 STATS_ID = "__searchsvc_stats__"
 STATS_DAY = UNDATED - 1  # below every article: `ARTICLES` leaves the statistics out
 ARTICLES = f"day:>={UNDATED}"
 EPOCH = date(1970, 1, 1)
-LEVELS = 12  # impact levels: saturated BM25F pseudo-frequency (0 .. K1 + 1) in equal steps
+LEVELS = 16  # impact levels: saturated BM25F pseudo-frequency (0 .. K1 + 1) in equal steps
+# (Typesense 0.24 ranks by at most 16 field weights, 15..0)
 IMPACT_FIELDS = [f"imp{k}" for k in reversed(range(LEVELS))]  # highest level first
-IMPACT_WEIGHTS = ",".join(str(k + 1) for k in reversed(range(LEVELS)))
+IMPACT_WEIGHTS = ",".join(str(k) for k in reversed(range(LEVELS)))
 
 FIELDS = [
     {"name": "path", "type": "string"},
     {"name": "title_stems", "type": "string"},
     {"name": "body_stems", "type": "string"},
-    *({"name": name, "type": "string"} for name in IMPACT_FIELDS),
     {"name": "terms", "type": "string[]", "facet": True},
     {"name": "tl", "type": "int32", "facet": True},
     {"name": "bl", "type": "int32", "facet": True},
@@ -62,6 +68,13 @@ FIELDS = [
     {"name": "content_hash", "type": "string", "index": False, "optional": True},
     {"name": "stats", "type": "string", "index": False, "optional": True},
 ]
+KEPT = ("terms", "tf", "tl", "bl", "day", "month", "source", "source_key", "author_key", "tags")
+KEPT += ("dup",)
+RANK_FIELDS = [
+    *({"name": name, "type": "string"} for name in IMPACT_FIELDS),
+    *(dict(f) for f in FIELDS if f["name"] in KEPT),
+    {"name": "dupn", "type": "int32"},
+]
 
 
 def stems(text: str) -> str:
@@ -76,7 +89,7 @@ def impact_level(x: float) -> int:
 
 
 def ranking_fields(title: str, body: str, avg: dict[str, float] | None = None) -> dict:
-    """Return tf, tl, bl, terms and the impact fields of a title and body.
+    """Return tf, tl, bl, terms and (under "levels") the impact fields of a title and body.
 
     `avg`: the collection's average field lengths (for the impact levels only; the query side
     normalises with the current averages). None: this document's own lengths.
@@ -101,13 +114,19 @@ def ranking_fields(title: str, body: str, avg: dict[str, float] | None = None) -
         "bl": len(bt),
         "terms": sorted(tc.keys() | bc.keys()),
     }
-    for k, terms in enumerate(levels):
-        out[f"imp{k}"] = " ".join(terms)
+    out["levels"] = {f"imp{k}": " ".join(terms) for k, terms in enumerate(levels)}
     return out
 
 
 def article_to_ts(article: Article, avg: dict[str, float] | None = None) -> dict:
-    """Return the Typesense document for one article (`avg`: see `ranking_fields`)."""
+    """Return the article's document (`avg`: see `ranking_fields`)."""
+    return article_docs(article, avg)[0]
+
+
+def article_docs(article: Article, avg: dict[str, float] | None = None) -> tuple[dict, dict]:
+    """Return (article document, ranking entry) of one article (`avg`: see `ranking_fields`)."""
+    fields = ranking_fields(article.title, article.body, avg)
+    levels = fields.pop("levels")
     words = {fold(w) for w in f"{article.title} {article.body}".split()}
     words = sorted({w.strip(".,;:!?\"'()[]{}") for w in words} - {""})
     doc = {
@@ -117,7 +136,7 @@ def article_to_ts(article: Article, avg: dict[str, float] | None = None) -> dict
         "body": article.body,
         "title_stems": stems(article.title),
         "body_stems": stems(article.body),
-        **ranking_fields(article.title, article.body, avg),
+        **fields,
         "words": [w for w in words if w.isalnum() and len(w) > 1][:2000],
         "day": UNDATED,
         "author": article.author,
@@ -134,7 +153,8 @@ def article_to_ts(article: Article, avg: dict[str, float] | None = None) -> dict
         doc["day"] = (article.published - EPOCH).days
         doc["year"] = str(article.published.year)
         doc["month"] = article.published.strftime("%Y-%m")
-    return doc
+    entry = {k: doc[k] for k in ("id", *KEPT) if k in doc}
+    return doc, {**entry, **levels, "dupn": 1}
 
 
 def stats_doc(documents: int, title_length: int, body_length: int) -> dict:

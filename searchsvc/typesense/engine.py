@@ -9,9 +9,10 @@ search result and in the statistics, and described in docs/scaling.md.
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from typesense import exceptions as tse
 
@@ -30,91 +31,22 @@ from searchsvc.text.analysis import STOP_WORDS, english_analyzer
 from searchsvc.text.query import completions, highlight_terms, last_word, parse
 from searchsvc.text.scoring import SHORT_QUERY
 from searchsvc.text.snippets import lead
-from searchsvc.typesense.docs import ARTICLES
-from searchsvc.typesense.index import ALIAS, UNDATED, connect, live_collection, unavailable
+from searchsvc.typesense.docs import ARTICLES, RANK
+from searchsvc.typesense.index import ALIAS, unavailable
+from searchsvc.typesense.lists import round_one
 from searchsvc.typesense.plan import plan_query, quote
 from searchsvc.typesense.query import HIDDEN, NOTES, build_params, did_you_mean
-from searchsvc.typesense.rank import round_one
 from searchsvc.typesense.search import Relevance, newest
+from searchsvc.typesense.store import ERRORS, TypesenseStore
 
-EXISTS_TTL_S = 1.0  # the web app asks before every request; one alias lookup a second is enough
+__all__ = ["TypesenseEngine", "TypesenseStore"]
+
 MAX_SEARCHES = 2000  # searches in one multi_search (a long query has one per word)
-ERRORS = (tse.ServiceUnavailable, tse.ServerError, tse.HTTPStatus0Error, tse.Timeout, OSError)
-
-
-class TypesenseStore:
-    """The cluster as the web app's health check sees it: exists, generation, stats."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.client = connect(settings)
-        self._seen = -EXISTS_TTL_S  # when exists() last found the alias
-
-    def collection(self) -> str:
-        """Return the live collection name; raise IndexMissing/BackendUnavailable otherwise."""
-        try:
-            name = live_collection(self.client)
-        except ERRORS as err:
-            raise unavailable(err, self.settings) from err
-        if name is None:
-            raise IndexMissing(
-                f"no {ALIAS} collection on the Typesense cluster",
-                hint="build it with `searchsvc index --backend typesense`",
-            )
-        return name
-
-    def exists(self) -> bool:
-        """Return True when the alias points to a collection (a yes is trusted for a second)."""
-        if time.monotonic() - self._seen < EXISTS_TTL_S:
-            return True
-        try:
-            found = live_collection(self.client) is not None
-        except ERRORS:
-            return False
-        if found:
-            self._seen = time.monotonic()
-        return found
-
-    @property
-    def generation(self) -> str:
-        """Return the live collection's name (changes with every rebuild)."""
-        return self.collection()
-
-    def stats(self) -> dict:
-        """Return documents, sources, date span, last rebuild time and the live collection."""
-        name = self.collection()
-        try:
-            info = self.client.collections[name].retrieve()
-            docs = self.client.collections[name].documents
-            facets = docs.search(
-                {
-                    "q": "*",
-                    "filter_by": ARTICLES,
-                    "facet_by": "source",
-                    "max_facet_values": 1000,
-                    "per_page": 0,
-                }
-            )
-            span = [
-                docs.search(
-                    {"q": "*", "filter_by": f"day:>{UNDATED}", "sort_by": f"day:{o}", "per_page": 1}
-                )["hits"]
-                for o in ("asc", "desc")
-            ]
-            undated = docs.search({"q": "*", "filter_by": f"day:={UNDATED}", "per_page": 0})
-        except ERRORS as err:
-            raise unavailable(err, self.settings) from err
-        counts = {c["value"]: c["count"] for c in facets["facet_counts"][0]["counts"]}
-        created = info["created_at"]  # the last rebuild: updates keep the collection
-        return {
-            "documents": facets["found"],  # the articles (not the statistics document)
-            "index_bytes": None,
-            "last_update": datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds"),
-            "sources": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "date_span": [h[0]["document"].get("published") if h else None for h in span],
-            "undated": undated["found"],
-            "generation": name,
-        }
+# A round of many searches goes as SPLIT concurrent multi_search requests: Typesense runs the
+# searches of one request one after the other, and different requests on different threads.
+SPLIT = 2
+SPLIT_FROM = 4  # searches per request before a round is split
+_POOL = ThreadPoolExecutor(4, thread_name_prefix="typesense")
 
 
 def _hit(doc: dict, score: float = 0.0) -> Hit:
@@ -129,6 +61,9 @@ class TypesenseEngine:
         self.store = store
         self.settings = settings or store.settings
         self.trips = 0  # multi_search round trips of the last search (for benchmarks)
+        self.requests = 0  # its multi_search requests (a round may send two at once)
+        self.server_ms = 0  # the sum of Typesense's own search_time_ms over its searches
+        self._lock = threading.Lock()
 
     def _docs(self):
         return self.store.client.collections[ALIAS].documents
@@ -145,8 +80,18 @@ class TypesenseEngine:
 
     # -- search -------------------------------------------------------------------------------
     def _multi(self, searches: list[dict]) -> list[dict]:
-        """Run searches on the alias in one multi_search request; return their results."""
-        common = {"collection": ALIAS, "limit_multi_searches": MAX_SEARCHES}
+        """Run searches in one round: SPLIT concurrent multi_search requests; return the results."""
+        searches = [{"collection": ALIAS, **s} for s in searches]  # the article one by default
+        n = min(SPLIT, len(searches) // SPLIT_FROM + 1)
+        if n < 2:
+            return self._perform(searches)
+        size = -(-len(searches) // n)
+        parts = [searches[k : k + size] for k in range(0, len(searches), size)]
+        return [r for got in _POOL.map(self._perform, parts) for r in got]
+
+    def _perform(self, searches: list[dict]) -> list[dict]:
+        """Run searches in one multi_search request; return their results."""
+        common = {"limit_multi_searches": MAX_SEARCHES}  # a collection here would override
         try:
             got = self.store.client.multi_search.perform({"searches": searches}, common)
         except tse.ObjectNotFound:
@@ -155,16 +100,25 @@ class TypesenseEngine:
         except ERRORS as err:
             raise unavailable(err, self.settings) from err
         results = got["results"]
-        for r in results:
+        with self._lock:
+            self.requests += 1
+            self.server_ms += sum(r.get("search_time_ms", 0) for r in results)
+        for r, asked in zip(results, searches, strict=True):
             if "error" in r:
                 if r.get("code") == 404:
                     self.store.collection()
+                    if asked["collection"] == RANK:  # an index built before ranking entries
+                        raise IndexMissing(
+                            "the Typesense cluster has no ranking collection",
+                            hint="rebuild the index with `searchsvc index --backend typesense`",
+                        )
                 raise SearchsvcError(f"Typesense refused a search: {r['error']}")
         return results
 
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search: ranked or newest-first hits of a page, facets, timeline, suggestion."""
         t0 = time.perf_counter()
+        self.requests = self.server_ms = 0
         req.validate(self.settings)
         pq = parse(req.q, self.settings)
         story = self._get(req.copies_of).get("dup") if req.copies_of else None
@@ -312,5 +266,9 @@ class TypesenseEngine:
         )
         mode = "tiered" if len(plan.groups) <= SHORT_QUERY else "summed"
         lines = [f"groups ({mode}): {groups or 'ALL'}", f"filter_by: {plan.filter_by or '-'}"]
-        lines += [f"q: {s['q']} (query_by {s['query_by']})" for s in round_one(plan)[1:]]
+        lines += [
+            f"q: {s['q']} (query_by {s['query_by']})"
+            for s in round_one(plan).searches[1:]
+            if s["q"] != "*" and "per_page" in s and s["per_page"]
+        ]
         return "\n".join(lines)

@@ -3,8 +3,8 @@
 The same groups as the Whoosh backend's plan (engine/plan.py): a plain word is one group per
 stem, words joined by OR are one group, a group repeated in the query weighs that many times;
 "phrases", prefix* and title: are leaves of their group. Filters (author/source/tag, dates,
-the request's source and tag) and word exclusions become one Typesense `filter_by`; phrase
-exclusions are searched and their documents left out by id.
+the request's source and tag) and word exclusions become one Typesense `filter_by` (the same
+on both collections); phrase exclusions are searched and their documents left out by id.
 """
 
 from __future__ import annotations
@@ -66,6 +66,15 @@ def key_value(name: str, value: str) -> str:
 def quote(value: str) -> str:
     """Return a filter value in backticks (commas and operators inside it stay literal)."""
     return "`" + value.replace("`", "") + "`"
+
+
+def _values(terms: list[str]) -> str:
+    return "[" + ", ".join(quote(t) for t in dict.fromkeys(terms)) + "]"
+
+
+def has(terms: list[str]) -> str:
+    """Return a filter for documents holding any of the stems."""
+    return f"terms:={_values(terms)}"
 
 
 def day(d: date) -> int:
@@ -137,7 +146,7 @@ def plan_query(
             else:  # a prefix is left out as its own stem (no expansions)
                 words += leaf.terms
     if words:
-        plan.filters.append(f"terms:!=[{', '.join(quote(w) for w in dict.fromkeys(words))}]")
+        plan.filters.append(f"terms:!={_values(words)}")
     return plan
 
 
@@ -154,9 +163,9 @@ def match_filter(leaves: list[Leaf], expansions: dict[Leaf, list[str]]) -> str:
         elif leaf.kind == "prefix":
             terms += expansions.get(leaf, [])
         else:
-            alls.append("(" + " && ".join(f"terms:={quote(t)}" for t in leaf.terms) + ")")
+            alls.append("(" + " && ".join(has([t]) for t in leaf.terms) + ")")
     if terms:
-        alls.insert(0, f"terms:=[{', '.join(quote(t) for t in dict.fromkeys(terms))}]")
+        alls.insert(0, has(terms))
     if not alls:
         return f"id:={quote('-')}"  # nothing: an id no document has
     return alls[0] if len(alls) == 1 else "(" + " || ".join(alls) + ")"

@@ -20,13 +20,17 @@ from searchsvc.typesense.plan import day, key_value, quote
 
 NOTES = [
     "ranking is the Whoosh backend's BM25F (tiers, RM3 feedback) computed by searchsvc over "
-    "candidates from the cluster: per query word the 250 documents of highest BM25F impact, so "
-    "a document holding only very common words can rank lower than on Whoosh",
+    "candidates from the cluster: for keyword queries per word and per set of its words the 30 "
+    "documents of highest BM25F impact, for longer queries per word the 250 highest, so a "
+    "document holding only very common words can rank lower than on Whoosh",
     "a word's document frequency counts documents with it in title or body (Whoosh: the larger "
     "of the two fields' counts); field lengths are exact (Whoosh rounds long ones)",
-    "when a match set is larger than the candidates, total and facets come from Typesense: a "
-    "phrase counts as all its words, title: as the word anywhere, and a copy of a story counts "
-    "once per facet value (Whoosh: one copy's values)",
+    "total and facets are counted by Typesense (for phrases, title: and prefix* only when the "
+    "match set is larger than the candidates: a phrase then counts as all its words, title: as "
+    "the word anywhere); a copy of a story counts once per facet value (Whoosh: one copy's "
+    "values)",
+    "copies of a story fold only when their texts are the same after folding case and spaces "
+    "(Whoosh also folds near copies it finds by MinHash similarity)",
     "OR between alternatives is read as plain words in the did-you-mean check",
     "'Did you mean' corrections come from Typesense's typo tolerance (edit distance 2 on the "
     "stems of matching documents), not from a list of every indexed word",

@@ -1,11 +1,11 @@
 """Ranking on the Typesense backend: candidates from the cluster, BM25F in searchsvc.
 
-Round one is a single multi_search: per query leaf one search for its candidates (the
-documents holding the stem, highest BM25F impact level first; `found` is its document
-frequency), plus the statistics document. Each candidate comes with its term counts and field
-lengths, so `score` ranks them with exactly the model of text/scoring.py (BM25F, tiers for
-keyword queries, common groups of long queries only adding to rarer groups' documents) and
-`feedback` adds RM3 once the document frequencies of its terms are known (round two).
+Round one (lists.py) brings the candidates: per query leaf the documents of highest BM25F
+impact, for keyword queries the documents holding several of the words, and the statistics.
+Each candidate comes with its term counts and field lengths, so `score` ranks them with exactly
+the model of text/scoring.py (BM25F, tiers for keyword queries, common groups of long queries
+only adding to rarer groups' documents) and `feedback` adds RM3 once the document frequencies of
+its terms are known (round two).
 """
 
 from __future__ import annotations
@@ -17,61 +17,11 @@ import numpy as np
 
 from searchsvc.text import scoring
 from searchsvc.text.scoring import COMMON_FRACTION, LONG_QUERY, field_part
-from searchsvc.typesense.docs import IMPACT_FIELDS, IMPACT_WEIGHTS, STATS_ID, read_stats
-from searchsvc.typesense.plan import Leaf, Plan, quote
+from searchsvc.typesense.docs import read_stats
+from searchsvc.typesense.lists import RoundOne
+from searchsvc.typesense.plan import Leaf, Plan
 
-CANDIDATES = 250  # per leaf (Typesense's per_page limit); 60 is 2.6x faster, see docs/scaling.md
-PREFIX_CAP = 50  # most frequent expansions of a prefix*, as on the Whoosh backend
-SHOW = "id,title,url,published,author,source,tags,dup,day"  # what a hit and the facets need
-CANDIDATE_FIELDS = f"{SHOW},tf,tl,bl"
 LOOKUPS = 8  # stems looked up in the tf strings before they are parsed into dicts
-EXACT = {  # words match exactly and every word counts: no typos, no dropping, no highlights
-    "num_typos": 0,
-    "typo_tokens_threshold": 0,
-    "drop_tokens_threshold": 0,
-    "prioritize_exact_match": False,
-    "highlight_fields": "none",
-    "enable_highlight_v1": False,
-}
-
-
-def stats_search() -> dict:
-    """Return the search that fetches the statistics document."""
-    return {"q": "*", "filter_by": f"id:={quote(STATS_ID)}", "include_fields": "stats"}
-
-
-def df_search(term: str) -> dict:
-    """Return a search whose `found` is the number of documents holding a stem."""
-    return {"q": term, "query_by": "terms", "per_page": 0, **EXACT}
-
-
-def leaf_searches(leaf: Leaf, filter_by: str) -> list[dict]:
-    """Return [candidate search, document-frequency search] of one leaf ([one] unfiltered)."""
-    text = leaf.fields == ("title",)
-    base = {"query_by": "title_stems" if text else ",".join(IMPACT_FIELDS), **EXACT}
-    if not text:
-        base["query_by_weights"] = IMPACT_WEIGHTS
-    include = CANDIDATE_FIELDS
-    if leaf.kind == "phrase":
-        base.update(q='"' + " ".join(leaf.terms) + '"')
-        base["query_by"] = "title_stems" if text else "title_stems,body_stems"
-        base.pop("query_by_weights", None)
-        include += ",title_stems,body_stems"
-    elif leaf.kind == "prefix":
-        base.update(q=leaf.terms[0], prefix="true", max_candidates=PREFIX_CAP)
-    else:
-        base.update(q=leaf.terms[0], prefix="false")
-    found = {**base, "per_page": CANDIDATES, "include_fields": include}
-    if leaf.kind == "prefix":  # the expansions with their document frequencies
-        found.update(facet_by="terms", facet_query=f"terms:{leaf.terms[0]}")
-        found["max_facet_values"] = PREFIX_CAP
-    if not filter_by:
-        return [found]
-    counts = {**base, "per_page": 0}
-    if leaf.kind == "prefix":
-        counts.update(facet_by="terms", facet_query=f"terms:{leaf.terms[0]}")
-        counts["max_facet_values"] = PREFIX_CAP
-    return [{**found, "filter_by": filter_by}, counts]
 
 
 def term_counts(tf: str, term: str) -> tuple[int, int]:
@@ -123,30 +73,32 @@ class Candidates:
     docs: dict[str, dict]  # id -> stored fields (tf, lengths, display fields), first-found order
 
     @classmethod
-    def read(cls, plan: Plan, results: list[dict]) -> Candidates:
-        """Return the candidates from the results of `round_one` searches, in their order."""
+    def read(cls, plan: Plan, first: RoundOne, results: list[dict]) -> Candidates:
+        """Return the candidates from the results of round one, in their order."""
         hits = results[0].get("hits") or [{}]
         stats = read_stats(hits[0].get("document"))
         docs: dict[str, dict] = {}
         leaves: dict[Leaf, LeafResult] = {}
-        k = 1
         for leaf in plan.leaves():
-            res = results[k]
-            counts = results[k + 1] if plan.filter_by else res
-            k += 2 if plan.filter_by else 1
-            for h in res.get("hits", ()):
-                docs.setdefault(h["document"]["id"], h["document"])
+            at, counted, more = first.leaves[leaf]
+            res, counts = results[at], results[counted]
+            _merge(docs, res)
             ids = [h["document"]["id"] for h in res.get("hits", ())]
-            leaves[leaf] = LeafResult(ids, res["found"], counts["found"], _expansions(counts))
+            expansions = _expansions(results[more]) if more is not None else {}
+            leaves[leaf] = LeafResult(ids, res["found"], counts["found"], expansions)
+        for k in first.subsets:
+            _merge(docs, results[k])
         return cls(max(1, stats["documents"]), stats["avg"], leaves, docs)
 
 
-def round_one(plan: Plan) -> list[dict]:
-    """Return the searches of round one: the statistics, then each leaf's (see leaf_searches)."""
-    out = [stats_search()]
-    for leaf in plan.leaves():
-        out += leaf_searches(leaf, plan.filter_by)
-    return out
+def _merge(docs: dict[str, dict], res: dict) -> None:
+    """Add a search's hits to the candidates (fields from both collections are kept)."""
+    for h in res.get("hits", ()):
+        d = h["document"]
+        if d["id"] in docs:
+            docs[d["id"]].update(d)
+        else:
+            docs[d["id"]] = d
 
 
 def _phrase_counts(doc: dict, leaf: Leaf, fieldname: str) -> int:

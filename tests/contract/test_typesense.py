@@ -19,7 +19,15 @@ from searchsvc.contract import SearchRequest
 from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
 from searchsvc.errors import IndexMissing
-from searchsvc.typesense.index import ALIAS, FIELDS, BackendUnavailable, connect
+from searchsvc.typesense.index import (
+    ALIAS,
+    FIELDS,
+    RANK_ALIAS,
+    RANK_FIELDS,
+    BackendUnavailable,
+    connect,
+    rank_name,
+)
 from searchsvc.typesense.query import NOTES
 from searchsvc.typesense.server import free_port
 
@@ -72,6 +80,7 @@ def test_rebuild_switches_the_alias_without_a_failed_search(indexed):
     client = engine.store.client
     before = engine.store.generation
     client.collections.create({"name": f"{ALIAS}_1", "fields": FIELDS})  # a killed build's
+    client.collections.create({"name": f"{RANK_ALIAS}_1", "fields": RANK_FIELDS})
     results, errors, stop = [], [], threading.Event()
 
     def searcher():
@@ -95,7 +104,7 @@ def test_rebuild_switches_the_alias_without_a_failed_search(indexed):
     after = engine.store.generation
     assert after != before
     names = {c["name"] for c in client.collections.retrieve()}
-    assert names == {after}  # the replaced collections and leftovers were dropped
+    assert names == {after, rank_name(after)}  # the replaced ones and leftovers were dropped
 
 
 @pytest.mark.slow
@@ -200,3 +209,47 @@ def test_reuters_file_on_both_backends(data_dir, typesense_node, tmp_path):
         assert "COFFEE" in page.hits[0].title.upper() and page.took_ms < 2000
     finally:
         store.close()
+
+
+def test_copies_are_recounted_by_incremental_updates(typesense_node, tmp_path):
+    """Totals fold copies by the ranking entries' `dupn`, which updates and deletions keep."""
+    arts = web_articles()
+    copies = [a for a in arts if a["id"].startswith("coffee-dup")]
+    corpus = write_corpus(tmp_path / "corpus", [a for a in arts if a not in copies])
+    write_corpus(corpus, copies[:1], name="copy-0.jsonl")
+    settings = ts_settings([typesense_node.url], tmp_path / "index")
+    index_with(settings, corpus, rebuild=True)
+    engine = open_engine(settings)
+
+    def coffee() -> tuple[int, int, int]:
+        folded = engine.search(SearchRequest(q="coffee frost"))
+        every = engine.search(SearchRequest(q="coffee frost", collapse=False))
+        return folded.total, folded.hits[0].similar, every.total
+
+    assert coffee() == (1, 0, 1)
+    write_corpus(corpus, copies[1:], name="copy-1.jsonl")  # two more copies of the story
+    index_with(settings, corpus)
+    assert coffee() == (1, 2, 3)
+    (corpus / "copy-0.jsonl").unlink()
+    index_with(settings, corpus)
+    assert coffee() == (1, 1, 2)
+    many = engine.search(SearchRequest(q="coffee oil"))  # copies and single articles together
+    assert many.total == engine.search(SearchRequest(q="coffee oil", collapse=False)).total - 1
+    assert many.facets["tags"]["agriculture"] == 1
+
+
+def test_an_index_without_ranking_entries_asks_for_a_rebuild(indexed):
+    """An index built before the ranking collection: searches say to rebuild, then work."""
+    engine = open_engine(indexed)
+    client = engine.store.client
+    live = client.aliases[RANK_ALIAS].retrieve()["collection_name"]
+    client.aliases[RANK_ALIAS].delete()
+    try:
+        with pytest.raises(IndexMissing) as err:
+            engine.search(SearchRequest(q="oil"))
+        assert err.value.status == 503 and "searchsvc index" in err.value.hint
+        index_with(indexed)  # the manifest no longer matches: a rebuild
+        assert engine.search(SearchRequest(q="oil", collapse=False)).total == 14
+    finally:
+        if not any(a["name"] == RANK_ALIAS for a in client.aliases.retrieve()["aliases"]):
+            client.aliases.upsert(RANK_ALIAS, {"collection_name": live})
