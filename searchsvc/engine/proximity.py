@@ -7,8 +7,6 @@ without them, from Whoosh's posting matchers, which skip straight to each candid
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from searchsvc.engine.state import View, check_deadline
@@ -74,20 +72,9 @@ def _from_matcher(m, local: list[int], lo: int, found: dict[int, list[int]]) -> 
             found[d + lo] = m.value_as("positions")
 
 
-def query_pairs(groups) -> list[tuple[str, str]]:
-    """Return the neighbouring single-word groups of a query, in query order, each pair once."""
-    words = []
-    for g in groups:
-        leaf = g.leaves[0]
-        single = len(g.leaves) == 1 and leaf.kind == "term" and leaf.fields == TEXT_FIELDS
-        words.append(leaf.terms[0] if single else None)
-    pairs = itertools.pairwise(words)
-    return list(dict.fromkeys((a, b) for a, b in pairs if a and b and a != b))
-
-
 def boosts(view: View, groups, docs: np.ndarray) -> np.ndarray:
     """Return the proximity boost (text/scoring.py) of each of the given documents."""
-    pairs = query_pairs(groups)
+    pairs = scoring.query_pairs(groups)
     out = np.zeros(len(docs))
     if not pairs or not len(docs):
         return out

@@ -21,6 +21,7 @@ values are standard ones, chosen leave-one-collection-out over four test collect
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -174,3 +175,15 @@ def stem_positions(stems: str) -> dict[str, list[int]]:
     for i, term in enumerate(stems.split()):
         out.setdefault(term, []).append(i)
     return out
+
+
+def query_pairs(groups) -> list[tuple[str, str]]:
+    """Return the neighbouring single-word groups of a query, in query order, each pair once
+    (groups of either backend's plan: `leaves` with `kind`, `fields` and `terms`)."""
+    words = []
+    for g in groups:
+        leaf = g.leaves[0]
+        single = len(g.leaves) == 1 and leaf.kind == "term" and leaf.fields == TEXT_FIELDS
+        words.append(leaf.terms[0] if single else None)
+    pairs = itertools.pairwise(words)
+    return list(dict.fromkeys((a, b) for a, b in pairs if a and b and a != b))

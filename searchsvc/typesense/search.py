@@ -1,43 +1,37 @@
-"""One search on the Typesense backend, in at most two multi_search round trips.
+"""One search on the Typesense backend, in two multi_search round trips (three with proximity).
 
-Relevance: round one fetches the candidates (rank.py) and searchsvc ranks them. When every
-document of the match set is a candidate (the usual case for specific queries), total, facets,
-timeline and near-duplicate counts are counted from the candidates; otherwise round two asks
-the cluster for them over the same match set (documents holding any of the query's words, the
-common words of long queries left out as on the Whoosh backend), with `group_by` on the
-near-duplicate key so copies count once. Round two also brings the page's bodies (snippets)
-and, for RM3 feedback, the document frequencies of the expansion terms.
-Newest first (and a query without words) list the same match set by date on the cluster.
+Relevance: round one (lists.py) fetches the candidates from the ranking collection and, when
+the match set is known before ranking, its total and facets; searchsvc ranks the candidates
+(rank.py), for queries of neighbouring words with a proximity boost whose word positions one
+more search fetches (proximity.py). Round two fetches the page's articles (display fields and
+bodies for snippets) from the article collection, the near-duplicate counts of page hits that
+have copies, what round one could not count (a match set that depends on the ranking: prefix
+expansions, excluded phrases, the common words of long queries), and, for RM3 feedback, the
+document frequencies of the expansion terms. Newest first (and a query without words) list the
+same match set by date on the article collection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import numpy as np
 
-from searchsvc.contract import TOP_TAGS, Hit, SearchRequest
+from searchsvc.contract import Hit, SearchRequest
 from searchsvc.text import scoring
-from searchsvc.text.dates import timeline
 from searchsvc.text.scoring import LONG_QUERY
 from searchsvc.text.snippets import lead, make_snippet
-from searchsvc.typesense.docs import ARTICLES, EPOCH
+from searchsvc.typesense import proximity
+from searchsvc.typesense.counts import count_searches, local_counts, read_counts
+from searchsvc.typesense.docs import ARTICLES
+from searchsvc.typesense.lists import MAX_PER_CALL, RANK, df_search, round_one
 from searchsvc.typesense.plan import Plan, match_filter, quote
 from searchsvc.typesense.query import facets_from
-from searchsvc.typesense.rank import (
-    EXACT,
-    SHOW,
-    Candidates,
-    Ranking,
-    df_search,
-    first_pass,
-    round_one,
-)
+from searchsvc.typesense.rank import Candidates, Ranking, first_pass
 
-MAX_PER_CALL = 250  # Typesense's per_page limit
-FEEDBACK_POOL = 40  # beyond the page: first-pass documents whose bodies come with feedback
+FEEDBACK_POOL = 40  # beyond the page: first-pass documents fetched with feedback
 FACETS = {"facet_by": "source,tags,year,month", "max_facet_values": 600}
+SHOW = "id,title,url,published,author,source,tags,dup,day"  # what a hit needs
 Multi = Callable[[list[dict]], list[dict]]
 
 
@@ -47,50 +41,6 @@ def _and(*parts: str) -> str:
 
 def _ids(ids) -> str:
     return f"id:=[{', '.join(quote(i) for i in ids)}]"
-
-
-def excluded_searches(plan: Plan) -> list[dict]:
-    """Return one search per excluded phrase (the ids of the documents holding it)."""
-    out = []
-    for leaf in plan.excluded_phrases:
-        by = "title_stems" if leaf.fields == ("title",) else "title_stems,body_stems"
-        q = '"' + " ".join(leaf.terms) + '"'
-        out.append(
-            {"q": q, "query_by": by, "per_page": MAX_PER_CALL, "include_fields": "id", **EXACT}
-        )
-    return out
-
-
-def _snippet(body: str, highlight: set[str]) -> str:
-    return make_snippet(body, highlight) if highlight else lead(body)
-
-
-def local_facets(docs: list[dict]) -> tuple[dict, list]:
-    """Return ({source, tags, year}, timeline) counted over the given documents."""
-    sources: dict[str, int] = {}
-    tags: dict[str, int] = {}
-    days: dict[date, int] = {}
-    for d in docs:
-        if d.get("source"):
-            sources[d["source"]] = sources.get(d["source"], 0) + 1
-        for t in d.get("tags") or ():
-            tags[t] = tags.get(t, 0) + 1
-        if d.get("published"):
-            day = date.fromordinal(EPOCH.toordinal() + d["day"])
-            days[day] = days.get(day, 0) + 1
-    years: dict[str, int] = {}
-    for day, n in days.items():
-        years[str(day.year)] = years.get(str(day.year), 0) + n
-
-    def ordered(counts: dict) -> dict:
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    facets = {
-        "source": ordered(sources),
-        "tags": dict(list(ordered(tags).items())[:TOP_TAGS]),
-        "year": dict(sorted(years.items(), reverse=True)),
-    }
-    return facets, timeline(days)
 
 
 def fold(ids: list[str], docs: dict[str, dict], collapse: bool) -> list[str]:
@@ -107,6 +57,16 @@ def fold(ids: list[str], docs: dict[str, dict], collapse: bool) -> list[str]:
     return out
 
 
+def _snippet(body: str, highlight: set[str]) -> str:
+    return make_snippet(body, highlight) if highlight else lead(body)
+
+
+def page_search(ids: list[str], snippets: bool) -> dict:
+    """Return the search for the articles of a page (display fields, bodies for snippets)."""
+    include = SHOW + (",body" if snippets else "")
+    return {"q": "*", "filter_by": _ids(ids), "per_page": len(ids), "include_fields": include}
+
+
 class Relevance:
     """A relevance-ranked search: round one, the ranking, round two, the page."""
 
@@ -121,19 +81,20 @@ class Relevance:
     def run(self, highlight: set[str]) -> tuple[int, list[Hit], dict, list]:
         """Return (total, hits of the page, facets, timeline)."""
         plan, req = self.plan, self.req
-        first = round_one(plan)
-        res = self._multi(first + excluded_searches(plan))
-        cands = Candidates.read(plan, res[: len(first)])
-        out = {h["document"]["id"] for r in res[len(first) :] for h in r.get("hits", ())}
+        end = req.page * req.per_page
+        first = round_one(plan, end, req.collapse, req.facets)
+        res = self._multi(first.searches)
+        cands = Candidates.read(plan, first, res)
+        out = {h["document"]["id"] for k in first.excluded for h in res[k].get("hits", ())}
         for i in out:
             cands.docs.pop(i, None)
         ranking = first_pass(plan, cands)
+        proximity.boost(ranking, proximity.applies(plan), self._multi)
         docs = cands.docs
         expansions = {leaf: list(r.expansions) for leaf, r in cands.leaves.items()}
         match = _and(match_filter(ranking.rare, expansions), plan.filter_by)
         if out:
             match = _and(match, f"id:!=[{', '.join(quote(i) for i in sorted(out))}]")
-        end = req.page * req.per_page
         second: list[dict] = []
         fb_terms: list[str] = []
         if ranking.wants_feedback():
@@ -141,25 +102,24 @@ class Relevance:
             cand = scoring.feedback_candidates(ranking.feedback_docs())
             fb_terms = [t for t in cand if t not in known]
             second += [df_search(t) for t in fb_terms]
-            ids, _ = ranking.final()  # first pass: its best documents may reach the page
+            ids, scores = ranking.final()  # first pass: its best documents may reach the page
             pool = fold(ids, docs, req.collapse)[: end + FEEDBACK_POOL]
         else:
             ids, scores = ranking.final()
             pool = fold(ids, docs, req.collapse)[end - req.per_page : end]
-        n_fb = len(second)
-        remote = not ranking.complete
-        if remote:
-            counting = {"q": "*", "filter_by": _and(match, ARTICLES), "per_page": 0}
-            if req.collapse:
-                counting.update(group_by="dup", group_limit=1, per_page=1, include_fields="id")
-            if req.facets:
-                counting.update(FACETS)
-            second.append(counting)
-        keys = sorted({docs[i].get("dup") for i in pool if docs[i].get("dup")})
-        if remote and req.collapse and keys:
+        counted = [res[k] for k in first.counts]
+        local = not counted and ranking.complete
+        at_counts = len(second)
+        if not counted and not local:
+            second += count_searches(match, req.collapse, req.facets)
+        at_similar = len(second)
+        keys = sorted({docs[i]["dup"] for i in pool if docs[i].get("dupn", 2) > 1})
+        keys = [] if local else keys
+        if req.collapse and keys:
             dup = f"dup:=[{', '.join(quote(k) for k in keys)}]"
             second.append(
                 {
+                    "collection": RANK,
                     "q": "*",
                     "filter_by": _and(match, dup),
                     "facet_by": "dup",
@@ -167,65 +127,39 @@ class Relevance:
                     "per_page": 0,
                 }
             )
-        if req.snippets and pool:
-            second += self._bodies(pool)
+        at_page = len(second)
+        for k in range(0, len(pool), MAX_PER_CALL):
+            second.append(page_search(pool[k : k + MAX_PER_CALL], req.snippets))
         got = self._multi(second) if second else []
-        bodies = {h["document"]["id"]: h["document"].get("body", "") for r in got for h in
-                  r.get("hits", ()) if "body" in h["document"]}  # fmt: skip
+        shown = {h["document"]["id"]: h["document"] for r in got[at_page:] for h in r["hits"]}
         if fb_terms:
-            dfs = {t: r["found"] for t, r in zip(fb_terms, got[:n_fb], strict=True)}
+            dfs = {t: r["found"] for t, r in zip(fb_terms, got[: len(fb_terms)], strict=True)}
             ids, scores = ranking.final(dfs)
         page_ids = fold(ids, docs, req.collapse)
-        total = len(page_ids)
-        matched = [docs[i] for i in page_ids]
-        similar = self._local_similar(ids, docs) if req.collapse else {}
-        k = n_fb
-        facets, tl = ({}, [])
-        if remote:
-            total = got[k]["found"]
-            facets, tl = facets_from(got[k]) if req.facets else ({}, [])
-            k += 1
-            if req.collapse and keys:
-                counts = got[k]["facet_counts"][0]["counts"] if got[k].get("facet_counts") else []
-                similar = {c["value"]: c["count"] for c in counts}
-        elif req.facets:
-            facets, tl = local_facets(matched)
+        similar: dict[str, int] = {}
+        if local:
+            total, facets, tl, similar = local_counts(ids, page_ids, docs, req)
+        else:
+            counted = counted or got[at_counts:at_similar]
+            total, facets, tl = read_counts(counted, req.collapse, req.facets)
+        if req.collapse and keys and not local:
+            found = got[at_similar].get("facet_counts") or [{}]
+            similar = {c["value"]: c["count"] for c in found[0].get("counts", ())}
         score_of = dict(zip(ids, np.asarray(scores).tolist(), strict=True))
         page = page_ids[end - req.per_page : end]
-        missing = [i for i in page if req.snippets and i not in bodies]
-        if missing:  # feedback lifted a document from beyond the pool (rare): fetch its body
-            extra = self._multi(self._bodies(missing))
-            bodies.update(
-                {h["document"]["id"]: h["document"]["body"] for r in extra for h in r["hits"]}
-            )
+        missing = [i for i in page if i not in shown]
+        if missing:  # feedback lifted a document from beyond the pool (rare): fetch it
+            extra = self._multi([page_search(missing, req.snippets)])
+            shown.update({h["document"]["id"]: h["document"] for h in extra[0]["hits"]})
         hits = []
         for i in page:
-            d = docs[i]
-            body = bodies.get(i, "")
-            snippet = (
-                (make_snippet(body, highlight) if highlight else lead(body)) if req.snippets else ""
-            )
+            d = shown.get(i)
+            if d is None:  # gone from the article collection since round one (a rebuild)
+                continue
+            snippet = _snippet(d.get("body", ""), highlight) if req.snippets else ""
             n = similar.get(d.get("dup"), 1) - 1 if req.collapse else 0
             hits.append(Hit.from_stored(d, score_of[i], max(0, n), snippet))
         return total, hits, facets, tl
-
-    @staticmethod
-    def _bodies(ids: list[str]) -> list[dict]:
-        """Return the searches for the bodies of the given documents (250 a search)."""
-        parts = [ids[k : k + MAX_PER_CALL] for k in range(0, len(ids), MAX_PER_CALL)]
-        return [
-            {"q": "*", "filter_by": _ids(p), "per_page": len(p), "include_fields": "id,body"}
-            for p in parts
-        ]
-
-    @staticmethod
-    def _local_similar(ids: list[str], docs: dict[str, dict]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for i in ids:
-            key = docs[i].get("dup")
-            if key:
-                counts[key] = counts.get(key, 0) + 1
-        return counts
 
 
 def listing_searches(filter_by: str, req: SearchRequest) -> tuple[list[dict], int]:
@@ -263,13 +197,13 @@ def newest(plan: Plan, req: SearchRequest, multi: Multi, highlight: set[str]) ->
     elif simple and all(leaf.kind != "prefix" for leaf in plan.leaves()):
         filter_by = _and(match_filter(plan.leaves(), {}), filter_by)
     else:
-        first = round_one(plan)
-        res = multi(first + excluded_searches(plan))
+        first = round_one(plan, facets=None)
+        res = multi(first.searches)
         trips += 1
-        cands = Candidates.read(plan, res[: len(first)])
+        cands = Candidates.read(plan, first, res)
         ranking: Ranking = first_pass(plan, cands)
         expansions = {leaf: list(r.expansions) for leaf, r in cands.leaves.items()}
-        out = sorted({h["document"]["id"] for r in res[len(first) :] for h in r.get("hits", ())})
+        out = sorted({h["document"]["id"] for k in first.excluded for h in res[k]["hits"]})
         filter_by = _and(match_filter(ranking.rare, expansions), filter_by)
         if out:
             filter_by = _and(filter_by, f"id:!=[{', '.join(quote(i) for i in out)}]")
@@ -293,10 +227,7 @@ def newest(plan: Plan, req: SearchRequest, multi: Multi, highlight: set[str]) ->
         similar = {c["value"]: c["count"] for c in r["facet_counts"][0]["counts"]}
     hits = []
     for d in docs:
-        body = d.get("body", "")
-        snippet = (
-            (make_snippet(body, highlight) if highlight else lead(body)) if req.snippets else ""
-        )
+        snippet = _snippet(d.get("body", ""), highlight) if req.snippets else ""
         n = similar.get(d.get("dup"), 1) - 1 if req.collapse else 0
         hits.append(Hit.from_stored(d, 0.0, max(0, n), snippet))
     return got[0]["found"], hits, facets, tl, trips

@@ -93,7 +93,7 @@ def test_pair_frequency():
 
 def test_query_pairs_are_neighbouring_single_words(store):
     view = store.view()
-    pairs = proximity.query_pairs(plan_query(parse('world "davis cup" cup tie'), view).groups)
+    pairs = scoring.query_pairs(plan_query(parse('world "davis cup" cup tie'), view).groups)
     assert pairs == [("cup", "tie")]
 
 
@@ -125,7 +125,7 @@ def test_the_boost_from_analysed_text_equals_the_boost_from_the_index(store):
     view = store.view()
     groups = plan_query(parse("british world cup"), view).groups
     docs = view.state.live_ids[:3]
-    pairs = proximity.query_pairs(groups)
+    pairs = scoring.query_pairs(groups)
     idf = {
         t: scoring.idf(max(view.doc_frequency(f, t) for f in ("title", "body")), 15)
         for pair in pairs
