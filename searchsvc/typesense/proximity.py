@@ -2,14 +2,15 @@
 
 The Whoosh backend reads word positions from its index; here they come from the article
 collection's `title_stems` and `body_stems` (each field's analysed terms, in order), fetched for
-the PROXIMITY_TOP best first-pass candidates in one search between round one and round two,
-and only for queries the boost applies to (2 to PROXIMITY_MAX_GROUPS groups, with neighbouring
-single words). Then `scoring.document_proximity` gives each the boost the Whoosh backend gives.
+the PROXIMITY_TOP best first-pass candidates by one more search in round two (so a query still
+costs two round trips), and only for queries the boost applies to (2 to PROXIMITY_MAX_GROUPS
+groups, with neighbouring single words). Then `scoring.document_proximity` gives each the boost
+the Whoosh backend gives. One difference: RM3 picks its feedback documents by the first pass
+before the boost (their terms' frequencies are fetched in the same round), the Whoosh backend
+after it.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 
@@ -41,28 +42,22 @@ def stems_search(ids: list[str]) -> dict:
     return {"q": "*", "filter_by": filter_by, "per_page": len(ids), "include_fields": STEMS}
 
 
-def boost(ranking: Ranking, pairs: list[tuple[str, str]], multi: Callable) -> bool:
-    """Add the proximity boost to the best candidates' first-pass scores (one search).
+def fetch(ranking: Ranking, pairs: list[tuple[str, str]]) -> dict | None:
+    """Return the search for the stems of the documents the boost applies to (None: no boost)."""
+    ids = [ranking.scorer.ids[i] for i in best(ranking).tolist()] if pairs else []
+    return stems_search(ids) if ids else None
 
-    Return False (and change nothing) when there is nothing to boost.
-    """
-    if not pairs:
-        return False
-    chosen = best(ranking)
-    if not len(chosen):
-        return False
+
+def apply(ranking: Ranking, pairs: list[tuple[str, str]], got: dict) -> None:
+    """Add the proximity boost to the first-pass scores of the documents in `got` (the stems
+    search's result)."""
     sc = ranking.scorer
-    ids = [sc.ids[i] for i in chosen.tolist()]
-    got = multi([stems_search(ids)])[0]
-    stems = {h["document"]["id"]: h["document"] for h in got.get("hits", ())}
+    at = {i: k for k, i in enumerate(sc.ids)}
     dfs = {t: r.df for leaf, r in sc.c.leaves.items() for t in leaf.terms}
     idf = {t: scoring.idf(dfs.get(t, 1), ranking.total) for pair in pairs for t in pair}
-    for k, i in zip(chosen.tolist(), ids, strict=True):
-        doc = stems.get(i)
-        if doc is None:  # gone from the article collection since round one (a rebuild)
-            continue
+    for hit in got.get("hits", ()):  # an article gone since round one (a rebuild) is missing
+        doc = hit["document"]
         positions = {
             f: scoring.stem_positions(doc.get(f"{f}_stems") or "") for f in scoring.TEXT_FIELDS
         }
-        ranking.acc[k] += scoring.document_proximity(pairs, positions, idf)
-    return True
+        ranking.acc[at[doc["id"]]] += scoring.document_proximity(pairs, positions, idf)

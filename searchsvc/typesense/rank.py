@@ -206,12 +206,15 @@ class Ranking:
         tf = self.scorer.tf
         return [(float(self.acc[i]), all_counts(tf[i])) for i in self.best(scoring.FEEDBACK_DOCS)]
 
-    def final(self, dfs: dict[str, int] | None = None) -> tuple[list[str], np.ndarray]:
-        """Return (ids, final scores) of the match set, best first; RM3 when dfs are given."""
+    def final(
+        self, dfs: dict[str, int] | None = None, docs: list[tuple[float, Counter]] | None = None
+    ) -> tuple[list[str], np.ndarray]:
+        """Return (ids, final scores) of the match set, best first; RM3 when dfs are given
+        (from the feedback documents `docs`, else from the current best)."""
         acc = self.acc.copy()
         if dfs is not None:
             known = {t: r.df for leaf, r in self.scorer.c.leaves.items() for t in leaf.terms}
-            docs = self.feedback_docs()
+            docs = self.feedback_docs() if docs is None else docs
             lookup = {**dfs, **known}
             terms = scoring.feedback_from_counts(docs, lambda t: lookup.get(t, 1), self.total)
             acc *= scoring.FEEDBACK_ORIGINAL / self.weight

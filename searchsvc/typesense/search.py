@@ -1,14 +1,14 @@
-"""One search on the Typesense backend, in two multi_search round trips (three with proximity).
+"""One search on the Typesense backend, in two multi_search round trips.
 
 Relevance: round one (lists.py) fetches the candidates from the ranking collection and, when
 the match set is known before ranking, its total and facets; searchsvc ranks the candidates
-(rank.py), for queries of neighbouring words with a proximity boost whose word positions one
-more search fetches (proximity.py). Round two fetches the page's articles (display fields and
-bodies for snippets) from the article collection, the near-duplicate counts of page hits that
-have copies, what round one could not count (a match set that depends on the ranking: prefix
-expansions, excluded phrases, the common words of long queries), and, for RM3 feedback, the
-document frequencies of the expansion terms. Newest first (and a query without words) list the
-same match set by date on the article collection.
+(rank.py). Round two fetches the page's articles (display fields and bodies for snippets) from
+the article collection, the word positions of the best candidates for the proximity boost
+(proximity.py), the near-duplicate counts of page hits that have copies, what round one could
+not count (a match set that depends on the ranking: prefix expansions, excluded phrases, the
+common words of long queries), and, for RM3 feedback, the document frequencies of the
+expansion terms. Newest first (and a query without words) list the same match set by date on
+the article collection.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ class Relevance:
         for i in out:
             cands.docs.pop(i, None)
         ranking = first_pass(plan, cands)
-        proximity.boost(ranking, proximity.applies(plan), self._multi)
+        pairs = proximity.applies(plan)
+        stems = proximity.fetch(ranking, pairs)
         docs = cands.docs
         expansions = {leaf: list(r.expansions) for leaf, r in cands.leaves.items()}
         match = _and(match_filter(ranking.rare, expansions), plan.filter_by)
@@ -97,11 +98,14 @@ class Relevance:
             match = _and(match, f"id:!=[{', '.join(quote(i) for i in sorted(out))}]")
         second: list[dict] = []
         fb_terms: list[str] = []
+        fb_docs = None
         if ranking.wants_feedback():
             known = {t for leaf in cands.leaves for t in leaf.terms}
-            cand = scoring.feedback_candidates(ranking.feedback_docs())
+            fb_docs = ranking.feedback_docs()
+            cand = scoring.feedback_candidates(fb_docs)
             fb_terms = [t for t in cand if t not in known]
             second += [df_search(t) for t in fb_terms]
+        if fb_docs is not None or stems is not None:
             ids, scores = ranking.final()  # first pass: its best documents may reach the page
             pool = fold(ids, docs, req.collapse)[: end + FEEDBACK_POOL]
         else:
@@ -127,14 +131,21 @@ class Relevance:
                     "per_page": 0,
                 }
             )
+        at_stems = len(second)
+        if stems is not None:
+            second.append(stems)
         at_page = len(second)
         for k in range(0, len(pool), MAX_PER_CALL):
             second.append(page_search(pool[k : k + MAX_PER_CALL], req.snippets))
         got = self._multi(second) if second else []
         shown = {h["document"]["id"]: h["document"] for r in got[at_page:] for h in r["hits"]}
+        if stems is not None:
+            proximity.apply(ranking, pairs, got[at_stems])
         if fb_terms:
             dfs = {t: r["found"] for t, r in zip(fb_terms, got[: len(fb_terms)], strict=True)}
-            ids, scores = ranking.final(dfs)
+            ids, scores = ranking.final(dfs, fb_docs)
+        elif stems is not None:
+            ids, scores = ranking.final()
         page_ids = fold(ids, docs, req.collapse)
         similar: dict[str, int] = {}
         if local:
