@@ -36,16 +36,20 @@ def best(ranking: Ranking) -> np.ndarray:
     return m[np.lexsort((ranking.scorer.id_rank[m], -tiered))][: scoring.PROXIMITY_TOP]
 
 
-def stems_search(ids: list[str]) -> dict:
-    """Return the search for the analysed title and body of the given articles."""
+def stems_search(ids: list[str], extra: str = "") -> dict:
+    """Return the search for the analysed title and body (and `extra` fields) of articles."""
     filter_by = f"id:=[{', '.join(quote(i) for i in ids)}]"
-    return {"q": "*", "filter_by": filter_by, "per_page": len(ids), "include_fields": STEMS}
+    include = STEMS + (f",{extra}" if extra else "")
+    return {"q": "*", "filter_by": filter_by, "per_page": len(ids), "include_fields": include}
 
 
-def fetch(ranking: Ranking, pairs: list[tuple[str, str]]) -> dict | None:
-    """Return the search for the stems of the documents the boost applies to (None: no boost)."""
+def fetch(
+    ranking: Ranking, pairs: list[tuple[str, str]], extra: str = ""
+) -> tuple[list[str], dict | None]:
+    """Return the documents the boost applies to and the search for their stems and `extra`
+    fields (the page's: any of them may reach it); ([], None) when there is no boost."""
     ids = [ranking.scorer.ids[i] for i in best(ranking).tolist()] if pairs else []
-    return stems_search(ids) if ids else None
+    return ids, (stems_search(ids, extra) if ids else None)
 
 
 def apply(ranking: Ranking, pairs: list[tuple[str, str]], got: dict) -> None:

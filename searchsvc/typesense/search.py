@@ -90,7 +90,8 @@ class Relevance:
             cands.docs.pop(i, None)
         ranking = first_pass(plan, cands)
         pairs = proximity.applies(plan)
-        stems = proximity.fetch(ranking, pairs)
+        page_fields = SHOW + (",body" if req.snippets else "")
+        boosted, stems = proximity.fetch(ranking, pairs, page_fields)
         docs = cands.docs
         expansions = {leaf: list(r.expansions) for leaf, r in cands.leaves.items()}
         match = _and(match_filter(ranking.rare, expansions), plan.filter_by)
@@ -117,7 +118,8 @@ class Relevance:
         if not counted and not local:
             second += count_searches(match, req.collapse, req.facets)
         at_similar = len(second)
-        keys = sorted({docs[i]["dup"] for i in pool if docs[i].get("dupn", 2) > 1})
+        reach = [*pool, *boosted]  # every document that may reach the page
+        keys = sorted({docs[i]["dup"] for i in reach if docs[i].get("dupn", 2) > 1})
         keys = [] if local else keys
         if req.collapse and keys:
             dup = f"dup:=[{', '.join(quote(k) for k in keys)}]"
@@ -135,10 +137,13 @@ class Relevance:
         if stems is not None:
             second.append(stems)
         at_page = len(second)
+        have = set(boosted)  # their page fields come with their stems
+        pool = [i for i in pool if i not in have]
         for k in range(0, len(pool), MAX_PER_CALL):
             second.append(page_search(pool[k : k + MAX_PER_CALL], req.snippets))
         got = self._multi(second) if second else []
-        shown = {h["document"]["id"]: h["document"] for r in got[at_page:] for h in r["hits"]}
+        fetched = got[at_page:] + ([got[at_stems]] if stems is not None else [])
+        shown = {h["document"]["id"]: h["document"] for r in fetched for h in r["hits"]}
         if stems is not None:
             proximity.apply(ranking, pairs, got[at_stems])
         if fb_terms:
