@@ -42,6 +42,7 @@ _rng = np.random.default_rng(20261206)  # fixed: fingerprints must agree across 
 _A = _rng.integers(1, 2**32, HASHES, dtype=np.uint64) | 1  # odd multipliers
 _B = _rng.integers(0, 2**32, HASHES, dtype=np.uint64)
 _MASK = np.uint64(0xFFFFFFFF)
+CHUNK = 16_384  # shingles hashed at once: 16,384 x HASHES x 8 bytes = 8 MB
 
 
 def near_duplicate_key(title: str, body: str) -> str:
@@ -55,6 +56,16 @@ def _text(title: str, body: str) -> str:
     return body if len(body) >= 200 else f"{title} {body}"
 
 
+def _min_hashes(shingles: np.ndarray) -> np.ndarray:
+    """Return the HASHES minimum hash values over the shingles, a block at a time (a block's
+    matrix is CHUNK x HASHES: bounded memory for an article of any length)."""
+    values = np.full(HASHES, _MASK, dtype=np.uint64)
+    for at in range(0, len(shingles), CHUNK):
+        block = shingles[at : at + CHUNK, None]
+        np.minimum(values, ((block * _A + _B) & _MASK).min(axis=0), out=values)
+    return values
+
+
 def fingerprint(title: str, body: str) -> bytes:
     """Return the fingerprint of an article's text (EMPTY when it is too short)."""
     text = _text(title, body).casefold().encode("utf-8", "surrogatepass")
@@ -63,7 +74,7 @@ def fingerprint(title: str, body: str) -> bytes:
         return EMPTY
     h = np.array(list(map(zlib.crc32, words)), dtype=np.uint64)
     shingles = np.unique((h[:-1] * np.uint64(0x9E3779B1) + h[1:]) & _MASK)
-    values = ((shingles[:, None] * _A + _B) & _MASK).min(axis=0)
+    values = _min_hashes(shingles)
     bands = [zlib.crc32(values[b * ROWS : (b + 1) * ROWS].tobytes()) or 1 for b in range(BANDS)]
     bloom = 0
     for number in set(_NUMBER.findall(text)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from searchsvc.contract import SearchRequest
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
+from searchsvc.text import fingerprint as fingerprints
 from searchsvc.text.fingerprint import EMPTY, FINGERPRINT_BYTES, copies, fingerprint, stories
 from searchsvc.web import create_app
 
@@ -131,3 +133,18 @@ def test_a_story_counts_under_every_value_its_copies_carry(tmp_path):
     assert page.facets["year"] == {"2025": 1}  # dated by its first appearance
     for source in ("Wire A", "Wire B"):  # what a facet promises, its filter finds
         assert engine.search(SearchRequest(q="interest rate", source=(source,))).total == 1
+
+
+def test_a_huge_article_is_fingerprinted_in_bounded_memory(monkeypatch):
+    """An 18 MB article once took 2.2 GB to fingerprint (one shingles x hashes matrix); blocks
+    of CHUNK shingles give the same fingerprint in a few MB."""
+    body = " ".join(f"w{i % 150_000}x{i % 7}" for i in range(300_000))  # ~300,000 word pairs
+    tracemalloc.start()
+    try:
+        got = fingerprint("Big", body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 60_000_000  # the whole matrix: 300,000 x 64 x 8 bytes = 154 MB, and copies
+    monkeypatch.setattr(fingerprints, "CHUNK", 10**9)  # one block: the formula before blocks
+    assert fingerprint("Big", body) == got
