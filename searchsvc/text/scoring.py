@@ -21,6 +21,7 @@ values are standard ones, chosen leave-one-collection-out over four test collect
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections import Counter
@@ -125,17 +126,20 @@ def feedback_from_counts(
 
 def pair_frequency(left: list[int], right: list[int]) -> float:
     """Return how closely two words stand in one field: the sum of 1/distance over left's
-    occurrences (each to its nearest right occurrence within PROXIMITY_WINDOW words)."""
-    if not left or not right:
+    occurrences (each to its nearest right occurrence within PROXIMITY_WINDOW words).
+
+    Positions are short sorted lists, so plain bisect beats numpy's per-call overhead here."""
+    if not len(left) or not len(right):
         return 0.0
-    r = np.asarray(right)
-    total = 0.0
+    total, n = 0.0, len(right)
     for p in left:
-        i = int(np.searchsorted(r, p))
-        best = min(
-            (abs(int(r[j]) - p) for j in (i - 1, i) if 0 <= j < len(r) and r[j] != p),
-            default=PROXIMITY_WINDOW + 1,
-        )
+        i = bisect.bisect_left(right, p)
+        best = PROXIMITY_WINDOW + 1
+        for j in (i - 1, i):
+            if 0 <= j < n:
+                d = abs(right[j] - p)
+                if 0 < d < best:
+                    best = d
         if best <= PROXIMITY_WINDOW:
             total += 1.0 / best
     return total

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
@@ -159,3 +161,18 @@ def test_position_arrays_and_whoosh_matchers_give_the_same_boosts(store, tmp_pat
         assert got[0] == pytest.approx(got[1]) and max(got[0]) > 0
     finally:
         plain.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.integers(0, 80), max_size=12), st.sets(st.integers(0, 80), max_size=12))
+def test_pair_frequency_is_the_sum_of_inverse_nearest_distances(left, right):
+    """Two words never share a position: each left occurrence counts 1/d for the nearest right
+    one d <= PROXIMITY_WINDOW words away."""
+    right -= left
+    expected = 0.0
+    for p in sorted(left):
+        d = min((abs(r - p) for r in right), default=scoring.PROXIMITY_WINDOW + 1)
+        if d <= scoring.PROXIMITY_WINDOW:
+            expected += 1.0 / d
+    got = scoring.pair_frequency(sorted(left), sorted(right))
+    assert got == pytest.approx(expected)
