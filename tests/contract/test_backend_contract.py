@@ -277,6 +277,7 @@ def both(tmp_path_factory):
         node.stop()
 
 
+@pytest.mark.slow  # a real Typesense server
 @pytest.mark.parametrize("q", RANKED)
 def test_both_backends_rank_alike(both, q):
     """The same BM25F model on both backends: the same first hit, top 5 and scores.

@@ -211,6 +211,7 @@ def test_reuters_file_on_both_backends(data_dir, typesense_node, tmp_path):
         store.close()
 
 
+@pytest.mark.slow
 def test_copies_are_recounted_by_incremental_updates(typesense_node, tmp_path):
     """Totals fold copies by the ranking entries' `dupn`, which updates and deletions keep."""
     arts = web_articles()
@@ -238,6 +239,7 @@ def test_copies_are_recounted_by_incremental_updates(typesense_node, tmp_path):
     assert many.facets["tags"]["agriculture"] == 1
 
 
+@pytest.mark.slow
 def test_an_index_without_ranking_entries_asks_for_a_rebuild(indexed):
     """An index built before the ranking collection: searches say to rebuild, then work."""
     engine = open_engine(indexed)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
 from typesense_fixtures import ts_settings, write_corpus
 from typesense_fixtures import typesense_node as typesense_node
 
 from searchsvc.backends import index_with
 from searchsvc.web import create_app
+
+pytestmark = pytest.mark.slow  # a real Typesense server
 
 KEY = "ts-write-key-93"
 

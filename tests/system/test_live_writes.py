@@ -27,6 +27,8 @@ from livehelp import (
     write_corpus,
 )
 
+pytestmark = pytest.mark.slow  # a real server (serve, the applier) and subprocesses
+
 PARTNER = "https://partner.example"
 ENV = {
     "SEARCHSVC_WRITE_KEYS": ",".join(KEYS),

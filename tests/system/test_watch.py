@@ -7,10 +7,13 @@ import signal
 import subprocess
 import time
 
+import pytest
 from livehelp import CLI, write_corpus
 from servers import REPO
 
 from searchsvc.engine.store import Store
+
+pytestmark = pytest.mark.slow  # a real `searchsvc watch` process
 
 
 def titles(index_dir) -> dict[str, str]:

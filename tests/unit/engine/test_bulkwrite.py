@@ -32,6 +32,7 @@ def test_bulk_segments_equal_stock_whoosh_on_the_bundled_corpus(tmp_path):
     assert_same_index(stock, bulk)
 
 
+@pytest.mark.slow
 def test_a_small_budget_writes_several_segments_with_the_same_content(tmp_path):
     docs = [article_to_doc(a) for a in _articles(REPO / "corpus")]
     stock = stock_index(tmp_path / "stock", docs)
@@ -68,6 +69,7 @@ def _by_id(reader) -> dict[int, str]:
     return {doc: reader.stored_fields(doc)["id"] for doc in reader.all_doc_ids()}
 
 
+@pytest.mark.slow
 def test_worker_processes_build_the_same_documents_as_stock_whoosh(tmp_path):
     """index_corpus with 2 writer processes: same content, document order aside."""
     from searchsvc.engine.indexer import index_corpus

@@ -15,6 +15,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sameindex import assert_same_index, bulk_index, segment_sizes, stock_index
@@ -23,6 +24,8 @@ from searchsvc.engine.schema import article_to_doc
 from searchsvc.engine.w3.postwrite import BLOCK_LIMIT
 from searchsvc.engine.w3.segwriter import BulkWriter
 from searchsvc.model import Article
+
+pytestmark = pytest.mark.slow  # hypothesis runs of one to two seconds each
 
 # Small, fixed and deterministic: a few seconds in all, no example database, no flaky CI.
 PROPERTY = settings(

@@ -135,6 +135,7 @@ def test_a_story_counts_under_every_value_its_copies_carry(tmp_path):
         assert engine.search(SearchRequest(q="interest rate", source=(source,))).total == 1
 
 
+@pytest.mark.slow  # builds the 154 MB matrix once, to compare
 def test_a_huge_article_is_fingerprinted_in_bounded_memory(monkeypatch):
     """An 18 MB article once took 2.2 GB to fingerprint (one shingles x hashes matrix); blocks
     of CHUNK shingles give the same fingerprint in a few MB."""
