@@ -19,7 +19,8 @@ from searchsvc.typesense.index import UNDATED, stems
 from searchsvc.typesense.plan import day, key_value, quote
 
 NOTES = [
-    "ranking is the Whoosh backend's BM25F (tiers, RM3 feedback) computed by searchsvc over "
+    "ranking is the Whoosh backend's BM25F (tiers, proximity, RM3 feedback) computed by "
+    "searchsvc over "
     "candidates from the cluster: for keyword queries per word and per set of its words the 30 "
     "documents of highest BM25F impact, for longer queries per word the 250 highest, so a "
     "document holding only very common words can rank lower than on Whoosh",
@@ -31,6 +32,7 @@ NOTES = [
     "values)",
     "copies of a story fold only when their texts are the same after folding case and spaces "
     "(Whoosh also folds near copies it finds by MinHash similarity)",
+    "RM3 feedback learns from the best documents before the proximity boost (Whoosh: after it)",
     "OR between alternatives is read as plain words in the did-you-mean check",
     "'Did you mean' corrections come from Typesense's typo tolerance (edit distance 2 on the "
     "stems of matching documents), not from a list of every indexed word",
