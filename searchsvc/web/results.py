@@ -198,7 +198,7 @@ def count_text(n: int, one: str = "result", many: str = "results") -> str:
 
 def page_title(req: SearchRequest, page: SearchPage, last_page: int, error: str | None) -> str:
     """Return the window title: query, count, page and filters (GOV.UK style)."""
-    shown_q = getattr(page, "results_for", None) or req.q
+    shown_q = page.results_for or req.q
     parts = [f"‘{shown_q}’: " if shown_q else "", count_text(page.total)]
     if last_page > 1:
         parts.append(f", page {min(page.page, last_page)} of {last_page}")

@@ -90,7 +90,7 @@ def search():
         "search.html",
         req=req,
         page=page,
-        shown_q=getattr(page, "results_for", None) or req.q,
+        shown_q=page.results_for or req.q,
         title=page_title(req, page, last, parsed.date_error),
         first=(page.page - 1) * page.per_page + 1,
         last_page=last,
