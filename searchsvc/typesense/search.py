@@ -106,12 +106,10 @@ class Relevance:
             cand = scoring.feedback_candidates(fb_docs)
             fb_terms = [t for t in cand if t not in known]
             second += [df_search(t) for t in fb_terms]
-        if fb_docs is not None or stems is not None:
-            ids, scores = ranking.final()  # first pass: its best documents may reach the page
-            pool = fold(ids, docs, req.collapse)[: end + FEEDBACK_POOL]
-        else:
-            ids, scores = ranking.final()
-            pool = fold(ids, docs, req.collapse)[end - req.per_page : end]
+        reranked = fb_docs is not None or stems is not None
+        ids, scores = ranking.final()  # the first pass
+        folded = fold(ids, docs, req.collapse)  # re-ranked, its best may reach the page:
+        pool = folded[: end + FEEDBACK_POOL] if reranked else folded[end - req.per_page : end]
         counted = [res[k] for k in first.counts]
         local = not counted and ranking.complete
         at_counts = len(second)
@@ -146,11 +144,10 @@ class Relevance:
         shown = {h["document"]["id"]: h["document"] for r in fetched for h in r["hits"]}
         if stems is not None:
             proximity.apply(ranking, pairs, got[at_stems])
-        if fb_terms:
-            dfs = {t: r["found"] for t, r in zip(fb_terms, got[: len(fb_terms)], strict=True)}
+        if reranked:  # RM3 applies even when every feedback term is a query word (no dfs asked)
+            found = zip(fb_terms, got[: len(fb_terms)], strict=True)
+            dfs = None if fb_docs is None else {t: r["found"] for t, r in found}
             ids, scores = ranking.final(dfs, fb_docs)
-        elif stems is not None:
-            ids, scores = ranking.final()
         page_ids = fold(ids, docs, req.collapse)
         similar: dict[str, int] = {}
         if local:
