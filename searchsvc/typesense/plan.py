@@ -68,6 +68,16 @@ def quote(value: str) -> str:
     return "`" + value.replace("`", "") + "`"
 
 
+def ids_filter(ids) -> str:
+    """Return a filter_by expression for the articles with the given ids."""
+    return f"id:=[{', '.join(quote(i) for i in ids)}]"
+
+
+def by_ids(ids: list[str], include: str) -> dict:
+    """Return the search that fetches the given articles' `include` fields, all on one page."""
+    return {"q": "*", "filter_by": ids_filter(ids), "per_page": len(ids), "include_fields": include}
+
+
 def _values(terms: list[str]) -> str:
     return "[" + ", ".join(quote(t) for t in dict.fromkeys(terms)) + "]"
 

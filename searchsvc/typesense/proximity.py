@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from searchsvc.text import scoring
-from searchsvc.typesense.plan import Plan, quote
+from searchsvc.typesense.plan import Plan, by_ids
 from searchsvc.typesense.rank import Ranking
 
 STEMS = "id,title_stems,body_stems"
@@ -38,9 +38,7 @@ def best(ranking: Ranking) -> np.ndarray:
 
 def stems_search(ids: list[str], extra: str = "") -> dict:
     """Return the search for the analysed title and body (and `extra` fields) of articles."""
-    filter_by = f"id:=[{', '.join(quote(i) for i in ids)}]"
-    include = STEMS + (f",{extra}" if extra else "")
-    return {"q": "*", "filter_by": filter_by, "per_page": len(ids), "include_fields": include}
+    return by_ids(ids, STEMS + (f",{extra}" if extra else ""))
 
 
 def fetch(

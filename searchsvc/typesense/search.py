@@ -25,7 +25,7 @@ from searchsvc.typesense import proximity
 from searchsvc.typesense.counts import count_searches, local_counts, read_counts
 from searchsvc.typesense.docs import ARTICLES
 from searchsvc.typesense.lists import MAX_PER_CALL, RANK, df_search, round_one
-from searchsvc.typesense.plan import Plan, match_filter, quote
+from searchsvc.typesense.plan import Plan, by_ids, match_filter, quote
 from searchsvc.typesense.query import facets_from
 from searchsvc.typesense.rank import Candidates, Ranking, first_pass
 
@@ -37,10 +37,6 @@ Multi = Callable[[list[dict]], list[dict]]
 
 def _and(*parts: str) -> str:
     return " && ".join(p for p in parts if p)
-
-
-def _ids(ids) -> str:
-    return f"id:=[{', '.join(quote(i) for i in ids)}]"
 
 
 def fold(ids: list[str], docs: dict[str, dict], collapse: bool) -> list[str]:
@@ -63,8 +59,7 @@ def _snippet(body: str, highlight: set[str]) -> str:
 
 def page_search(ids: list[str], snippets: bool) -> dict:
     """Return the search for the articles of a page (display fields, bodies for snippets)."""
-    include = SHOW + (",body" if snippets else "")
-    return {"q": "*", "filter_by": _ids(ids), "per_page": len(ids), "include_fields": include}
+    return by_ids(ids, SHOW + (",body" if snippets else ""))
 
 
 class Relevance:

@@ -19,7 +19,7 @@ from typesense import exceptions as tse
 
 from searchsvc.errors import IndexWriteError
 from searchsvc.typesense.docs import ARTICLES, STATS_ID, read_stats, stats_doc
-from searchsvc.typesense.plan import quote
+from searchsvc.typesense.plan import by_ids, quote
 
 CHUNK = 100  # keys per filter
 PAGE = 250  # Typesense's per_page limit
@@ -30,14 +30,7 @@ def keys_of(docs, ids: list[str]) -> set[str]:
     keys: set[str] = set()
     for k in range(0, len(ids), PAGE):
         part = ids[k : k + PAGE]
-        res = docs.search(
-            {
-                "q": "*",
-                "filter_by": f"id:=[{', '.join(quote(i) for i in part)}]",
-                "per_page": len(part),
-                "include_fields": "id,dup",
-            }
-        )
+        res = docs.search(by_ids(part, "id,dup"))
         keys.update(h["document"]["dup"] for h in res["hits"] if h["document"].get("dup"))
     return keys
 
