@@ -80,8 +80,9 @@ def write_field(
 def write_segment(reader, folder: str | os.PathLike) -> None:
     """Write the term arrays of a Whoosh segment reader by decoding its postings (slow path).
 
-    For segments written by Whoosh's own writer, and for tests; the bulk writer calls
-    write_field with the arrays it already has.
+    The tests' reference: arrays built from what Whoosh reads back. The bulk writer calls
+    write_field with the arrays it already has; segments of Whoosh's own writer
+    (`--whoosh-writer`) get none and are read through Whoosh's matchers.
     """
     from searchsvc.engine.w3.segments import posting_arrays, segment_id, term_matcher
 
