@@ -49,6 +49,18 @@ def open_engine(settings: Settings, store=None):
     return SearchEngine(store, settings)
 
 
+def open_writer(settings: Settings, store_of=None):
+    """Return the live writer (the write API's) of the configured backend; `store_of` gives
+    the caller's store of the index (Whoosh: whether an id exists)."""
+    if _kind(settings) == "typesense":
+        from searchsvc.typesense.live import TypesenseWriter
+
+        return TypesenseWriter(settings)
+    from searchsvc.engine.livewrite import LiveWriter
+
+    return LiveWriter(settings.index_dir, store_of or (lambda: open_store(settings)))
+
+
 def index_with(
     settings: Settings,
     corpus_dir: str | os.PathLike | None = None,

@@ -241,6 +241,12 @@ class Store(Protocol):
         """Return the name of the live index generation (changes with every update)."""
         ...
 
+    @property
+    def version(self) -> str:
+        """Return what identifies the searchable content (changes with every write): HTTP
+        validators (ETags) are derived from it."""
+        ...
+
 
 class Engine(Protocol):
     """The search API used by the web app and the CLI; both backends implement it."""

@@ -59,6 +59,11 @@ class Store:
             return self._gen
 
     @property
+    def version(self) -> str:
+        """Return the live generation: every write, batch or live, makes a new one."""
+        return self.generation
+
+    @property
     def schema(self):
         """Return the schema of the live index (the current schema when there is no index yet)."""
         if not self.exists():

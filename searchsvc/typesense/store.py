@@ -9,6 +9,7 @@ from typesense import exceptions as tse
 
 from searchsvc.config import Settings
 from searchsvc.errors import IndexMissing
+from searchsvc.ingest.wal import Log
 from searchsvc.typesense.docs import ARTICLES
 from searchsvc.typesense.index import ALIAS, UNDATED, connect, live_collection, unavailable
 
@@ -53,6 +54,12 @@ class TypesenseStore:
     def generation(self) -> str:
         """Return the live collection's name (changes with every rebuild)."""
         return self.collection()
+
+    @property
+    def version(self) -> str:
+        """Return the live collection plus the state of the write log: live writes change the
+        collection in place, so its name alone does not change with them."""
+        return f"{self.collection()}|{Log(self.settings.index_dir).signature()!r}"
 
     def stats(self) -> dict:
         """Return documents, sources, date span, last rebuild time and the live collection."""

@@ -90,13 +90,9 @@ def check_write_origin() -> None:
 def _etag() -> str | None:
     """Return the weak ETag of this search/suggest request (None when there is no index)."""
     try:
-        version = backend().store().generation
+        version = backend().store().version
     except SearchsvcError:
         return None
-    if settings().backend == "typesense":
-        from searchsvc.ingest.wal import Log
-
-        version += repr(Log(settings().index_dir).signature())
     key = f"{settings().backend}|{version}|{request.full_path}".encode()
     return 'W/"' + hashlib.blake2b(key, digest_size=12).hexdigest() + '"'
 

@@ -12,6 +12,7 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 
+from searchsvc.backends import open_writer
 from searchsvc.errors import BadRequest, NotFound, SearchsvcError
 from searchsvc.ingest.apiarticle import article_from_json, check_id
 from searchsvc.web import backend, settings
@@ -39,15 +40,7 @@ def writer():
     """Return this process's writer for the configured backend (created on first use)."""
     found = current_app.extensions.get("searchsvc_writer")
     if found is None:
-        s = settings()
-        if s.backend == "typesense":
-            from searchsvc.typesense.live import TypesenseWriter
-
-            found = TypesenseWriter(s)
-        else:
-            from searchsvc.engine.livewrite import LiveWriter
-
-            found = LiveWriter(s.index_dir, backend().store)
+        found = open_writer(settings(), backend().store)
         current_app.extensions["searchsvc_writer"] = found
     return found
 
