@@ -13,6 +13,7 @@ import numpy as np
 
 from searchsvc.engine.state import View, check_deadline
 from searchsvc.engine.termscores import phrase_scores
+from searchsvc.engine.w3 import termarrays
 from searchsvc.text.analysis import STOP_WORDS, fold, index_terms
 from searchsvc.text.query import ParsedQuery, last_word
 from searchsvc.text.snippets import find_matches
@@ -142,9 +143,12 @@ def _together(view: View, earlier: list[str], prefix: str, limit: int) -> list[s
         return TITLE_WEIGHT * titles.get(s, 0) + bodies.get(s, 0)
 
     stems = sorted(set(titles) | set(bodies), key=lambda s: (-weight(s), s))
-    stems = [s for s in stems if s not in earlier][: PHRASE_CANDIDATES * limit]
-    adjacent = {s: _phrase_weight(view, earlier[-1], s) for s in stems}
-    stems.sort(key=lambda s: -adjacent[s])  # stable: words standing next to the last first
+    stems = [s for s in stems if s not in earlier]
+    adjacent = _following(view, earlier[-1], prefix)
+    if adjacent is None:  # a segment without positions: phrase searches for the likeliest
+        stems = stems[: PHRASE_CANDIDATES * limit]
+        adjacent = {s: _phrase_weight(view, earlier[-1], s) for s in stems}
+    stems.sort(key=lambda s: -adjacent.get(s, 0))  # stable: words next to the last first
     out: list[str] = []
     for s in stems:
         word = _spelt(view, s)
@@ -152,6 +156,26 @@ def _together(view: View, earlier: list[str], prefix: str, limit: int) -> list[s
             out.append(word)
             if len(out) >= limit:
                 break
+    return out
+
+
+def _following(view: View, previous: str, prefix: str) -> dict | None:
+    """Return {stem: articles with it right after `previous`, a title counting TITLE_WEIGHT}
+    for every stem starting with prefix, from the position arrays (None: a segment has none)."""
+    low, prev = prefix.encode("utf-8"), previous.encode("utf-8")
+    out: dict[str, int] = {}
+    for segment in view.state.segments:
+        for field, weight in (("title", TITLE_WEIGHT), ("body", 1)):
+            arrays = segment.arrays.get(field)
+            if arrays is None:
+                return None
+            lo, hi = (int(x) for x in np.searchsorted(arrays.terms, [low, low + b"\xff"]))
+            got = termarrays.following(arrays, prev, lo, hi, view.state.live[segment.offset :])
+            if got is None:
+                return None
+            for k in np.flatnonzero(got).tolist():
+                term = arrays.terms[lo + k].decode("utf-8")
+                out[term] = out.get(term, 0) + weight * int(got[k])
     return out
 
 

@@ -178,6 +178,36 @@ def phrase_counts(arrays: TermArrays, terms: list[bytes]):
     return np.unique(keys >> 32, return_counts=True)
 
 
+def following(arrays: TermArrays, previous: bytes, lo: int, hi: int, live: np.ndarray):
+    """Return, for the field's terms lo..hi-1, in how many live documents each stands right
+    after `previous` (`live`: the segment's documents); None when the segment has no positions.
+
+    One pass over the range's postings in the documents holding `previous`, not a phrase
+    search per term: completions weigh every term of a prefix this way.
+    """
+    prev = term_positions(arrays, previous)
+    if prev is None:
+        return None
+    out = np.zeros(hi - lo, dtype=np.int64)
+    pdocs, pfreq, ppos = prev
+    if not len(pdocs) or lo >= hi:
+        return out
+    after = np.unique((np.repeat(pdocs.astype(np.int64), pfreq) << 32) | (ppos + 1))
+    s0, s1 = int(arrays.starts[lo]), int(arrays.starts[hi])
+    docs = arrays.docs[s0:s1]
+    freq = np.rint(arrays.weights[s0:s1]).astype(np.int64)
+    first = int(arrays.tpos[lo]) + np.cumsum(freq) - freq  # each posting's first position
+    keep = np.flatnonzero(np.isin(docs, pdocs) & live[docs])
+    if not len(keep):
+        return out
+    f = freq[keep]
+    at = np.repeat(first[keep], f) + np.arange(int(f.sum())) - np.repeat(np.cumsum(f) - f, f)
+    keys = (np.repeat(docs[keep].astype(np.int64), f) << 32) | arrays.positions[at]
+    posting = np.unique(np.repeat(keep, f)[np.isin(keys, after)])
+    owner = np.searchsorted(arrays.starts[lo : hi + 1] - s0, posting, side="right") - 1
+    return np.bincount(owner, minlength=hi - lo)
+
+
 def open_arrays(folder: str | None, segment_id: str | None, field: str) -> TermArrays | None:
     """Return the memory-mapped term arrays of a segment's field, or None when it has none."""
     if not folder or segment_id is None or field not in FIELDS:

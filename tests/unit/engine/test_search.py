@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import date
@@ -12,6 +13,7 @@ import whoosh.index
 
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
+from searchsvc.engine import spelling
 from searchsvc.engine.generations import gen_name, switch_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.schema import article_to_doc, build_schema
@@ -19,6 +21,7 @@ from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
 from searchsvc.errors import BadRequest, NotFound
 from searchsvc.model import Article
+from searchsvc.text.analysis import index_terms
 from searchsvc.text.dates import timeline
 
 BANK = "The central bank kept interest rates unchanged on Thursday, citing inflation."
@@ -430,3 +433,29 @@ def test_bbc_sport_completes_world_cup(data_dir, tmp_path):
     engine = SearchEngine(Store(tmp_path / "index"), Settings())
     first = engine.suggest("world c")
     assert first[0] == "world cup" and "world corp" not in first and "world company" not in first
+
+
+def test_a_phrase_completes_even_when_many_words_stand_with_the_earlier_one(tmp_path):
+    """Adjacency is counted for every stem of the prefix from the position arrays, not only
+    for the 24 commonest companions of the earlier word (a mixed BBC and Reuters index once
+    offered "world countries", "world currency", ... and never "world cup")."""
+    common = [f"c{chr(97 + i)}{chr(97 + j)}word" for i in range(6) for j in range(6)]  # 36
+    rows = [
+        {"id": f"n{k}", "title": f"Report {k}", "body": "The world said " + " and ".join(common)}
+        for k in range(5)
+    ]
+    rows += [
+        {"id": "s1", "title": "Sport", "body": "The world cup final."},
+        {"id": "s2", "title": "More sport", "body": "A world cup match."},
+    ]
+    (tmp_path / "corpus").mkdir()
+    lines = "".join(json.dumps(r) + "\n" for r in rows)
+    (tmp_path / "corpus" / "a.jsonl").write_text(lines, encoding="utf-8")
+    index_corpus(tmp_path / "corpus", tmp_path / "index")
+    store = Store(tmp_path / "index")
+    view = store.view()
+    assert SearchEngine(store, Settings()).suggest("world c")[0] == "world cup"
+    following = spelling._following(view, "world", "c")
+    for stem in ["cup", *[index_terms(w)[0] for w in common[:5]]]:
+        assert following.get(stem, 0) == spelling._phrase_weight(view, "world", stem)
+    store.close()
