@@ -68,6 +68,8 @@ def _story_columns(cols: dict) -> None:
     """Add per-story views of the columns, so folded counts need no sort per search.
 
     story_<name>: the value every copy of a story carries, or -1 where its copies differ;
+    pair_id_<name>, pair_code_<name>: each document's (story, value) pair as a dense code, and
+    each pair's value (distinct counts of mixed stories scatter into these, never sort);
     story_day: the day of a story's earliest dated copy (its first appearance).
     """
     dup, k = cols["dup"], cols["dup_count"]
@@ -77,6 +79,10 @@ def _story_columns(cols: dict) -> None:
         first[dup[::-1]] = codes[::-1]  # the last write wins: each story's first copy's value
         differs = np.bincount(dup, weights=codes != first[dup], minlength=k) > 0
         cols[f"story_{name}"] = np.where(differs, -1, first)
+        n = int(codes.max()) + 1 if len(codes) else 1
+        pairs, ids = np.unique(dup.astype(np.int64) * n + codes, return_inverse=True)
+        cols[f"pair_id_{name}"] = ids.astype(np.int64)
+        cols[f"pair_code_{name}"] = pairs % n
     ords = np.where(cols["doc_ord"] > 0, cols["doc_ord"], np.iinfo(np.int64).max)
     order = np.lexsort((ords, dup))  # by story, earliest first
     story_day = np.empty(k, dtype=np.int64)
@@ -135,9 +141,10 @@ def distinct(cols: dict, name: str, docs: np.ndarray, n: int, fold: bool) -> np.
     if (uniform < 0).any():
         mixed = np.zeros(len(present), dtype=bool)
         mixed[found[uniform < 0]] = True
-        sel = mixed[stories]
-        pairs = np.unique(stories[sel].astype(np.int64) * n + codes[docs[sel]]) % n
-        counts += np.bincount(pairs, minlength=n)
+        pair_codes = cols[f"pair_code_{name}"]
+        seen = np.zeros(len(pair_codes), dtype=bool)
+        seen[cols[f"pair_id_{name}"][docs[mixed[stories]]]] = True
+        counts += np.bincount(pair_codes[seen], minlength=n)
     return counts
 
 
