@@ -63,6 +63,7 @@ def build_next(
                 f"the new index holds {documents} documents, expected {expected}",
                 hint="the previous index is still live; run `searchsvc index --rebuild`",
             )
+        w3.merge_term_arrays(tmp)  # one set of term arrays over the big segments
         old = load_checksums(source) if source is not None else None
         data = {"version": 2, **data, "checksums": checksums(tmp, source, old)}
         with open(tmp / MANIFEST, "w", encoding="utf-8") as f:

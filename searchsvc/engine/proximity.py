@@ -22,13 +22,13 @@ def candidate_positions(
     out: dict[str, dict[str, dict[int, list[int]]]] = {f: {} for f in fields}
     order = np.sort(np.asarray(docs, dtype=np.int64))
     offsets = [*view.state.offsets, view.state.total]
-    for i, leaf in enumerate(view.leaves):
+    for i, segment in enumerate(view.state.segments):
         lo, hi = offsets[i], offsets[i + 1]
         local = (order[(order >= lo) & (order < hi)] - lo).tolist()
         if not local:
             continue
         for fname in fields:
-            arrays = view.state.segments[i].arrays.get(fname)
+            arrays = segment.arrays.get(fname)
             for term in terms:
                 check_deadline()
                 found = out[fname].setdefault(term, {})
@@ -37,8 +37,11 @@ def candidate_positions(
                     got = termarrays.term_positions(arrays, term.encode("utf-8"))
                 if got is not None:
                     _from_arrays(got, local, lo, found)
-                elif (fname, term) in leaf:
-                    _from_matcher(leaf.postings(fname, term), local, lo, found)
+                    continue
+                for leaf, rel in view.unit_leaves(i):  # through Whoosh, segment by segment
+                    if (fname, term) in leaf:
+                        mine = [d - rel for d in local if rel <= d < rel + leaf.doc_count_all()]
+                        _from_matcher(leaf.postings(fname, term), mine, lo + rel, found)
     return out
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from searchsvc.engine.caches import LRU, array_bytes
+from searchsvc.engine.w3 import merged
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.engine.w3.termarrays import MAX_TERM_BYTES, TermArrays, open_arrays
 from searchsvc.errors import SearchTimeout
@@ -56,42 +57,6 @@ def check_deadline() -> None:
         )
 
 
-class LRU:
-    """A thread-safe least-recently-used cache bounded by a total size (default: item count)."""
-
-    def __init__(self, limit: int, size: Callable[[Any], int] = lambda _: 1) -> None:
-        self.limit, self.used, self.size = limit, 0, size
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Hashable):
-        """Return the cached value of key (and mark it recently used), or None."""
-        with self.lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
-
-    def put(self, key: Hashable, value):
-        """Cache value under key (dropping the least recently used over the limit); return it."""
-        size = self.size(value)
-        with self.lock:
-            if key in self.items:  # another thread was first: keep one copy
-                return self.items[key]
-            if size <= self.limit:
-                self.items[key] = value
-                self.used += size
-                while self.used > self.limit:
-                    _, old = self.items.popitem(last=False)
-                    self.used -= self.size(old)
-        return value
-
-
-def array_bytes(value: tuple) -> int:
-    """Return the bytes held by a cached tuple of arrays, with their headers."""
-    return 250 + sum(a.nbytes for a in value)
-
-
 @dataclass
 class Segment:
     """One segment of the generation: where its documents start, which are live, its arrays."""
@@ -102,6 +67,22 @@ class Segment:
     live: np.ndarray
     arrays: dict[str, TermArrays | None] = field(default_factory=dict)
     all_live: bool = True  # no deleted documents: postings need no live filter
+    leaves: list[int] = field(default_factory=list)  # the Whoosh segments it covers, in order
+
+
+def _units(segments: list[Segment], folder: str | None) -> list[Segment]:
+    """Return the segments term arrays are read by: the merged arrays (engine/w3/merged.py) in
+    place of the leading segments they cover, while those are exactly the generation's."""
+    cover = merged.covered(folder) if folder and len(segments) > 1 else None
+    k = len(cover or ())
+    if not k or [(s.id, s.count) for s in segments[:k]] != cover:
+        return segments
+    arrays = {f: open_arrays(folder, merged.NAME, f) for f in FIELDS}
+    if any(a is None or a.positions is None for a in arrays.values()):
+        return segments
+    live = np.concatenate([s.live for s in segments[:k]])
+    unit = Segment(merged.NAME, 0, len(live), live, arrays, bool(live.all()), list(range(k)))
+    return [unit, *segments[k:]]
 
 
 class ReaderState:
@@ -112,14 +93,18 @@ class ReaderState:
         self.generation = generation
         self.total = reader.doc_count_all()  # document numbers, deleted ones included
         self.documents = reader.doc_count()  # live documents
-        self.segments: list[Segment] = []
+        self.segments: list[Segment] = []  # what term arrays are read by: see _units
+        self.leaf_offsets: list[int] = []  # each Whoosh segment's first document number
         for leaf, offset in seg.leaves(reader):
             sid, folder = seg.segment_id(leaf), seg.segment_folder(leaf)
             arrays = {f: open_arrays(folder, sid, f) for f in FIELDS}
             self.segments.append(Segment(sid, offset, leaf.doc_count_all(), seg.live_mask(leaf)))
             self.segments[-1].arrays = arrays
             self.segments[-1].all_live = bool(self.segments[-1].live.all())
+            self.segments[-1].leaves = [len(self.leaf_offsets)]
+            self.leaf_offsets.append(offset)
         masks = [s.live for s in self.segments]
+        self.segments = _units(self.segments, folder if self.segments else None)
         self.live = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
         self.live.flags.writeable = False
         self.live_ids = np.flatnonzero(self.live)
@@ -158,8 +143,16 @@ class View:
 
     def locate(self, docnum: int) -> tuple[int, int]:
         """Return (segment index, document number within it) of a global document number."""
-        i = int(np.searchsorted(self.state.offsets, docnum, side="right")) - 1
-        return i, docnum - self.state.offsets[i]
+        offsets = self.state.leaf_offsets
+        i = int(np.searchsorted(offsets, docnum, side="right")) - 1
+        return i, docnum - offsets[i]
+
+    def unit_leaves(self, i: int) -> list[tuple[object, int]]:
+        """Return the Whoosh segments term-array segment i covers, with their first document
+        number counted from its own (one segment, at 0, unless i is the merged arrays)."""
+        unit = self.state.segments[i]
+        offsets = self.state.leaf_offsets
+        return [(self.leaves[k], offsets[k] - unit.offset) for k in unit.leaves]
 
     def stored(self, docnum: int) -> dict:
         """Return the stored fields of a document (cached per generation; do not change them)."""
@@ -210,17 +203,17 @@ class View:
         for i, segment in enumerate(self.state.segments):
             arrays = segment.arrays.get(fieldname)
             if arrays is None or not len(arrays.terms):
-                leaf = self.leaves[i]
-                counts += [leaf.doc_frequency(fieldname, t) for t in terms]
+                for leaf, _ in self.unit_leaves(i):
+                    counts += [leaf.doc_frequency(fieldname, t) for t in terms]
                 continue
             at = np.minimum(np.searchsorted(arrays.terms, wanted), len(arrays.terms) - 1)
             found = arrays.terms[at] == wanted
             sizes = arrays.starts[at + 1] - arrays.starts[at]
             counts[fits] += np.where(found, sizes, 0)
             if not fits.all():  # too long for the arrays: Whoosh's lexicon has them
-                leaf = self.leaves[i]
-                for k in np.flatnonzero(~fits).tolist():
-                    counts[k] += leaf.doc_frequency(fieldname, terms[k])
+                for leaf, _ in self.unit_leaves(i):
+                    for k in np.flatnonzero(~fits).tolist():
+                        counts[k] += leaf.doc_frequency(fieldname, terms[k])
         return counts.tolist()
 
     def expand_prefix(self, fieldname: str, prefix: str):
@@ -257,11 +250,16 @@ class View:
         arrays = segment.arrays.get(fieldname)
         got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
         if got is None:  # no term arrays (a segment of Whoosh's own writer) or a very long term
-            got = seg.raw_postings(self.leaves[i], fieldname, text)
-            if got is None:
+            ids, weights, df = [], [], 0
+            for leaf, rel in self.unit_leaves(i):
+                found = seg.raw_postings(leaf, fieldname, text)
+                if found is not None:  # Whoosh's postings skip deleted documents already
+                    ids.append(np.asarray(found[0], dtype=np.int64) + rel)
+                    weights.append(np.asarray(found[1], dtype=np.float64))
+                    df += leaf.doc_frequency(fieldname, text)
+            if not ids:
                 return None
-            df = self.leaves[i].doc_frequency(fieldname, text)
-            return got[0], got[1], df  # Whoosh's postings skip deleted documents already
+            return np.concatenate(ids), np.concatenate(weights), df
         ids, weights = got
         if not len(ids):
             return None

@@ -175,7 +175,7 @@ def phrase_scores(view: View, fields: tuple[str, ...], stems: tuple[str, ...]):
     words = [s.encode("utf-8") for s in stems]
     for fname in fields:
         ids, counts = [], []
-        for segment in view.state.segments:
+        for i, segment in enumerate(view.state.segments):
             arrays = segment.arrays.get(fname)
             got = termarrays.phrase_counts(arrays, words) if arrays is not None else None
             if got is not None:  # from the position arrays, in bulk
@@ -183,16 +183,18 @@ def phrase_scores(view: View, fields: tuple[str, ...], stems: tuple[str, ...]):
                 ids.append(got[0][live].astype(np.int64) + segment.offset)
                 counts.append(got[1][live].astype(np.float64))
                 continue
-            m = wq.Phrase(fname, list(stems)).matcher(subs[segment.offset])  # no arrays
-            found, occurrences = [], []
-            while m.is_active():
-                found.append(m.id() + segment.offset)
-                occurrences.append(len(m.spans()))
-                m.next()
-                if len(found) % 256 == 0:
-                    check_deadline()
-            ids.append(np.array(found, dtype=np.int64))
-            counts.append(np.array(occurrences, dtype=np.float64))
+            for _, rel in view.unit_leaves(i):  # no arrays, or a word too long for them
+                offset = segment.offset + rel
+                m = wq.Phrase(fname, list(stems)).matcher(subs[offset])
+                found, occurrences = [], []
+                while m.is_active():
+                    found.append(m.id() + offset)
+                    occurrences.append(len(m.spans()))
+                    m.next()
+                    if len(found) % 256 == 0:
+                        check_deadline()
+                ids.append(np.array(found, dtype=np.int64))
+                counts.append(np.array(occurrences, dtype=np.float64))
         ids_f = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         if len(ids_f):
             parts.append((fname, ids_f, np.concatenate(counts)))

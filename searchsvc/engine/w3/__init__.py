@@ -35,9 +35,11 @@ _check_version()
 from whoosh import index as _index  # noqa: E402 (after the version check)
 from whoosh.columns import FixedBytesColumn  # noqa: E402 (the schema's fingerprint column)
 
+from searchsvc.engine.w3 import merged, segments, termarrays  # noqa: E402
 from searchsvc.engine.w3.formats import FastFrequency, FastPositions  # noqa: E402
 from searchsvc.engine.w3.mapped import MappedStorage  # noqa: E402
 from searchsvc.engine.w3.segwriter import TOKENS_PER_MB, BulkWriter  # noqa: E402
+from searchsvc.engine.w3.termarrays import FIELDS  # noqa: E402
 from searchsvc.engine.w3.workers import ParallelBulkWriter  # noqa: E402
 
 # What opening a generation raises when its files are missing, damaged or of another schema.
@@ -51,6 +53,7 @@ __all__ = [
     "FastPositions",
     "FixedBytesColumn",
     "create",
+    "merge_term_arrays",
     "open_readonly",
     "open_writable",
     "writer",
@@ -109,6 +112,20 @@ class StockWriter:
     def cancel(self) -> None:
         """Throw the uncommitted changes away."""
         self._writer.cancel()
+
+
+def merge_term_arrays(folder: Path, min_docs: int = merged.MAX_MERGE_DOCS) -> bool:
+    """Write (or keep) the merged term arrays of a committed index's leading big segments."""
+    reader = open_writable(folder).reader()
+    try:
+        found = []
+        for leaf, _ in segments.leaves(reader):
+            sid = segments.segment_id(leaf)
+            held = all(termarrays.open_arrays(folder, sid, f) is not None for f in FIELDS)
+            found.append((sid, leaf.doc_count_all(), held))
+    finally:
+        reader.close()
+    return merged.write_merged(folder, merged.leading(found, min_docs))
 
 
 def writer(ix, *, procs: int, limitmb: int, bulk: bool = True):
