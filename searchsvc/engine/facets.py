@@ -70,9 +70,13 @@ def _story_columns(cols: dict) -> None:
     story_<name>: the value every copy of a story carries, or -1 where its copies differ;
     pair_id_<name>, pair_code_<name>: each document's (story, value) pair as a dense code, and
     each pair's value (distinct counts of mixed stories scatter into these, never sort);
-    story_day: the day of a story's earliest dated copy (its first appearance).
+    story_day: the day of a story's earliest dated copy (its first appearance);
+    story_order, story_starts: every story's documents, ascending (story s: the slice
+    story_starts[s]:story_starts[s + 1] of story_order).
     """
     dup, k = cols["dup"], cols["dup_count"]
+    cols["story_order"] = np.argsort(dup, kind="stable")
+    cols["story_starts"] = np.concatenate(([0], np.cumsum(np.bincount(dup, minlength=k))))
     for name in ("source", "tag_sig"):
         codes = cols[name]
         first = np.full(k, -1, dtype=np.int64)

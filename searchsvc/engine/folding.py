@@ -19,15 +19,21 @@ class Folded:
     page: list[tuple[float, int]]  # (score, docnum) of the first `end` stories, best first
     sizes: np.ndarray  # matches per near-duplicate code
     dup: np.ndarray  # near-duplicate code of every document
+    cols: dict  # the facet columns (story_order, story_starts: each story's documents)
 
     def similar(self, docnum: int) -> int:
         """Return how many other matches are copies of this document."""
         return int(self.sizes[self.dup[docnum]]) - 1
 
     def copies(self, docnum: int, ids: np.ndarray, limit: int = SIMILAR_IDS) -> np.ndarray:
-        """Return up to `limit` other matches (of `ids`) that are copies of this document."""
-        same = ids[self.dup[ids] == self.dup[docnum]]
-        return same[same != docnum][:limit]
+        """Return up to `limit` other matches (of `ids`, ascending) that are copies of this
+        document, ascending: its story's documents looked up in ids, not ids scanned."""
+        story = int(self.dup[docnum])
+        lo, hi = self.cols["story_starts"][story : story + 2].tolist()
+        members = self.cols["story_order"][lo:hi]
+        at = np.minimum(np.searchsorted(ids, members), max(len(ids) - 1, 0))
+        same = members[(ids[at] == members) & (members != docnum)] if len(ids) else members[:0]
+        return same[:limit]
 
 
 def collapse(ranked: list, dup: np.ndarray, end: int) -> list:
@@ -56,4 +62,4 @@ def fold(matches: Matches, cols: dict, end: int) -> Folded:
         want *= 4  # many near-duplicates among the best: look further down
         best = ranked(matches, want)
         page = collapse(best, dup, end)
-    return Folded(total, page, sizes, dup)
+    return Folded(total, page, sizes, dup, cols)

@@ -82,11 +82,53 @@ def boosts(view: View, groups, docs: np.ndarray) -> np.ndarray:
     if not pairs or not len(docs):
         return out
     terms = sorted({t for pair in pairs for t in pair})
-    found = candidate_positions(view, TEXT_FIELDS, terms, docs)
     total = max(1, view.state.total)
     dfs = [view.doc_frequencies(f, terms) for f in FIELDS]
     idf = {t: scoring.idf(max(d), total) for t, *d in zip(terms, *dfs, strict=True)}
+    order = np.argsort(docs, kind="stable")
+    keys = {(f, t): _keys(view, f, t, docs[order]) for f in TEXT_FIELDS for t in terms}
+    if all(k is not None for k in keys.values()):  # every unit has position arrays
+        freqs = []
+        for a, b in pairs:
+            x = np.zeros(len(docs))
+            for f in TEXT_FIELDS:
+                got = scoring.pair_frequencies(keys[f, a], keys[f, b], len(docs))
+                x = x + FIELDS[f][0] * got
+            freqs.append((x, idf[a] + idf[b]))
+        out[order] = scoring.proximity_boosts(freqs, len(docs))
+        return out
+    found = candidate_positions(view, TEXT_FIELDS, terms, docs)
     for k, d in enumerate(docs.tolist()):
         positions = {f: {t: got[d] for t, got in found[f].items() if d in got} for f in found}
         out[k] = scoring.document_proximity(pairs, positions, idf)
     return out
+
+
+def _keys(view: View, fname: str, term: str, docs: np.ndarray) -> np.ndarray | None:
+    """Return sorted keys `k << 32 | position` of a term's positions in docs[k] (docs
+    ascending), from the position arrays; None where a segment has none."""
+    parts = []
+    offsets = [*view.state.offsets, view.state.total]
+    tbytes = term.encode("utf-8")
+    for i, segment in enumerate(view.state.segments):
+        lo, hi = np.searchsorted(docs, offsets[i : i + 2]).tolist()
+        if lo == hi:
+            continue
+        arrays = segment.arrays.get(fname)
+        got = termarrays.term_positions(arrays, tbytes) if arrays is not None else None
+        if got is None:
+            return None
+        held, freq, positions = got
+        if not len(held):
+            continue
+        want = docs[lo:hi] - segment.offset
+        at = np.minimum(np.searchsorted(held, want), len(held) - 1)
+        hit = held[at] == want
+        k, at = np.flatnonzero(hit) + lo, at[hit]
+        if not len(k):
+            continue
+        ends = np.cumsum(freq)
+        f = freq[at]
+        first = np.repeat(ends[at] - f - np.cumsum(f) + f, f) + np.arange(int(f.sum()))
+        parts.append((np.repeat(k, f).astype(np.int64) << 32) | positions[first])
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -100,6 +100,10 @@ class Ranked:
 def rank(view: View, groups: list[Group]) -> Ranked:
     """Return every document matching a group, with its final score (proximity, feedback, tiers)."""
     n = len(groups)
+    if n == 1:  # no proximity, no feedback: the group's own sparse scores, no dense arrays
+        ids, got = group_scores(view, groups[0])
+        got = got * groups[0].weight if groups[0].weight != 1 else got
+        return Ranked(ids, scoring.tiered(got, np.ones(len(ids), dtype=np.int32), 1), [])
     total = max(1, view.state.total)
     rare, common = list(groups), []
     if n >= LONG_QUERY:  # document frequencies cost term lookups: only where they matter

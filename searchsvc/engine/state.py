@@ -9,6 +9,7 @@ positions, so each thread reads through its own) and is what ranking, facets and
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
@@ -144,7 +145,7 @@ class View:
     def locate(self, docnum: int) -> tuple[int, int]:
         """Return (segment index, document number within it) of a global document number."""
         offsets = self.state.leaf_offsets
-        i = int(np.searchsorted(offsets, docnum, side="right")) - 1
+        i = bisect.bisect_right(offsets, docnum) - 1
         return i, docnum - offsets[i]
 
     def unit_leaves(self, i: int) -> list[tuple[object, int]]:

@@ -145,6 +145,34 @@ def pair_frequency(left: list[int], right: list[int]) -> float:
     return total
 
 
+def pair_frequencies(left: np.ndarray, right: np.ndarray, docs: int) -> np.ndarray:
+    """Return `pair_frequency` of many documents at once (the same sums, in the same order).
+
+    `left`, `right`: sorted int64 keys `document << 32 | position` of the two words' occurrences,
+    documents numbered 0..docs-1; returns one frequency per document.
+    """
+    if not len(left) or not len(right):
+        return np.zeros(docs)
+    at = np.searchsorted(right, left)
+    best = np.full(len(left), PROXIMITY_WINDOW + 1, dtype=np.int64)
+    for j in (at - 1, at):
+        ok = (j >= 0) & (j < len(right))
+        other = right[np.where(ok, j, 0)]
+        d = np.abs((other & 0xFFFFFFFF) - (left & 0xFFFFFFFF))
+        ok &= ((other >> 32) == (left >> 32)) & (d > 0) & (d < best)
+        best = np.where(ok, d, best)
+    near = best <= PROXIMITY_WINDOW
+    return np.bincount(left[near] >> 32, weights=1.0 / best[near], minlength=docs)
+
+
+def proximity_boosts(pair_freqs: list[tuple[np.ndarray, float]], docs: int) -> np.ndarray:
+    """Return `proximity_boost` of many documents at once, from per pair (frequencies, idf)."""
+    out = np.zeros(docs)
+    for x, w in pair_freqs:
+        out = out + np.where(x > 0, PROXIMITY_WEIGHT * w * (K1 + 1) * x / (K1 + x), 0.0)
+    return out
+
+
 def proximity_boost(pair_freqs: Iterable[tuple[float, float]]) -> float:
     """Return the proximity boost of a document: per query pair (weighted pair frequency, idf),
     PROXIMITY_WEIGHT times a BM25 saturation of the frequency, times the pair's idf (the sum of

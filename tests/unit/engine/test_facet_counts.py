@@ -1,4 +1,4 @@
-"""Folded facet counts: a story counts once under every value any of its matched copies has."""
+"""Folded counts and copies: a story counts once under every value its matched copies have."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchsvc.engine.facets import _story_columns, distinct
+from searchsvc.engine.folding import Folded
 
 docs_strategy = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4)), min_size=1, max_size=40)
 
@@ -40,3 +41,15 @@ def test_copies_with_different_values_count_under_each():
     got = distinct(cols, "source", np.array([0, 1, 2, 3, 4]), 3, fold=True)
     assert got.tolist() == [0, 2, 1]
     assert distinct(cols, "source", np.array([1, 3]), 3, fold=True).tolist() == [0, 1, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=docs_strategy, picks=st.lists(st.booleans(), min_size=40, max_size=40))
+def test_a_hits_copies_are_the_matches_of_its_story(rows, picks):
+    cols = columns(rows)
+    ids = np.array([d for d in range(len(rows)) if picks[d]], dtype=np.int64)
+    folded = Folded(0, [], np.zeros(0), cols["dup"], cols)
+    for d in range(len(rows)):
+        expected = [x for x in ids.tolist() if rows[x][0] == rows[d][0] and x != d]
+        assert folded.copies(d, ids, len(rows)).tolist() == expected
+        assert folded.copies(d, ids, 2).tolist() == expected[:2]
