@@ -104,41 +104,24 @@ def rank(view: View, groups: list[Group]) -> Ranked:
         ids, got = group_scores(view, groups[0])
         got = got * groups[0].weight if groups[0].weight != 1 else got
         return Ranked(ids, scoring.tiered(got, np.ones(len(ids), dtype=np.int32), 1), [])
-    total = max(1, view.state.total)
-    rare, common = list(groups), []
-    if n >= LONG_QUERY:  # document frequencies cost term lookups: only where they matter
-        rare = []
-        for g in groups:
-            (common if _size(view, g) > total * COMMON_FRACTION else rare).append(g)
-    if not rare:
-        rare, common = common, []
-    acc = np.zeros(total)
-    hits = np.zeros(total, dtype=np.int32)  # how many groups each document matches
     known: dict[str, tuple] = {}  # term -> its (ids, scores), reused by feedback
-    for part, restrict in ((rare, False), (common, True)):
-        only = hits > 0 if restrict and part else None
-        for g in part:
-            check_deadline()
-            ids, got = group_scores(view, g, only)
-            leaf = g.leaves[0]
-            if len(g.leaves) == 1 and leaf.kind == "term" and leaf.fields == TEXT_FIELDS:
-                known[leaf.terms[0]] = (ids, got)
-            acc[ids] += got * g.weight if g.weight != 1 else got
-            hits[ids] += 1
-    matched = np.flatnonzero(hits)
+    if n < LONG_QUERY:
+        matched, acc, hits = _sparse_sums(view, groups, known)
+    else:
+        matched, acc, hits = _dense_sums(view, groups, known)
+    # from here on, acc and hits are over `matched` (global docnums ascending)
     if scoring.PROXIMITY_WEIGHT and 1 < n <= scoring.PROXIMITY_MAX_GROUPS:
-        best = matched[top(scoring.tiered(acc[matched], hits[matched], n), scoring.PROXIMITY_TOP)]
-        acc[best] += proximity.boosts(view, groups, best)
+        best = top(scoring.tiered(acc, hits, n), scoring.PROXIMITY_TOP)
+        acc[best] += proximity.boosts(view, groups, matched[best])
     feedback: list[tuple[str, float]] = []
     if n >= scoring.FEEDBACK_FROM and len(matched) > 2 * scoring.FEEDBACK_DOCS:
-        first = scoring.tiered(acc[matched], hits[matched], n)  # tiers pick the feedback docs
-        feedback = _feedback(view, matched, first, acc[matched])
+        first = scoring.tiered(acc, hits, n)  # tiers pick the feedback docs
+        feedback = _feedback(view, matched, first, acc)
         # RM3 re-ranks the best first-pass documents; the rest keep their first-pass order
         # below them (scaled alike, they can only lose ground to the re-ranked ones).
-        pool = matched[top(first, scoring.FEEDBACK_RERANK)]
-        pool.sort()
+        pool = np.sort(matched[top(first, scoring.FEEDBACK_RERANK)])
         acc *= scoring.FEEDBACK_ORIGINAL / sum(g.weight for g in groups)
-        only = np.zeros(total, dtype=bool)
+        only = np.zeros(max(1, view.state.total), dtype=bool)
         only[pool] = True
         check_deadline()
         fresh = [t for t, _ in feedback if t not in known]
@@ -149,8 +132,65 @@ def rank(view: View, groups: list[Group]) -> Ranked:
                 ids, got = ids[only[ids]], got[only[ids]]
             else:  # among the pool only: the rest of its postings is not needed
                 ids, got = scored[t]
-            acc[ids] += (1 - scoring.FEEDBACK_ORIGINAL) * w * got
-    return Ranked(matched, scoring.tiered(acc[matched], hits[matched], n), feedback)
+            acc[np.searchsorted(matched, ids)] += (1 - scoring.FEEDBACK_ORIGINAL) * w * got
+    return Ranked(matched, scoring.tiered(acc, hits, n), feedback)
+
+
+def _remember(known: dict, group: Group, ids: np.ndarray, got: np.ndarray) -> None:
+    """Keep a one-word group's (ids, scores) for feedback, which may pick the same term."""
+    leaf = group.leaves[0]
+    if len(group.leaves) == 1 and leaf.kind == "term" and leaf.fields == TEXT_FIELDS:
+        known[leaf.terms[0]] = (ids, got)
+
+
+def _sparse_sums(view: View, groups: list[Group], known: dict):
+    """Return (matched ids ascending, summed weighted scores, groups matched) of a few groups.
+
+    The groups' id lists are each ascending: a sort of their concatenation merges them in
+    linear time. Scores are added group by group, as the dense sums do (np.add.reduceat may
+    sum in another order: not the same floats).
+    """
+    ids_parts, score_parts = [], []
+    for g in groups:
+        check_deadline()
+        ids, got = group_scores(view, g)
+        _remember(known, g, ids, got)
+        ids_parts.append(ids)
+        score_parts.append(got * g.weight if g.weight != 1 else got)
+    ids = np.concatenate(ids_parts)
+    if not len(ids):
+        return ids, np.zeros(0), np.zeros(0, dtype=np.int32)
+    ids = np.sort(ids, kind="stable")
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    hits = np.diff(np.append(starts, len(ids))).astype(np.int32)
+    matched = ids[starts]
+    acc = np.zeros(len(matched))
+    for part, got in zip(ids_parts, score_parts, strict=True):
+        acc[np.searchsorted(matched, part)] += got
+    return matched, acc, hits
+
+
+def _dense_sums(view: View, groups: list[Group], known: dict):
+    """Return what _sparse_sums does for many groups: the very common ones (more than
+    COMMON_FRACTION of the documents) only add to documents the rarer groups matched."""
+    total = max(1, view.state.total)
+    rare, common = [], []
+    for g in groups:
+        (common if _size(view, g) > total * COMMON_FRACTION else rare).append(g)
+    if not rare:
+        rare, common = common, []
+    acc = np.zeros(total)
+    hits = np.zeros(total, dtype=np.int32)  # how many groups each document matches
+    for part, restrict in ((rare, False), (common, True)):
+        only = hits > 0 if restrict and part else None
+        for g in part:
+            check_deadline()
+            ids, got = group_scores(view, g, only)
+            _remember(known, g, ids, got)
+            acc[ids] += got * g.weight if g.weight != 1 else got
+            hits[ids] += 1
+    matched = np.flatnonzero(hits)
+    return matched, acc[matched], hits[matched]
 
 
 def _feedback(

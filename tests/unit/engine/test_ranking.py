@@ -136,3 +136,24 @@ def test_title_clause_scores_only_the_title(engine):
     hits = scored(engine, "title:wing")
     assert set(hits) == {f"a{i:02d}" for i in range(3, 30, 6)}
     assert set(scored(engine, "title:airfoil")) == set()  # airfoil is only ever in bodies
+
+
+@pytest.mark.parametrize(
+    "q", ["flight wing", "lift drag airfoil", "engine fuel rotor nozzle", "tunnel item series"]
+)
+def test_sparse_sums_are_the_dense_sums_exactly(store, q):
+    """A few groups are summed over their merged id lists, in group order: the same floats
+    as adding each group into arrays over every document."""
+    view = store.view()
+    groups = plan_query(parse(q), view).groups
+    matched, acc, hits = ranking._sparse_sums(view, groups, {})
+    dense = [0.0] * view.state.total
+    count = [0] * view.state.total
+    for g in groups:
+        ids, got = ranking.group_scores(view, g)
+        for d, x in zip(ids.tolist(), got.tolist(), strict=True):
+            dense[d] += x * g.weight if g.weight != 1 else x
+            count[d] += 1
+    assert matched.tolist() == [d for d in range(view.state.total) if count[d]]
+    assert acc.tolist() == [dense[d] for d in matched.tolist()]
+    assert hits.tolist() == [count[d] for d in matched.tolist()]
