@@ -146,9 +146,9 @@ def _remember(known: dict, group: Group, ids: np.ndarray, got: np.ndarray) -> No
 def _sparse_sums(view: View, groups: list[Group], known: dict):
     """Return (matched ids ascending, summed weighted scores, groups matched) of a few groups.
 
-    The groups' id lists are each ascending: a sort of their concatenation merges them in
-    linear time. Scores are added group by group, as the dense sums do (np.add.reduceat may
-    sum in another order: not the same floats).
+    The groups' id lists are each ascending: a stable sort of their concatenation merges them
+    and keeps each document's scores in group order, which are then added in that order, as
+    the dense sums do (np.add.reduceat may sum in another order: not the same floats).
     """
     ids_parts, score_parts = [], []
     for g in groups:
@@ -160,14 +160,15 @@ def _sparse_sums(view: View, groups: list[Group], known: dict):
     ids = np.concatenate(ids_parts)
     if not len(ids):
         return ids, np.zeros(0), np.zeros(0, dtype=np.int32)
-    ids = np.sort(ids, kind="stable")
+    order = np.argsort(ids, kind="stable")
+    ids, scores = ids[order], np.concatenate(score_parts)[order]
     starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-    hits = np.diff(np.append(starts, len(ids))).astype(np.int32)
-    matched = ids[starts]
-    acc = np.zeros(len(matched))
-    for part, got in zip(ids_parts, score_parts, strict=True):
-        acc[np.searchsorted(matched, part)] += got
-    return matched, acc, hits
+    hits = np.diff(np.append(starts, len(ids)))
+    acc = scores[starts]
+    for k in range(1, int(hits.max())):  # each document's k-th group, added in turn
+        more = hits > k
+        acc[more] += scores[starts[more] + k]
+    return ids[starts], acc, hits.astype(np.int32)
 
 
 def _dense_sums(view: View, groups: list[Group], known: dict):
@@ -197,7 +198,7 @@ def _feedback(
     view: View, ids: np.ndarray, keys: np.ndarray, scores: np.ndarray
 ) -> list[tuple[str, float]]:
     """Return the RM3 expansion terms of the best first-pass documents (by keys)."""
-    order = np.lexsort((ids, -keys))[: scoring.FEEDBACK_DOCS]  # best first, ties by docnum
+    order = top(keys, scoring.FEEDBACK_DOCS)  # best first, ties by docnum (ids ascend)
     counted = []
     for d, score in zip(ids[order].tolist(), scores[order].tolist(), strict=True):
         counts = view.state.term_counts.get(d)

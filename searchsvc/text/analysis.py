@@ -101,17 +101,40 @@ def plain_chain() -> Analyzer:
 _ACCENTS = str.maketrans(accent_map)
 
 
+_TERMS: dict[str, str] = {}  # a folded word -> its index term ("" for a stop word)
+_TERMS_MAX = 400_000  # words remembered; past that the memory starts again (a new dict)
+
+
 def index_terms(text: str) -> list[str]:
-    """Return the terms english_analyzer() indexes for text, computed in bulk (fast path)."""
-    words = []
-    for w in TOKEN_PATTERN.findall(text.lower().translate(_ACCENTS)):
+    """Return the terms english_analyzer() indexes for text, computed in bulk (fast path).
+
+    Each distinct word is analysed once per process (RM3 re-reads the best documents of every
+    query); other threads keep reading the dict they started with when it is replaced.
+    """
+    global _TERMS
+    words = TOKEN_PATTERN.findall(text.lower().translate(_ACCENTS))
+    terms = _TERMS
+    new = [w for w in dict.fromkeys(words) if w not in terms]
+    if new:
+        if len(terms) + len(new) > _TERMS_MAX:
+            terms = _TERMS = {}
+        terms.update(zip(new, _analyse(new), strict=True))
+    return [t for t in map(terms.__getitem__, words) if t]
+
+
+def _analyse(words: list[str]) -> list[str]:
+    """Return each folded word's index term, "" for a stop word (stems in one batch)."""
+    kept, out = [], []
+    for w in words:
         if "'" in w or "’" in w:
             w = _POSSESSIVE.sub("", w).replace("’", "'")
         elif "," in w and w[0].isdigit():
             w = w.replace(",", "")
-        if w and w not in STOP_WORDS:
-            words.append(canonical(w))
-    return stem_many(words)
+        out.append(bool(w and w not in STOP_WORDS))
+        if out[-1]:
+            kept.append(canonical(w))
+    stems = iter(stem_many(kept))
+    return [next(stems) if keep else "" for keep in out]
 
 
 def fold(text: str) -> str:

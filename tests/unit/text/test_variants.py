@@ -6,6 +6,8 @@ import collections
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
@@ -223,3 +225,24 @@ def test_an_index_analysed_without_the_spelling_rules_is_rebuilt(tmp_path, monke
         assert [h.id for h in page.hits] == ["uk"]
     finally:
         store.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *("The", "the", "colour's", "1,000", "travellers'", "Rumours", "it’s", "and"),
+                *("a", "Café", "naïve", "organise", "ORGANIZATION", "running", "ran", "2,5a"),
+            ]
+        )
+        | st.text(alphabet="abcé'’,1 ", max_size=8),
+        max_size=30,
+    )
+)
+def test_index_terms_is_the_analyzer_cold_and_warm(words):
+    """The per-word memory gives what the analyzer gives, on the first call and the next."""
+    text = " ".join(words)
+    expected = [t.text for t in english_analyzer()(text)]
+    assert index_terms(text) == expected
+    assert index_terms(text) == expected
