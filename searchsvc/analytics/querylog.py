@@ -91,7 +91,8 @@ class QueryLog:
     @contextmanager
     def _locked(self):
         """Hold an exclusive lock shared by every process and thread writing this log."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.lock_path.parent.is_dir():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)  # one description per call
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -48,7 +48,13 @@ class Store:
         self.problem: str | None = None  # why the newest generation is not served, if it is not
 
     def exists(self) -> bool:
-        """Return True when a complete index generation is live."""
+        """Return True when a complete index generation is live (a stat while it is open)."""
+        try:
+            st = os.stat(self.index_dir / CURRENT)
+        except OSError:
+            return False
+        if (st.st_ino, st.st_mtime_ns, st.st_size) == self._stamp and self._index is not None:
+            return True  # the generation this store has open
         return read_current(self.index_dir) is not None
 
     @property
