@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 
 from searchsvc.contract import TOP_TAGS
+from searchsvc.engine.caches import release_heap
 from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
@@ -28,7 +29,13 @@ def _codes(values: list) -> tuple[np.ndarray, list]:
 
 def columns(view: View) -> dict:
     """Return per-document codes of dup key, source, date and tag set (once per generation)."""
-    return view.state.memo("columns", lambda: _build_columns(view))
+
+    def build() -> dict:
+        cols = _build_columns(view)
+        release_heap()  # the build's per-document Python values are garbage now
+        return cols
+
+    return view.state.memo("columns", build)
 
 
 def _build_columns(view: View) -> dict:
@@ -75,7 +82,7 @@ def _story_columns(cols: dict) -> None:
     story_starts[s]:story_starts[s + 1] of story_order).
     """
     dup, k = cols["dup"], cols["dup_count"]
-    cols["story_order"] = np.argsort(dup, kind="stable")
+    cols["story_order"] = np.argsort(dup, kind="stable").astype(np.int32)
     cols["story_starts"] = np.concatenate(([0], np.cumsum(np.bincount(dup, minlength=k))))
     for name in ("source", "tag_sig"):
         codes = cols[name]
@@ -85,8 +92,8 @@ def _story_columns(cols: dict) -> None:
         cols[f"story_{name}"] = np.where(differs, -1, first)
         n = int(codes.max()) + 1 if len(codes) else 1
         pairs, ids = np.unique(dup.astype(np.int64) * n + codes, return_inverse=True)
-        cols[f"pair_id_{name}"] = ids.astype(np.int64)
-        cols[f"pair_code_{name}"] = pairs % n
+        cols[f"pair_id_{name}"] = ids.astype(np.int32)
+        cols[f"pair_code_{name}"] = (pairs % n).astype(np.int32)
     ords = np.where(cols["doc_ord"] > 0, cols["doc_ord"], np.iinfo(np.int64).max)
     order = np.lexsort((ords, dup))  # by story, earliest first
     story_day = np.empty(k, dtype=np.int64)
