@@ -100,6 +100,7 @@ def server_rss(index_dir: Path, queries: list[str], cap: float) -> dict:
         "rss": [m["rss"] for m in mem],
         "pss": [m["pss"] for m in mem],
         "uss": [m["uss"] for m in mem],
+        "anon": [m["anon"] for m in mem],
         "errors": len(r["errors"]),
         "requests": r["requests"],
     }
@@ -208,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         m = server_rss(b["dir"], queries + http_qs, args.cap)
         print(
             f"   x{copies}: workers RSS {[round(x) for x in m['rss']]} PSS "
-            f"{[round(x) for x in m['pss']]} USS {[round(x) for x in m['uss']]} MB"
+            f"{[round(x) for x in m['pss']]} USS {[round(x) for x in m['uss']]} (anonymous "
+            f"{[round(x) for x in m['anon']]}) MB"
             f" after {m['requests']} requests",
             flush=True,
         )

@@ -253,10 +253,12 @@ def rss_mb(pid: int) -> float:
 
 
 def memory_mb(pid: int) -> dict[str, float]:
-    """Return a process's RSS, PSS and USS in MB (smaps_rollup).
+    """Return a process's RSS, PSS, USS and anonymous memory in MB (smaps_rollup).
 
     USS (private pages) is what the process alone costs; PSS shares each shared page (the
-    memory-mapped index, the page cache's) between the processes mapping it.
+    memory-mapped index, the page cache's) between the processes mapping it. USS also counts
+    index pages only this worker has touched so far (they stay the page cache's); `anon` is
+    the heap alone (Python objects, arrays, caches).
     """
     fields: dict[str, int] = {}
     try:
@@ -265,12 +267,13 @@ def memory_mb(pid: int) -> dict[str, float]:
             if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
                 fields[parts[0][:-1]] = int(parts[1])
     except OSError:
-        return {"rss": math.nan, "pss": math.nan, "uss": math.nan}
+        return {"rss": math.nan, "pss": math.nan, "uss": math.nan, "anon": math.nan}
     uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
     return {
         "rss": fields.get("Rss", 0) / 1024,
         "pss": fields.get("Pss", 0) / 1024,
         "uss": uss / 1024,
+        "anon": fields.get("Anonymous", 0) / 1024,
     }
 
 
