@@ -13,6 +13,7 @@ import numpy as np
 
 from searchsvc.contract import TOP_TAGS
 from searchsvc.engine.caches import release_heap
+from searchsvc.engine.columns import column_codes
 from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
@@ -46,14 +47,15 @@ def _build_columns(view: View) -> dict:
         text = term.decode("utf-8") if isinstance(term, bytes) else term
         for d in view.term_docs("tags", text).tolist():
             tags[d] = (*tags[d], text)
-    raw_days = view.column("published", False)
-    days = {raw: seg.day_of(raw) for raw in set(raw_days)}
+    raw_days, raw_values = column_codes(view, "published", False)
+    day_of_raw, day_values = _codes([seg.day_of(raw) for raw in raw_values])
     cols: dict = {}
     cols["dup"] = _stories(view)
     cols["dup_count"] = int(cols["dup"].max()) + 1 if len(cols["dup"]) else 0
     cols["source"], cols["source_values"] = canonical_sources(view)
-    cols["domain"], cols["domain_values"] = _codes(view.column("domain"))
-    cols["day"], cols["day_values"] = _codes([days[raw] for raw in raw_days])
+    cols["domain"], cols["domain_values"] = column_codes(view, "domain")
+    # raw values are coded by first appearance, so their days are too
+    cols["day"], cols["day_values"] = day_of_raw[raw_days], day_values
     dated = [d or date.min for d in cols["day_values"]]  # date.min: undated, never counted
     cols["day_ord"] = np.array([d.toordinal() for d in dated], dtype=np.int64)
     cols["day_year"] = np.array([d.year for d in dated], dtype=np.int64)
@@ -103,7 +105,7 @@ def _story_columns(cols: dict) -> None:
 
 def _stories(view: View) -> np.ndarray:
     """Return a story code per document: exact copies, and near copies by fingerprint."""
-    exact, _ = _codes(view.column("dup"))
+    exact, _ = column_codes(view, "dup", False)  # raw bytes: only equality counts
     parts = [seg.fixed_bytes(leaf, "fp", FINGERPRINT_BYTES) for leaf in view.leaves]
     rows = np.concatenate(parts) if parts else np.zeros((0, FINGERPRINT_BYTES), np.uint8)
     rows[~view.state.live] = 0  # a deleted copy links nothing

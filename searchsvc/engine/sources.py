@@ -14,6 +14,7 @@ from collections import Counter
 
 import numpy as np
 
+from searchsvc.engine.columns import column_codes, first_appearance
 from searchsvc.engine.state import View
 from searchsvc.ingest.sources import source_key
 from searchsvc.text.analysis import fold
@@ -21,10 +22,13 @@ from searchsvc.text.analysis import fold
 
 def canonical_sources(view: View) -> tuple[np.ndarray, list[str]]:
     """Return (a code per document, the display name of each code; "" for no source)."""
-    pairs = list(zip(view.column("source"), view.column("domain"), strict=True))
-    index: dict = {}
-    codes = np.fromiter((index.setdefault(p, len(index)) for p in pairs), np.int32, len(pairs))
-    distinct = [(name or "", domain or "") for name, domain in index]
+    names, name_values = column_codes(view, "source")
+    domains, domain_values = column_codes(view, "domain")
+    width = max(1, len(domain_values))
+    codes, pairs = first_appearance(names.astype(np.int64) * width + domains)
+    distinct = [
+        (name_values[p // width] or "", domain_values[p % width] or "") for p in pairs.tolist()
+    ]
     live = np.bincount(codes[view.state.live], minlength=len(distinct)).tolist()
     weight = [n + 1 for n in live]  # every spelling counts, live documents more
     keys = [source_key(name) for name, _ in distinct]

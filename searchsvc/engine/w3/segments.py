@@ -12,7 +12,12 @@ from itertools import accumulate
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
-from whoosh.columns import FixedBytesColumn, NumericColumn, TranslatingColumnReader
+from whoosh.columns import (
+    FixedBytesColumn,
+    NumericColumn,
+    TranslatingColumnReader,
+    VarBytesColumn,
+)
 from whoosh.util.numeric import byte_to_length
 from whoosh.util.times import long_to_datetime
 
@@ -92,6 +97,73 @@ def column(leaf, name: str, translate: bool = True) -> list:
         memo = {v: reader._translate(v) for v in set(raw)}
         return list(map(memo.__getitem__, raw))
     return list(reader)
+
+
+def column_codes(leaf, name: str, translate: bool = True) -> tuple[np.ndarray, list]:
+    """Return (an int32 code per document, the value of each code) of a segment's column.
+
+    `values[codes[d]]` is `column(leaf, name, translate)[d]`; variable-length and numeric
+    columns are read as whole arrays (numpy finds the distinct values, each translated once)
+    rather than one Python value per document, which at 400,000 documents took seconds and
+    left hundreds of thousands of objects behind.
+    """
+    n = leaf.doc_count_all()
+    if not leaf.has_column(name):
+        return np.zeros(n, dtype=np.int32), [None]
+    reader = leaf.column_reader(name, translate=translate)
+    raw = reader.raw_column() if isinstance(reader, TranslatingColumnReader) else reader
+    got = None
+    if type(raw) is VarBytesColumn.Reader:
+        got = _var_bytes_codes(raw, n)
+    elif type(raw) is NumericColumn.Reader:
+        got = _numeric_codes(raw, n)
+    if got is None:  # another kind of column, or very long values: one value at a time
+        index: dict = {}
+        values = column(leaf, name, translate)
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int32, n)
+        return codes, list(index)
+    codes, raws = got
+    if raw is not reader:
+        raws = [reader._translate(v) for v in raws]
+    return codes, raws
+
+
+def _var_bytes_codes(raw, n: int, widest: int = 256):
+    lengths = np.asarray(raw._lengths, dtype=np.int64)[:n]
+    offsets = np.asarray(raw._offsets, dtype=np.int64)[:n]
+    if len(lengths) != n or (n and int(lengths.max()) > widest):
+        return None
+    if not n:
+        return np.zeros(0, dtype=np.int32), []
+    size = int((offsets + lengths).max())
+    blob = np.frombuffer(raw._dbfile.get(raw._basepos, size), dtype=np.uint8) if size else None
+    width = int(lengths.max())
+    keys = np.zeros((n, width + 2), dtype=np.uint8)  # the bytes, zero-padded, then the length
+    if width:
+        at = np.arange(width)
+        held = at < lengths[:, None]
+        keys[:, :width][held] = blob[(offsets[:, None] + at)[held]]
+    keys[:, width:] = lengths.astype("<u2").view(np.uint8).reshape(n, 2)
+    _, first, codes = np.unique(
+        keys.view(np.dtype((np.void, width + 2))).ravel(), return_index=True, return_inverse=True
+    )
+    data = blob.tobytes() if blob is not None else b""
+    spans = zip(offsets[first].tolist(), lengths[first].tolist(), strict=True)
+    values = [data[o : o + k] for o, k in spans]
+    return codes.astype(np.int32).ravel(), values
+
+
+def _numeric_codes(raw, n: int):
+    count = min(raw._count, n)
+    dtype = np.dtype(">" + raw._typecode)
+    if dtype.itemsize != raw._fixedlen:
+        return None
+    numbers = np.frombuffer(raw._dbfile.get(raw._basepos, count * raw._fixedlen), dtype=dtype)
+    found, codes = np.unique(numbers, return_inverse=True)
+    values = found.tolist()
+    out = np.full(n, len(values), dtype=np.int32)  # past the column's end: its default
+    out[:count] = codes.ravel()
+    return out, [*values, raw._default]
 
 
 def fixed_bytes(leaf, name: str, width: int) -> np.ndarray:

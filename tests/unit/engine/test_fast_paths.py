@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from segments import write_segments
 
-from searchsvc.engine import facets, termscores
+from searchsvc.engine import columns, facets, termscores
 from searchsvc.engine.generations import gen_name, switch_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.live import apply_pending
@@ -183,3 +183,16 @@ def test_doc_frequencies_looked_up_together_are_whoosh_s(which, request):
         expected = [reader.doc_frequency(field, t) for t in terms]
         assert view.doc_frequencies(field, terms) == expected, field
         assert [view.doc_frequency(field, t) for t in terms] == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "translate"),
+    [("dup", True), ("source", True), ("domain", True), ("id", True), ("published", False)],
+)
+def test_columns_read_in_bulk_code_what_the_per_document_values_give(view, name, translate):
+    """engine/columns.py reads whole column arrays: the same values, coded in order of first
+    appearance, as coding view.column()'s one value per document."""
+    codes, values = columns.column_codes(view, name, translate)
+    expected = view.column(name, translate)
+    assert [values[c] for c in codes.tolist()] == expected
+    assert values == list(dict.fromkeys(expected))
