@@ -23,7 +23,7 @@ import numpy as np
 from searchsvc.engine.caches import LRU, array_bytes
 from searchsvc.engine.w3 import merged
 from searchsvc.engine.w3 import segments as seg
-from searchsvc.engine.w3.termarrays import MAX_TERM_BYTES, TermArrays, open_arrays
+from searchsvc.engine.w3.termarrays import ARRAY_FIELDS, MAX_TERM_BYTES, TermArrays, open_arrays
 from searchsvc.errors import SearchTimeout
 from searchsvc.text.scoring import FIELDS
 
@@ -78,8 +78,8 @@ def _units(segments: list[Segment], folder: str | None) -> list[Segment]:
     k = len(cover or ())
     if not k or [(s.id, s.count) for s in segments[:k]] != cover:
         return segments
-    arrays = {f: open_arrays(folder, merged.NAME, f) for f in FIELDS}
-    if any(a is None or a.positions is None for a in arrays.values()):
+    arrays = {f: open_arrays(folder, merged.NAME, f) for f in ARRAY_FIELDS}
+    if any(arrays[f] is None or arrays[f].positions is None for f in FIELDS):
         return segments
     live = np.concatenate([s.live for s in segments[:k]])
     unit = Segment(merged.NAME, 0, len(live), live, arrays, bool(live.all()), list(range(k)))
@@ -98,7 +98,7 @@ class ReaderState:
         self.leaf_offsets: list[int] = []  # each Whoosh segment's first document number
         for leaf, offset in seg.leaves(reader):
             sid, folder = seg.segment_id(leaf), seg.segment_folder(leaf)
-            arrays = {f: open_arrays(folder, sid, f) for f in FIELDS}
+            arrays = {f: open_arrays(folder, sid, f) for f in ARRAY_FIELDS}
             self.segments.append(Segment(sid, offset, leaf.doc_count_all(), seg.live_mask(leaf)))
             self.segments[-1].arrays = arrays
             self.segments[-1].all_live = bool(self.segments[-1].live.all())

@@ -129,7 +129,7 @@ class SegmentBuilder:
             out.write_field(
                 name, terms, tstarts, docs, weights, values, lenbytes, fmt.fixed_value_size()
             )
-            if name in termarrays.FIELDS and self._folder is not None:  # the ranking's copy
+            if name in termarrays.ARRAY_FIELDS and self._folder is not None:  # for queries
                 ends = np.append(np.asarray(tstarts, dtype=np.int64), len(docs))
                 ranked[name] = (terms, ends, docs, weights, getattr(acc, "last_positions", None))
         out.close()

@@ -23,13 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from searchsvc.engine.w3.termarrays import FIELDS, MAX_TERM_BYTES, TermArrays
+from searchsvc.engine.w3.termarrays import FIELDS, KEY_FIELDS, MAX_TERM_BYTES, TermArrays
 from searchsvc.engine.w3.tiers import MAX_MERGE_DOCS
 
 NAME = "merged"
 MANIFEST = f"{NAME}.json"
 MIN_SEGMENTS = 2  # fewer: nothing to gain
-_PARTS = ("terms", "starts", "docs", "weights", "positions", "tpos")
 
 
 def covered(folder: str | os.PathLike) -> list[tuple[str, int]] | None:
@@ -75,12 +74,18 @@ def write_merged(folder: str | os.PathLike, segments: list[tuple[str, int]]) -> 
         p.unlink()
     if not segments:
         return False
+    offsets = np.cumsum([0] + [n for _, n in segments[:-1]]).tolist()
     for field in FIELDS:
         arrays = [TermArrays(folder, sid, field) for sid, _ in segments]
         if any(a.positions is None for a in arrays):
             return False
-        offsets = np.cumsum([0] + [n for _, n in segments[:-1]])
-        _merge_field(folder, field, arrays, offsets.tolist())
+        _merge_field(folder, field, arrays, offsets)
+    for field in KEY_FIELDS:  # segments built before these had arrays: read through Whoosh
+        try:
+            arrays = [TermArrays(folder, sid, field) for sid, _ in segments]
+        except (OSError, ValueError):
+            continue
+        _merge_field(folder, field, arrays, offsets)
     tmp = folder / f"{MANIFEST}.tmp"
     tmp.write_text(json.dumps({"segments": [list(s) for s in segments]}), encoding="utf-8")
     tmp.replace(folder / MANIFEST)  # last: the arrays are complete once this names them
@@ -97,34 +102,45 @@ def _merge_field(folder: Path, field: str, arrays: list[TermArrays], offsets: li
     union = np.unique(np.concatenate([a.terms for a in arrays]))
     gids = [np.searchsorted(union, a.terms) for a in arrays]
     sizes = [np.diff(a.starts) for a in arrays]
-    psizes = [np.diff(np.append(a.tpos, len(a.positions))) for a in arrays]
     total = np.zeros(len(union), dtype=np.int64)
-    ptotal = np.zeros(len(union), dtype=np.int64)
-    for g, s, p in zip(gids, sizes, psizes, strict=True):
+    for g, s in zip(gids, sizes, strict=True):
         total[g] += s  # a segment holds each term once: no repeated index in g
-        ptotal[g] += p
     starts = np.concatenate(([0], np.cumsum(total))).astype(np.int64)
-    tpos = np.concatenate(([0], np.cumsum(ptotal)))[:-1].astype(np.int64)
     wide = any(a.weights.dtype == np.float64 for a in arrays)
-    n, npos = int(starts[-1]), int(ptotal.sum())
     out = {
         "terms": _out(folder, field, "terms", f"S{MAX_TERM_BYTES}", len(union)),
         "starts": _out(folder, field, "starts", np.int64, len(starts)),
-        "tpos": _out(folder, field, "tpos", np.int64, len(tpos)),
-        "docs": _out(folder, field, "docs", np.int32, n),
-        "weights": _out(folder, field, "weights", np.float64 if wide else np.float32, n),
-        "positions": _out(folder, field, "positions", np.int32, npos),
+        "docs": _out(folder, field, "docs", np.int32, int(starts[-1])),
+        "weights": _out(
+            folder, field, "weights", np.float64 if wide else np.float32, int(starts[-1])
+        ),
     }
-    out["terms"][:], out["starts"][:], out["tpos"][:] = union, starts, tpos
-    run, prun = starts[:-1].copy(), tpos.copy()  # where each term's next segment goes
-    for a, g, s, p, offset in zip(arrays, gids, sizes, psizes, offsets, strict=True):
+    out["terms"][:], out["starts"][:] = union, starts
+    run = starts[:-1].copy()  # where each term's next segment goes
+    for a, g, s, offset in zip(arrays, gids, sizes, offsets, strict=True):
         dest = np.repeat(run[g] - a.starts[:-1], s) + np.arange(len(a.docs))
         out["docs"][dest] = a.docs.astype(np.int64) + offset
         out["weights"][dest] = a.weights
+        run[g] += s
+    if all(a.positions is not None for a in arrays):
+        _merge_positions(folder, field, arrays, gids, out)
+    for part in out.values():
+        part.flush()
+    del out
+
+
+def _merge_positions(folder: Path, field: str, arrays: list[TermArrays], gids, out) -> None:
+    """Write the merged position arrays: each term's positions segment after segment."""
+    psizes = [np.diff(np.append(a.tpos, len(a.positions))) for a in arrays]
+    ptotal = np.zeros(len(out["terms"]), dtype=np.int64)
+    for g, p in zip(gids, psizes, strict=True):
+        ptotal[g] += p
+    tpos = np.concatenate(([0], np.cumsum(ptotal)))[:-1].astype(np.int64)
+    out["tpos"] = _out(folder, field, "tpos", np.int64, len(tpos))
+    out["positions"] = _out(folder, field, "positions", np.int32, int(ptotal.sum()))
+    out["tpos"][:] = tpos
+    prun = tpos.copy()
+    for a, g, p in zip(arrays, gids, psizes, strict=True):
         pdest = np.repeat(prun[g] - a.tpos, p) + np.arange(len(a.positions))
         out["positions"][pdest] = a.positions
-        run[g] += s
         prun[g] += p
-    for part in _PARTS:
-        out[part].flush()
-    del out

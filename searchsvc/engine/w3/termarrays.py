@@ -1,4 +1,4 @@
-"""Term arrays: a segment's postings of the ranked fields as flat numpy arrays beside it.
+"""Term arrays: a segment's postings of the ranked fields and tags as flat numpy arrays beside it.
 
 Whoosh keeps postings in pickled blocks that are decoded one by one at query time; the first
 search for a term pays for that in every segment. The bulk writer already holds each field's
@@ -27,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-FIELDS = ("title", "body")  # the fields the ranking reads postings of
+FIELDS = ("title", "body")  # the fields the ranking reads postings of (with positions)
+KEY_FIELDS = ("tags",)  # whole-value fields read for facets and filters (no positions)
+ARRAY_FIELDS = FIELDS + KEY_FIELDS
 MAX_TERM_BYTES = 40  # longer terms (rare: numbers, run-together words) stay in Whoosh only
 _PARTS = ("terms", "starts", "docs", "weights")
 _POSITION_PARTS = ("positions", "tpos")
@@ -210,7 +212,7 @@ def following(arrays: TermArrays, previous: bytes, lo: int, hi: int, live: np.nd
 
 def open_arrays(folder: str | None, segment_id: str | None, field: str) -> TermArrays | None:
     """Return the memory-mapped term arrays of a segment's field, or None when it has none."""
-    if not folder or segment_id is None or field not in FIELDS:
+    if not folder or segment_id is None or field not in ARRAY_FIELDS:
         return None
     try:
         return TermArrays(folder, segment_id, field)

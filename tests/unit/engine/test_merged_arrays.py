@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from searchsvc.contract import SearchRequest
-from searchsvc.engine import w3
+from searchsvc.engine import facets, w3
 from searchsvc.engine.generations import read_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
-from searchsvc.engine.w3 import merged
+from searchsvc.engine.w3 import merged, segments
 
 WORDS = [
     *("oil", "price", "crude", "wheat", "grain", "export", "bank", "rate", "cup", "world"),
@@ -101,13 +101,14 @@ def test_the_merged_arrays_replace_the_leading_segments(pair):
     assert plain.segments[0].id != merged.NAME and len(plain.segments) >= 3
     unit = with_merged.segments[0]
     assert unit.id == merged.NAME and len(unit.leaves) == len(plain.segments)
+    assert unit.arrays["tags"] is not None  # merged too
     assert not unit.all_live  # the update deleted documents of the covered segments
     assert with_merged.leaf_offsets == [s.offset for s in plain.segments]
 
 
 def test_merged_postings_are_the_segments_postings_in_order(pair):
     plain, with_merged = (s.view() for s in pair)
-    for field in ("title", "body"):
+    for field in ("title", "body", "tags"):
         for term in [*WORDS, "item", LONG]:
             assert with_merged.term_docs(field, term).tolist() == (
                 plain.term_docs(field, term).tolist()
@@ -161,3 +162,32 @@ def test_the_leading_run_up_to_the_last_big_segment_is_merged():
     assert merged.leading([("a", big, True), ("b", 10, True), ("c", 10, True)]) == []
     assert merged.leading([("a", big, True), ("b", big, False), ("c", big, True)]) == []
     assert merged.leading([("a", big, True), ("b", big, True)], min_docs=big + 1) == []
+
+
+def test_tag_arrays_hold_whoosh_postings_and_give_the_same_columns(pair):
+    """Bulk-written segments carry term arrays for tags too (facets read every tag's documents
+    on each new generation): the same postings as Whoosh's, so the same facet columns as
+    reading the tags through Whoosh."""
+    view = pair[0].view()
+    checked = 0
+    for i, segment in enumerate(view.state.segments):
+        arrays = segment.arrays["tags"]
+        assert arrays is not None and arrays.positions is None
+        for leaf, _ in view.unit_leaves(i):
+            for tbytes in leaf.lexicon("tags"):
+                ids, _ = arrays.postings(tbytes)  # deleted documents too, as Whoosh's blocks
+                live = ids[segment.live[ids]].tolist()
+                assert live == segments.raw_postings(leaf, "tags", tbytes.decode())[0].tolist()
+                checked += 1
+    assert checked >= 6
+    store = Store(pair[0].index_dir)  # a second reader whose tags are read through Whoosh
+    try:
+        plain = store.view()
+        for segment in plain.state.segments:
+            segment.arrays["tags"] = None  # as in segments written before tags had arrays
+        with_arrays, without = facets._build_columns(view), facets._build_columns(plain)
+        for key, value in with_arrays.items():
+            other = without[key]
+            assert np.array_equal(value, other) if isinstance(value, np.ndarray) else value == other
+    finally:
+        store.close()
