@@ -13,7 +13,7 @@ import numpy as np
 
 from searchsvc.contract import TOP_TAGS
 from searchsvc.engine.caches import release_heap
-from searchsvc.engine.columns import column_codes
+from searchsvc.engine.columns import column_codes, first_appearance
 from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
@@ -41,12 +41,6 @@ def columns(view: View) -> dict:
 
 def _build_columns(view: View) -> dict:
 
-    n = view.state.total
-    tags: list[tuple] = [()] * n
-    for term in view.reader.lexicon("tags"):
-        text = term.decode("utf-8") if isinstance(term, bytes) else term
-        for d in view.term_docs("tags", text).tolist():
-            tags[d] = (*tags[d], text)
     raw_days, raw_values = column_codes(view, "published", False)
     day_of_raw, day_values = _codes([seg.day_of(raw) for raw in raw_values])
     cols: dict = {}
@@ -62,7 +56,7 @@ def _build_columns(view: View) -> dict:
     cols["day_month"] = np.array([d.year * 12 + d.month - 1 for d in dated], dtype=np.int64)
     cols["day_dated"] = np.array([d is not None for d in cols["day_values"]], dtype=bool)
     cols["doc_ord"] = np.where(cols["day_dated"][cols["day"]], cols["day_ord"][cols["day"]], 0)
-    cols["tag_sig"], cols["tag_sets"] = _codes(tags)
+    cols["tag_sig"], cols["tag_sets"] = tag_sets(view)
     # tag codes in name order; (tag set, tag) pairs spread a count per set over its tags
     cols["tag_values"] = sorted({t for combo in cols["tag_sets"] for t in combo})
     code = {t: i for i, t in enumerate(cols["tag_values"])}
@@ -71,6 +65,48 @@ def _build_columns(view: View) -> dict:
     cols["pair_tag"] = np.array([p[1] for p in pairs], dtype=np.int64)
     _story_columns(cols)
     return cols
+
+
+def tag_sets(view: View, widest: int = 32) -> tuple[np.ndarray, list[tuple]]:
+    """Return (a code per document, the tag set of each code): a set is a tuple of tags in
+    name order, () for none; codes in order of first appearance. Built from (document, tag)
+    pairs with numpy; documents with more than `widest` tags go one tuple at a time."""
+    n = view.state.total
+    names, docs = [], []
+    for term in view.reader.lexicon("tags"):
+        names.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+        docs.append(view.term_docs("tags", names[-1]))
+    sizes = [len(d) for d in docs]
+    doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+    tag = np.repeat(np.arange(len(names), dtype=np.int32), sizes)
+    order = np.argsort(doc, kind="stable")  # by document; tags stay in name order
+    doc, tag = doc[order], tag[order]
+    counts = np.bincount(doc, minlength=n)
+    if n and int(counts.max(initial=0)) > widest:
+        return _tag_tuples(n, names, doc, tag)
+    width = max(1, int(counts.max(initial=0)))
+    rows = np.full((n, width), -1, dtype=np.int32)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rows[doc, np.arange(len(doc)) - starts[doc]] = tag
+    bits = max(1, len(names).bit_length())  # a tag code + 1 in `bits` bits, 0 for none
+    if bits * width <= 63:  # the row as one int64: np.unique sorts numbers, not bytes
+        keys = np.zeros(n, dtype=np.int64)
+        for j in range(width):
+            keys |= (rows[:, j].astype(np.int64) + 1) << (bits * j)
+    else:
+        keys = np.ascontiguousarray(rows).view(np.dtype((np.void, 4 * width))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    codes, order = first_appearance(inverse.ravel())
+    sets = [tuple(names[t] for t in rows[first[k]].tolist() if t >= 0) for k in order.tolist()]
+    return codes, sets
+
+
+def _tag_tuples(n: int, names: list[str], doc: np.ndarray, tag: np.ndarray):
+    """Return what tag_sets does, one tuple per document (for documents with many tags)."""
+    tags: list[tuple] = [()] * n
+    for d, t in zip(doc.tolist(), tag.tolist(), strict=True):
+        tags[d] = (*tags[d], names[t])
+    return _codes(tags)
 
 
 def _story_columns(cols: dict) -> None:
