@@ -13,19 +13,12 @@ import numpy as np
 
 from searchsvc.contract import TOP_TAGS
 from searchsvc.engine.caches import release_heap
-from searchsvc.engine.columns import column_codes, first_appearance
+from searchsvc.engine.columns import column_codes, tag_sets, value_codes
 from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.text.dates import MONTHLY_SPAN_DAYS, periods
 from searchsvc.text.fingerprint import FINGERPRINT_BYTES, copies, stories
-
-
-def _codes(values: list) -> tuple[np.ndarray, list]:
-    """Return (int32 code per document, distinct values by code) of a per-document column."""
-    index: dict = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int32, len(values))
-    return codes, list(index)
 
 
 def columns(view: View) -> dict:
@@ -42,7 +35,7 @@ def columns(view: View) -> dict:
 def _build_columns(view: View) -> dict:
 
     raw_days, raw_values = column_codes(view, "published", False)
-    day_of_raw, day_values = _codes([seg.day_of(raw) for raw in raw_values])
+    day_of_raw, day_values = value_codes([seg.day_of(raw) for raw in raw_values])
     cols: dict = {}
     cols["dup"] = _stories(view)
     cols["dup_count"] = int(cols["dup"].max()) + 1 if len(cols["dup"]) else 0
@@ -65,48 +58,6 @@ def _build_columns(view: View) -> dict:
     cols["pair_tag"] = np.array([p[1] for p in pairs], dtype=np.int64)
     _story_columns(cols)
     return cols
-
-
-def tag_sets(view: View, widest: int = 32) -> tuple[np.ndarray, list[tuple]]:
-    """Return (a code per document, the tag set of each code): a set is a tuple of tags in
-    name order, () for none; codes in order of first appearance. Built from (document, tag)
-    pairs with numpy; documents with more than `widest` tags go one tuple at a time."""
-    n = view.state.total
-    names, docs = [], []
-    for term in view.reader.lexicon("tags"):
-        names.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-        docs.append(view.term_docs("tags", names[-1]))
-    sizes = [len(d) for d in docs]
-    doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
-    tag = np.repeat(np.arange(len(names), dtype=np.int32), sizes)
-    order = np.argsort(doc, kind="stable")  # by document; tags stay in name order
-    doc, tag = doc[order], tag[order]
-    counts = np.bincount(doc, minlength=n)
-    if n and int(counts.max(initial=0)) > widest:
-        return _tag_tuples(n, names, doc, tag)
-    width = max(1, int(counts.max(initial=0)))
-    rows = np.full((n, width), -1, dtype=np.int32)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rows[doc, np.arange(len(doc)) - starts[doc]] = tag
-    bits = max(1, len(names).bit_length())  # a tag code + 1 in `bits` bits, 0 for none
-    if bits * width <= 63:  # the row as one int64: np.unique sorts numbers, not bytes
-        keys = np.zeros(n, dtype=np.int64)
-        for j in range(width):
-            keys |= (rows[:, j].astype(np.int64) + 1) << (bits * j)
-    else:
-        keys = np.ascontiguousarray(rows).view(np.dtype((np.void, 4 * width))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    codes, order = first_appearance(inverse.ravel())
-    sets = [tuple(names[t] for t in rows[first[k]].tolist() if t >= 0) for k in order.tolist()]
-    return codes, sets
-
-
-def _tag_tuples(n: int, names: list[str], doc: np.ndarray, tag: np.ndarray):
-    """Return what tag_sets does, one tuple per document (for documents with many tags)."""
-    tags: list[tuple] = [()] * n
-    for d, t in zip(doc.tolist(), tag.tolist(), strict=True):
-        tags[d] = (*tags[d], names[t])
-    return _codes(tags)
 
 
 def _story_columns(cols: dict) -> None:

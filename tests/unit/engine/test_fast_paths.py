@@ -199,7 +199,7 @@ def test_columns_read_in_bulk_code_what_the_per_document_values_give(view, name,
 
 
 def test_tag_sets_from_pairs_are_the_per_document_tuples(view):
-    """facets.tag_sets codes each document's tags (in name order) as one set, first seen
+    """columns.tag_sets codes each document's tags (in name order) as one set, first seen
     first: the same as building a tuple per document (its path for many tags a document)."""
     tuples: list[tuple] = [()] * view.state.total
     for term in view.reader.lexicon("tags"):
@@ -207,8 +207,8 @@ def test_tag_sets_from_pairs_are_the_per_document_tuples(view):
         for d in view.term_docs("tags", text).tolist():
             tuples[d] = (*tuples[d], text)
     sets = list(dict.fromkeys(tuples))
-    codes, got = facets.tag_sets(view)
+    codes, got = columns.tag_sets(view)
     assert got == sets and max(len(s) for s in got) == 2 and () in got
     assert codes.tolist() == [sets.index(t) for t in tuples]
-    codes_one_by_one, got_one_by_one = facets.tag_sets(view, widest=0)
+    codes_one_by_one, got_one_by_one = columns.tag_sets(view, widest=0)
     assert got_one_by_one == sets and codes_one_by_one.tolist() == codes.tolist()
