@@ -71,6 +71,7 @@ def _story_columns(cols: dict) -> None:
     story_starts[s]:story_starts[s + 1] of story_order).
     """
     dup, k = cols["dup"], cols["dup_count"]
+    _story_tags(cols)
     cols["story_order"] = np.argsort(dup, kind="stable").astype(np.int32)
     cols["story_starts"] = np.concatenate(([0], np.cumsum(np.bincount(dup, minlength=k))))
     for name in ("source", "tag_sig"):
@@ -79,15 +80,32 @@ def _story_columns(cols: dict) -> None:
         first[dup[::-1]] = codes[::-1]  # the last write wins: each story's first copy's value
         differs = np.bincount(dup, weights=codes != first[dup], minlength=k) > 0
         cols[f"story_{name}"] = np.where(differs, -1, first)
-        n = int(codes.max()) + 1 if len(codes) else 1
-        pairs, ids = np.unique(dup.astype(np.int64) * n + codes, return_inverse=True)
-        cols[f"pair_id_{name}"] = ids.astype(np.int32)
-        cols[f"pair_code_{name}"] = (pairs % n).astype(np.int32)
+    codes, n = cols["source"], len(cols["source_values"]) or 1
+    pairs, ids = np.unique(dup.astype(np.int64) * n + codes, return_inverse=True)
+    cols["pair_id_source"] = ids.astype(np.int32).ravel()
+    cols["pair_code_source"] = (pairs % n).astype(np.int32)
     ords = np.where(cols["doc_ord"] > 0, cols["doc_ord"], np.iinfo(np.int64).max)
     order = np.lexsort((ords, dup))  # by story, earliest first
     story_day = np.empty(k, dtype=np.int64)
     story_day[dup[order[::-1]]] = cols["day"][order[::-1]]
     cols["story_day"] = story_day
+
+
+def _story_tags(cols: dict) -> None:
+    """Add each document's (story, tag) pairs as dense codes: doc_tag_starts (document d's
+    pairs are doc_story_tag[doc_tag_starts[d]:doc_tag_starts[d + 1]]) and story_tag_tag
+    (the tag of each pair code), for folded tag counts of stories whose copies differ."""
+    n_tags = max(1, len(cols["tag_values"]))
+    set_starts = np.searchsorted(cols["pair_sig"], np.arange(len(cols["tag_sets"]) + 1))
+    sig = cols["tag_sig"]
+    size = np.diff(set_starts)[sig] if len(sig) else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
+    at = np.repeat(set_starts[sig] - starts[:-1], size) + np.arange(int(starts[-1]))
+    keys = np.repeat(cols["dup"].astype(np.int64), size) * n_tags + cols["pair_tag"][at]
+    pairs, ids = np.unique(keys, return_inverse=True)
+    cols["doc_tag_starts"] = starts
+    cols["doc_story_tag"] = ids.astype(np.int32).ravel()
+    cols["story_tag_tag"] = (pairs % n_tags).astype(np.int32)
 
 
 def _stories(view: View) -> np.ndarray:
@@ -129,31 +147,50 @@ def distinct(cols: dict, name: str, docs: np.ndarray, n: int, fold: bool) -> np.
     by that value would find it): stories whose copies agree are counted from story_<name>,
     the few whose copies differ from their (story, value) pairs.
     """
-    codes = cols[name]
     if not fold:
-        return np.bincount(codes[docs], minlength=n)
+        return np.bincount(cols[name][docs], minlength=n)
+    counts, mixed = _agreeing(cols, name, docs, n)
+    if len(mixed):
+        pair_codes = cols[f"pair_code_{name}"]
+        seen = np.zeros(len(pair_codes), dtype=bool)
+        seen[cols[f"pair_id_{name}"][mixed]] = True
+        counts += np.bincount(pair_codes[seen], minlength=n)
+    return counts
+
+
+def _agreeing(cols: dict, name: str, docs: np.ndarray, n: int):
+    """Return (per value, the stories among docs whose copies all carry it; the documents of
+    the stories whose copies differ)."""
     stories = cols["dup"][docs]
     present = np.zeros(cols["dup_count"], dtype=bool)
     present[stories] = True
     found = np.flatnonzero(present)
     uniform = cols[f"story_{name}"][found]
     counts = np.bincount(uniform[uniform >= 0], minlength=n)
-    if (uniform < 0).any():
-        mixed = np.zeros(len(present), dtype=bool)
-        mixed[found[uniform < 0]] = True
-        pair_codes = cols[f"pair_code_{name}"]
-        seen = np.zeros(len(pair_codes), dtype=bool)
-        seen[cols[f"pair_id_{name}"][docs[mixed[stories]]]] = True
-        counts += np.bincount(pair_codes[seen], minlength=n)
-    return counts
+    if not (uniform < 0).any():
+        return counts, docs[:0]
+    mixed = np.zeros(len(present), dtype=bool)
+    mixed[found[uniform < 0]] = True
+    return counts, docs[mixed[stories]]
 
 
 def tag_counts(cols: dict, docs: np.ndarray, fold: bool = False) -> np.ndarray:
-    """Return how many of docs carry each tag (indexed like cols["tag_values"])."""
-    per_set = distinct(cols, "tag_sig", docs, len(cols["tag_sets"]), fold)
-    return np.bincount(
-        cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=len(cols["tag_values"])
-    )
+    """Return how many of docs carry each tag (indexed like cols["tag_values"]); folded, a
+    story counts once under each tag any of its copies among docs carries."""
+    n_sets, n_tags = len(cols["tag_sets"]), len(cols["tag_values"])
+    if not fold:
+        per_set, mixed = np.bincount(cols["tag_sig"][docs], minlength=n_sets), docs[:0]
+    else:
+        per_set, mixed = _agreeing(cols, "tag_sig", docs, n_sets)
+    counts = np.bincount(cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=n_tags)
+    if len(mixed):  # copies with different tag sets: their distinct (story, tag) pairs
+        lo, hi = cols["doc_tag_starts"][mixed], cols["doc_tag_starts"][mixed + 1]
+        size = hi - lo
+        at = np.repeat(lo - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
+        seen = np.zeros(len(cols["story_tag_tag"]), dtype=bool)
+        seen[cols["doc_story_tag"][at]] = True
+        counts += np.bincount(cols["story_tag_tag"][seen], minlength=n_tags)
+    return counts
 
 
 def facets_and_timeline(cols: dict, docs: np.ndarray, fold: bool = False) -> tuple[dict, list]:

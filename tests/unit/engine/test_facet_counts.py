@@ -6,17 +6,27 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from searchsvc.engine.facets import _story_columns, distinct
+from searchsvc.engine.facets import _story_columns, distinct, tag_counts
 from searchsvc.engine.folding import Folded
 
 docs_strategy = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4)), min_size=1, max_size=40)
 
 
+TAG_SETS = [(), ("a",), ("a", "b"), ("b", "c"), ("c",)]  # the tag set of each value 0..4
+TAGS = ["a", "b", "c"]
+
+
 def columns(rows: list[tuple[int, int]]) -> dict:
-    """Return the columns distinct reads, for rows of (story, value) per document."""
+    """Return the columns the counts read, for rows of (story, value) per document: the value
+    is the document's source code and its tag set (TAG_SETS)."""
     dup = np.array([s for s, _ in rows], dtype=np.int64)
     codes = np.array([v for _, v in rows], dtype=np.int64)
     cols = {"dup": dup, "dup_count": int(dup.max()) + 1, "source": codes, "tag_sig": codes}
+    cols["source_values"] = [f"s{v}" for v in range(5)]
+    cols["tag_sets"], cols["tag_values"] = TAG_SETS, TAGS
+    pairs = [(sig, TAGS.index(t)) for sig, combo in enumerate(TAG_SETS) for t in combo]
+    cols["pair_sig"] = np.array([p for p, _ in pairs], dtype=np.int64)
+    cols["pair_tag"] = np.array([t for _, t in pairs], dtype=np.int64)
     cols["doc_ord"] = np.zeros(len(rows), dtype=np.int64)
     cols["day"] = np.zeros(len(rows), dtype=np.int64)
     _story_columns(cols)
@@ -31,8 +41,7 @@ def test_folded_distinct_counts_match_the_definition(rows, picks):
     expected = np.zeros(5, dtype=np.int64)
     for value in range(5):
         expected[value] = len({rows[d][0] for d in docs.tolist() if rows[d][1] == value})
-    for name in ("source", "tag_sig"):
-        assert distinct(cols, name, docs, 5, fold=True).tolist() == expected.tolist()
+    assert distinct(cols, "source", docs, 5, fold=True).tolist() == expected.tolist()
 
 
 def test_copies_with_different_values_count_under_each():
@@ -53,3 +62,21 @@ def test_a_hits_copies_are_the_matches_of_its_story(rows, picks):
         expected = [x for x in ids.tolist() if rows[x][0] == rows[d][0] and x != d]
         assert folded.copies(d, ids, len(rows)).tolist() == expected
         assert folded.copies(d, ids, 2).tolist() == expected[:2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=docs_strategy, picks=st.lists(st.booleans(), min_size=40, max_size=40))
+def test_folded_tag_counts_count_each_story_once_per_tag(rows, picks):
+    """A story whose copies carry different tag sets counts once under each tag any of them
+    carries (two copies tagged (a, b) and (a) count once under a), unfolded once a copy."""
+    cols = columns(rows)
+    docs = np.array([d for d in range(len(rows)) if picks[d]], dtype=np.int64)
+    held = [[d for d in docs.tolist() if t in TAG_SETS[rows[d][1]]] for t in TAGS]
+    folded = [len({rows[d][0] for d in ds}) for ds in held]
+    assert tag_counts(cols, docs, fold=True).tolist() == folded
+    assert tag_counts(cols, docs).tolist() == [len(ds) for ds in held]
+
+
+def test_copies_with_overlapping_tag_sets_count_a_shared_tag_once():
+    cols = columns([(0, 2), (0, 1), (1, 3)])  # story 0: (a, b) and (a); story 1: (b, c)
+    assert tag_counts(cols, np.array([0, 1, 2]), fold=True).tolist() == [1, 2, 1]
