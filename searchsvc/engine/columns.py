@@ -1,9 +1,11 @@
-"""Per-document columns of a generation as int32 codes, read in bulk.
+"""Per-document columns of a generation as int32 codes, read in bulk, and per-story views.
 
 Facets, folding and statistics need a value per document (exact-copy key, source, domain,
 publication date) over the whole index. Read one Python value at a time, Reuters x20 took 4.6 s
 and left hundreds of thousands of objects on the heap of every worker; engine/w3/segments.py
 reads each segment's column as arrays instead, and only distinct values become Python objects.
+Tag sets are coded from (document, tag) pairs the same way. `story_columns` adds the per-story
+views that folded counts read (a story's value, its (story, tag) pairs, its documents).
 """
 
 from __future__ import annotations
@@ -87,3 +89,56 @@ def _tag_tuples(n: int, names: list[str], doc: np.ndarray, tag: np.ndarray):
     for d, t in zip(doc.tolist(), tag.tolist(), strict=True):
         tags[d] = (*tags[d], names[t])
     return value_codes(tags)
+
+
+def story_columns(cols: dict) -> None:
+    """Add per-story views of the columns, so folded counts need no sort per search.
+
+    story_<name>: the value every copy of a story carries, or -1 where its copies differ;
+    pair_id_<name>, pair_code_<name>: each document's (story, value) pair as a dense code, and
+    each pair's value (distinct counts of mixed stories scatter into these, never sort);
+    story_day: the day of a story's earliest dated copy (its first appearance);
+    story_order, story_starts: every story's documents, ascending (story s: the slice
+    story_starts[s]:story_starts[s + 1] of story_order).
+    """
+    dup, k = cols["dup"], cols["dup_count"]
+    _story_tags(cols)
+    cols["story_order"] = np.argsort(dup, kind="stable").astype(np.int32)
+    cols["story_starts"] = np.concatenate(([0], np.cumsum(np.bincount(dup, minlength=k))))
+    for name in ("source", "tag_sig"):
+        codes = cols[name]
+        first = np.full(k, -1, dtype=np.int64)
+        first[dup[::-1]] = codes[::-1]  # the last write wins: each story's first copy's value
+        differs = np.bincount(dup, weights=codes != first[dup], minlength=k) > 0
+        cols[f"story_{name}"] = np.where(differs, -1, first)
+    codes, n = cols["source"], len(cols["source_values"]) or 1
+    pairs, ids = np.unique(dup.astype(np.int64) * n + codes, return_inverse=True)
+    cols["pair_id_source"] = ids.astype(np.int32).ravel()
+    cols["pair_code_source"] = (pairs % n).astype(np.int32)
+    ords = np.where(cols["doc_ord"] > 0, cols["doc_ord"], np.iinfo(np.int64).max)
+    order = np.lexsort((ords, dup))  # by story, earliest first
+    story_day = np.empty(k, dtype=np.int64)
+    story_day[dup[order[::-1]]] = cols["day"][order[::-1]]
+    cols["story_day"] = story_day
+
+
+def _story_tags(cols: dict) -> None:
+    """Add each document's (story, tag) pairs as dense codes: doc_tag_starts (document d's
+    pairs are doc_story_tag[doc_tag_starts[d]:doc_tag_starts[d + 1]]), story_tag_tag (the tag
+    of each pair code), story_tag_starts (story s's pair codes are story_tag_starts[s] up to
+    story_tag_starts[s + 1]) and story_size, for folded tag counts of stories whose copies
+    differ: a story matched whole counts its own tags, otherwise its matched copies' tags."""
+    n_tags = max(1, len(cols["tag_values"]))
+    set_starts = np.searchsorted(cols["pair_sig"], np.arange(len(cols["tag_sets"]) + 1))
+    sig = cols["tag_sig"]
+    size = np.diff(set_starts)[sig] if len(sig) else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
+    at = np.repeat(set_starts[sig] - starts[:-1], size) + np.arange(int(starts[-1]))
+    keys = np.repeat(cols["dup"].astype(np.int64), size) * n_tags + cols["pair_tag"][at]
+    pairs, ids = np.unique(keys, return_inverse=True)
+    cols["doc_tag_starts"] = starts
+    cols["doc_story_tag"] = ids.astype(np.int32).ravel()
+    cols["story_tag_tag"] = (pairs % n_tags).astype(np.int32)
+    k = cols["dup_count"]  # the pairs are by story: each story's tags are a run of them
+    cols["story_tag_starts"] = np.searchsorted(pairs // n_tags, np.arange(k + 1))
+    cols["story_size"] = np.bincount(cols["dup"], minlength=k)

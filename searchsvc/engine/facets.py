@@ -13,7 +13,7 @@ import numpy as np
 
 from searchsvc.contract import TOP_TAGS
 from searchsvc.engine.caches import release_heap
-from searchsvc.engine.columns import column_codes, tag_sets, value_codes
+from searchsvc.engine.columns import column_codes, story_columns, tag_sets, value_codes
 from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
@@ -56,56 +56,8 @@ def _build_columns(view: View) -> dict:
     pairs = [(sig, code[t]) for sig, combo in enumerate(cols["tag_sets"]) for t in combo]
     cols["pair_sig"] = np.array([p[0] for p in pairs], dtype=np.int64)
     cols["pair_tag"] = np.array([p[1] for p in pairs], dtype=np.int64)
-    _story_columns(cols)
+    story_columns(cols)
     return cols
-
-
-def _story_columns(cols: dict) -> None:
-    """Add per-story views of the columns, so folded counts need no sort per search.
-
-    story_<name>: the value every copy of a story carries, or -1 where its copies differ;
-    pair_id_<name>, pair_code_<name>: each document's (story, value) pair as a dense code, and
-    each pair's value (distinct counts of mixed stories scatter into these, never sort);
-    story_day: the day of a story's earliest dated copy (its first appearance);
-    story_order, story_starts: every story's documents, ascending (story s: the slice
-    story_starts[s]:story_starts[s + 1] of story_order).
-    """
-    dup, k = cols["dup"], cols["dup_count"]
-    _story_tags(cols)
-    cols["story_order"] = np.argsort(dup, kind="stable").astype(np.int32)
-    cols["story_starts"] = np.concatenate(([0], np.cumsum(np.bincount(dup, minlength=k))))
-    for name in ("source", "tag_sig"):
-        codes = cols[name]
-        first = np.full(k, -1, dtype=np.int64)
-        first[dup[::-1]] = codes[::-1]  # the last write wins: each story's first copy's value
-        differs = np.bincount(dup, weights=codes != first[dup], minlength=k) > 0
-        cols[f"story_{name}"] = np.where(differs, -1, first)
-    codes, n = cols["source"], len(cols["source_values"]) or 1
-    pairs, ids = np.unique(dup.astype(np.int64) * n + codes, return_inverse=True)
-    cols["pair_id_source"] = ids.astype(np.int32).ravel()
-    cols["pair_code_source"] = (pairs % n).astype(np.int32)
-    ords = np.where(cols["doc_ord"] > 0, cols["doc_ord"], np.iinfo(np.int64).max)
-    order = np.lexsort((ords, dup))  # by story, earliest first
-    story_day = np.empty(k, dtype=np.int64)
-    story_day[dup[order[::-1]]] = cols["day"][order[::-1]]
-    cols["story_day"] = story_day
-
-
-def _story_tags(cols: dict) -> None:
-    """Add each document's (story, tag) pairs as dense codes: doc_tag_starts (document d's
-    pairs are doc_story_tag[doc_tag_starts[d]:doc_tag_starts[d + 1]]) and story_tag_tag
-    (the tag of each pair code), for folded tag counts of stories whose copies differ."""
-    n_tags = max(1, len(cols["tag_values"]))
-    set_starts = np.searchsorted(cols["pair_sig"], np.arange(len(cols["tag_sets"]) + 1))
-    sig = cols["tag_sig"]
-    size = np.diff(set_starts)[sig] if len(sig) else np.zeros(0, dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
-    at = np.repeat(set_starts[sig] - starts[:-1], size) + np.arange(int(starts[-1]))
-    keys = np.repeat(cols["dup"].astype(np.int64), size) * n_tags + cols["pair_tag"][at]
-    pairs, ids = np.unique(keys, return_inverse=True)
-    cols["doc_tag_starts"] = starts
-    cols["doc_story_tag"] = ids.astype(np.int32).ravel()
-    cols["story_tag_tag"] = (pairs % n_tags).astype(np.int32)
 
 
 def _stories(view: View) -> np.ndarray:
@@ -184,13 +136,23 @@ def tag_counts(cols: dict, docs: np.ndarray, fold: bool = False) -> np.ndarray:
         per_set, mixed = _agreeing(cols, "tag_sig", docs, n_sets)
     counts = np.bincount(cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=n_tags)
     if len(mixed):  # copies with different tag sets: their distinct (story, tag) pairs
-        lo, hi = cols["doc_tag_starts"][mixed], cols["doc_tag_starts"][mixed + 1]
-        size = hi - lo
-        at = np.repeat(lo - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
+        stories = cols["dup"][mixed]
+        matched = np.bincount(stories, minlength=cols["dup_count"])
+        whole = np.flatnonzero(matched == cols["story_size"])  # every copy matched: all its tags
+        pairs = _ranges(cols["story_tag_starts"], whole)
+        part = mixed[matched[stories] != cols["story_size"][stories]]
         seen = np.zeros(len(cols["story_tag_tag"]), dtype=bool)
-        seen[cols["doc_story_tag"][at]] = True
+        seen[cols["doc_story_tag"][_ranges(cols["doc_tag_starts"], part)]] = True
+        seen[pairs] = True
         counts += np.bincount(cols["story_tag_tag"][seen], minlength=n_tags)
     return counts
+
+
+def _ranges(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Return the positions starts[r]:starts[r + 1] of every row r, concatenated."""
+    lo, hi = starts[rows], starts[rows + 1]
+    size = hi - lo
+    return np.repeat(lo - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
 
 
 def facets_and_timeline(cols: dict, docs: np.ndarray, fold: bool = False) -> tuple[dict, list]:

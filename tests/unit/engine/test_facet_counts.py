@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from searchsvc.engine.facets import _story_columns, distinct, tag_counts
+from searchsvc.engine.columns import story_columns
+from searchsvc.engine.facets import distinct, tag_counts
 from searchsvc.engine.folding import Folded
 
 docs_strategy = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4)), min_size=1, max_size=40)
@@ -29,7 +30,7 @@ def columns(rows: list[tuple[int, int]]) -> dict:
     cols["pair_tag"] = np.array([t for _, t in pairs], dtype=np.int64)
     cols["doc_ord"] = np.zeros(len(rows), dtype=np.int64)
     cols["day"] = np.zeros(len(rows), dtype=np.int64)
-    _story_columns(cols)
+    story_columns(cols)
     return cols
 
 
