@@ -191,3 +191,36 @@ def test_tag_arrays_hold_whoosh_postings_and_give_the_same_columns(pair):
             assert np.array_equal(value, other) if isinstance(value, np.ndarray) else value == other
     finally:
         store.close()
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_a_reuters_build_writes_them_and_an_update_keeps_them(data_dir, tmp_path):
+    """All of Reuters with two writer processes: two big segments, merged by the indexer
+    itself; adding a file leaves them as they are (hard links) and adds a segment beside."""
+    files = sorted((data_dir / "reuters21578").glob("reut2-*.sgm"))
+    if len(files) < 22:
+        pytest.skip(f"Reuters-21578 is missing under {data_dir}")
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for f in files:
+        shutil.copyfile(f, corpus / f.name)
+    index_corpus(corpus, index_dir, rebuild=True, procs=2)
+    gen = index_dir / read_current(index_dir)
+    cover = merged.covered(gen)
+    assert cover is not None and len(cover) >= 2 and sum(n for _, n in cover) >= 20_000
+    _write(corpus / "update.jsonl", _articles(7, 30))
+    index_corpus(corpus, index_dir)
+    after = index_dir / read_current(index_dir)
+    assert after != gen and merged.covered(after) == cover
+    old, new = (p / f"{merged.NAME}.body.docs.npy" for p in (gen, after))
+    assert old.stat().st_ino == new.stat().st_ino  # the same file, not rewritten
+    store = Store(index_dir)
+    try:
+        view = store.view()
+        assert view.state.segments[0].id == merged.NAME and len(view.state.segments) >= 2
+        page = SearchEngine(store).search(SearchRequest(q="cocoa buffer stock", per_page=5))
+        assert page.total > 100 and "COCOA" in page.hits[0].title.upper()
+        assert SearchEngine(store).article("s7-0").title  # the update, beside them
+    finally:
+        store.close()
