@@ -134,17 +134,18 @@ def tag_counts(cols: dict, docs: np.ndarray, fold: bool = False) -> np.ndarray:
         per_set, mixed = np.bincount(cols["tag_sig"][docs], minlength=n_sets), docs[:0]
     else:
         per_set, mixed = _agreeing(cols, "tag_sig", docs, n_sets)
-    counts = np.bincount(cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=n_tags)
+    counts = np.zeros(n_tags)
+    if per_set.any():  # each (story or document) set's count, spread over its tags
+        counts += np.bincount(cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=n_tags)
     if len(mixed):  # copies with different tag sets: their distinct (story, tag) pairs
         stories = cols["dup"][mixed]
         matched = np.bincount(stories, minlength=cols["dup_count"])
         whole = np.flatnonzero(matched == cols["story_size"])  # every copy matched: all its tags
-        pairs = _ranges(cols["story_tag_starts"], whole)
-        part = mixed[matched[stories] != cols["story_size"][stories]]
-        seen = np.zeros(len(cols["story_tag_tag"]), dtype=bool)
-        seen[cols["doc_story_tag"][_ranges(cols["doc_tag_starts"], part)]] = True
-        seen[pairs] = True
-        counts += np.bincount(cols["story_tag_tag"][seen], minlength=n_tags)
+        tags = cols["story_tag_tag"]
+        counts += np.bincount(tags[_ranges(cols["story_tag_starts"], whole)], minlength=n_tags)
+        part = mixed[matched[stories] != cols["story_size"][stories]]  # other stories: once
+        pairs = np.unique(cols["doc_story_tag"][_ranges(cols["doc_tag_starts"], part)])
+        counts += np.bincount(tags[pairs], minlength=n_tags)
     return counts
 
 
