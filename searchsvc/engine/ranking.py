@@ -100,10 +100,6 @@ class Ranked:
 def rank(view: View, groups: list[Group]) -> Ranked:
     """Return every document matching a group, with its final score (proximity, feedback, tiers)."""
     n = len(groups)
-    if n == 1:  # no proximity, no feedback: the group's own sparse scores, no dense arrays
-        ids, got = group_scores(view, groups[0])
-        got = got * groups[0].weight if groups[0].weight != 1 else got
-        return Ranked(ids, scoring.tiered(got, np.ones(len(ids), dtype=np.int32), 1), [])
     known: dict[str, tuple] = {}  # term -> its (ids, scores), reused by feedback
     if n < LONG_QUERY:
         matched, acc, hits = _sparse_sums(view, groups, known)
@@ -143,6 +139,11 @@ def _remember(known: dict, group: Group, ids: np.ndarray, got: np.ndarray) -> No
         known[leaf.terms[0]] = (ids, got)
 
 
+def _weighted(group: Group, scores: np.ndarray) -> np.ndarray:
+    """Return a group's scores times its weight (the cached array itself for weight 1)."""
+    return scores * group.weight if group.weight != 1 else scores
+
+
 def _sparse_sums(view: View, groups: list[Group], known: dict):
     """Return (matched ids ascending, summed weighted scores, groups matched) of a few groups.
 
@@ -156,7 +157,9 @@ def _sparse_sums(view: View, groups: list[Group], known: dict):
         ids, got = group_scores(view, g)
         _remember(known, g, ids, got)
         ids_parts.append(ids)
-        score_parts.append(got * g.weight if g.weight != 1 else got)
+        score_parts.append(_weighted(g, got))
+    if len(groups) == 1:  # one list: nothing to merge (the cached scores: rank never writes them)
+        return ids_parts[0], score_parts[0], np.ones(len(ids_parts[0]), dtype=np.int32)
     ids = np.concatenate(ids_parts)
     if not len(ids):
         return ids, np.zeros(0), np.zeros(0, dtype=np.int32)
@@ -188,7 +191,7 @@ def _dense_sums(view: View, groups: list[Group], known: dict):
             check_deadline()
             ids, got = group_scores(view, g, only)
             _remember(known, g, ids, got)
-            acc[ids] += got * g.weight if g.weight != 1 else got
+            acc[ids] += _weighted(g, got)
             hits[ids] += 1
     matched = np.flatnonzero(hits)
     return matched, acc[matched], hits[matched]
