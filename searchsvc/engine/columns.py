@@ -95,16 +95,18 @@ def story_columns(cols: dict) -> None:
     """Add per-story views of the columns, so folded counts need no sort per search.
 
     story_<name>: the value every copy of a story carries, or -1 where its copies differ;
-    pair_id_<name>, pair_code_<name>: each document's (story, value) pair as a dense code, and
-    each pair's value (distinct counts of mixed stories scatter into these, never sort);
+    pair_id_source, pair_code_source: each document's (story, source) pair as a dense code, and
+    each pair's source (distinct counts of mixed stories scatter into these, never sort);
     story_day: the day of a story's earliest dated copy (its first appearance);
-    story_order, story_starts: every story's documents, ascending (story s: the slice
-    story_starts[s]:story_starts[s + 1] of story_order).
+    story_order, story_starts, story_size: every story's documents, ascending (story s: the
+    slice story_starts[s]:story_starts[s + 1] of story_order), and how many;
+    the (story, tag) codes of _story_tags.
     """
     dup, k = cols["dup"], cols["dup_count"]
-    _story_tags(cols)
     cols["story_order"] = np.argsort(dup, kind="stable").astype(np.int32)
-    cols["story_starts"] = np.concatenate(([0], np.cumsum(np.bincount(dup, minlength=k))))
+    cols["story_size"] = np.bincount(dup, minlength=k)
+    cols["story_starts"] = np.concatenate(([0], np.cumsum(cols["story_size"])))
+    _story_tags(cols)
     for name in ("source", "tag_sig"):
         codes = cols[name]
         first = np.full(k, -1, dtype=np.int64)
@@ -126,14 +128,14 @@ def _story_tags(cols: dict) -> None:
     """Add each document's (story, tag) pairs as dense codes: doc_tag_starts (document d's
     pairs are doc_story_tag[doc_tag_starts[d]:doc_tag_starts[d + 1]]), story_tag_tag (the tag
     of each pair code), story_tag_starts (story s's pair codes are story_tag_starts[s] up to
-    story_tag_starts[s + 1]) and story_size, for folded tag counts of stories whose copies
-    differ: a story matched whole counts its own tags, otherwise its matched copies' tags."""
+    story_tag_starts[s + 1]), for folded tag counts of stories whose copies differ: a story
+    matched whole counts its own tags, otherwise its matched copies' tags."""
     n_tags = max(1, len(cols["tag_values"]))
     set_starts = np.searchsorted(cols["pair_sig"], np.arange(len(cols["tag_sets"]) + 1))
     sig = cols["tag_sig"]
     size = np.diff(set_starts)[sig] if len(sig) else np.zeros(0, dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
-    at = np.repeat(set_starts[sig] - starts[:-1], size) + np.arange(int(starts[-1]))
+    at = ranges(set_starts, sig)  # every document's tags, document after document
     keys = np.repeat(cols["dup"].astype(np.int64), size) * n_tags + cols["pair_tag"][at]
     pairs, ids = np.unique(keys, return_inverse=True)
     cols["doc_tag_starts"] = starts
@@ -141,4 +143,10 @@ def _story_tags(cols: dict) -> None:
     cols["story_tag_tag"] = (pairs % n_tags).astype(np.int32)
     k = cols["dup_count"]  # the pairs are by story: each story's tags are a run of them
     cols["story_tag_starts"] = np.searchsorted(pairs // n_tags, np.arange(k + 1))
-    cols["story_size"] = np.bincount(cols["dup"], minlength=k)
+
+
+def ranges(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Return the positions starts[r]:starts[r + 1] of every row r, concatenated."""
+    lo, hi = starts[rows], starts[rows + 1]
+    size = hi - lo
+    return np.repeat(lo - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))

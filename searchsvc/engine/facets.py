@@ -13,7 +13,7 @@ import numpy as np
 
 from searchsvc.contract import TOP_TAGS
 from searchsvc.engine.caches import release_heap
-from searchsvc.engine.columns import column_codes, story_columns, tag_sets, value_codes
+from searchsvc.engine.columns import column_codes, ranges, story_columns, tag_sets, value_codes
 from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
@@ -142,18 +142,11 @@ def tag_counts(cols: dict, docs: np.ndarray, fold: bool = False) -> np.ndarray:
         matched = np.bincount(stories, minlength=cols["dup_count"])
         whole = np.flatnonzero(matched == cols["story_size"])  # every copy matched: all its tags
         tags = cols["story_tag_tag"]
-        counts += np.bincount(tags[_ranges(cols["story_tag_starts"], whole)], minlength=n_tags)
+        counts += np.bincount(tags[ranges(cols["story_tag_starts"], whole)], minlength=n_tags)
         part = mixed[matched[stories] != cols["story_size"][stories]]  # other stories: once
-        pairs = np.unique(cols["doc_story_tag"][_ranges(cols["doc_tag_starts"], part)])
+        pairs = np.unique(cols["doc_story_tag"][ranges(cols["doc_tag_starts"], part)])
         counts += np.bincount(tags[pairs], minlength=n_tags)
     return counts
-
-
-def _ranges(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Return the positions starts[r]:starts[r + 1] of every row r, concatenated."""
-    lo, hi = starts[rows], starts[rows + 1]
-    size = hi - lo
-    return np.repeat(lo - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
 
 
 def facets_and_timeline(cols: dict, docs: np.ndarray, fold: bool = False) -> tuple[dict, list]:
