@@ -49,13 +49,20 @@ class Store:
 
     def exists(self) -> bool:
         """Return True when a complete index generation is live (a stat while it is open)."""
+        stamp = self._current_stamp()
+        if stamp is None:
+            return False
+        if stamp == self._stamp and self._index is not None:
+            return True  # the generation this store has open
+        return read_current(self.index_dir) is not None
+
+    def _current_stamp(self) -> tuple | None:
+        """Return what identifies the CURRENT file's version (inode, mtime, size), or None."""
         try:
             st = os.stat(self.index_dir / CURRENT)
         except OSError:
-            return False
-        if (st.st_ino, st.st_mtime_ns, st.st_size) == self._stamp and self._index is not None:
-            return True  # the generation this store has open
-        return read_current(self.index_dir) is not None
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     @property
     def generation(self) -> str:
@@ -136,11 +143,7 @@ class Store:
                 if now - t >= SEARCHER_GRACE_S:
                     s.close()
             self._retired = keep
-        try:
-            st = os.stat(self.index_dir / CURRENT)
-            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamp = None
+        stamp = self._current_stamp()
         if stamp is not None and stamp == self._stamp and self._index is not None:
             return
         gen = read_current(self.index_dir)
