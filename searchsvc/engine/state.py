@@ -96,13 +96,13 @@ class ReaderState:
         self.documents = reader.doc_count()  # live documents
         self.segments: list[Segment] = []  # what term arrays are read by: see _units
         self.leaf_offsets: list[int] = []  # each Whoosh segment's first document number
-        for leaf, offset in seg.leaves(reader):
+        for k, (leaf, offset) in enumerate(seg.leaves(reader)):
             sid, folder = seg.segment_id(leaf), seg.segment_folder(leaf)
             arrays = {f: open_arrays(folder, sid, f) for f in ARRAY_FIELDS}
-            self.segments.append(Segment(sid, offset, leaf.doc_count_all(), seg.live_mask(leaf)))
-            self.segments[-1].arrays = arrays
-            self.segments[-1].all_live = bool(self.segments[-1].live.all())
-            self.segments[-1].leaves = [len(self.leaf_offsets)]
+            live = seg.live_mask(leaf)
+            self.segments.append(
+                Segment(sid, offset, leaf.doc_count_all(), live, arrays, bool(live.all()), [k])
+            )
             self.leaf_offsets.append(offset)
         masks = [s.live for s in self.segments]
         self.segments = _units(self.segments, folder if self.segments else None)
