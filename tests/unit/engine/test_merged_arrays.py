@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from searchsvc.contract import SearchRequest
-from searchsvc.engine import facets, w3
+from searchsvc.engine import columns, facets, w3
 from searchsvc.engine.generations import read_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.search import SearchEngine
@@ -43,7 +43,7 @@ def _articles(seed: int, n: int) -> list[dict]:
                 "id": f"s{seed}-{i}",
                 "title": " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6))),
                 "body": body,
-                "date": f"20{10 + i % 12}-0{1 + i % 9}-1{i % 9}",
+                "published": f"20{10 + i % 12}-0{1 + i % 9}-1{i % 9}",
                 "source": rng.choice(["Wire", "Desk", "Post"]),
                 "tags": [rng.choice(WORDS[:6])],
             }
@@ -224,3 +224,13 @@ def test_a_reuters_build_writes_them_and_an_update_keeps_them(data_dir, tmp_path
         assert SearchEngine(store).article("s7-0").title  # the update, beside them
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(("name", "translate"), [("published", False), ("source", True)])
+def test_dated_columns_read_in_bulk_code_the_per_document_values(pair, name, translate):
+    """engine/columns.py on bulk-built segments with dates, a deleted file and an update."""
+    view = pair[0].view()
+    codes, values = columns.column_codes(view, name, translate)
+    expected = view.column(name, translate)
+    assert [values[c] for c in codes.tolist()] == expected
+    assert len(set(expected)) >= 3 and values == list(dict.fromkeys(expected))
