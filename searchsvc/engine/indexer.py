@@ -24,7 +24,7 @@ from searchsvc.engine.generations import (
 )
 from searchsvc.engine.integrity import verify
 from searchsvc.engine.live import apply_pending
-from searchsvc.engine.schema import article_to_doc, same_schema
+from searchsvc.engine.schema import articles_to_docs, same_schema
 from searchsvc.errors import SearchsvcError
 from searchsvc.ingest.apistore import ApiView
 from searchsvc.ingest.durable import CtrlC, WriteLock
@@ -139,7 +139,7 @@ def _write(ix, corpus, plan, summary, progress, options, api: ApiView, known: di
                     for a in keep:
                         if a.id in api.fold:  # the API's article of that id gives way
                             writer.delete_by_term("id", a.id)
-                writer.add_many(keep, article_to_doc)
+                writer.add_many(keep, articles_to_docs)
                 added += len(keep)
             if progress is not None:
                 progress(done, len(plan.files), rel)
@@ -163,7 +163,7 @@ def _api_records(writer, files: dict, api: ApiView, fresh: bool) -> int:
             writer.delete_by_term("id", rec.id)
         if rec.op == "put":
             puts.append(api.article(rec))
-    writer.add_many(puts, article_to_doc)
+    writer.add_many(puts, articles_to_docs)
     return len(puts)
 
 

@@ -32,7 +32,7 @@ from searchsvc.engine.generations import (
     read_current,
     remove_leftovers,
 )
-from searchsvc.engine.schema import article_to_doc
+from searchsvc.engine.schema import articles_to_docs
 from searchsvc.errors import IndexBusy, SearchsvcError
 from searchsvc.ingest.apiarticle import from_payload
 from searchsvc.ingest.durable import WriteLock
@@ -71,7 +71,7 @@ def apply_pending(index_dir: str | os.PathLike) -> int:
         try:
             deleted = sum(writer.delete_by_term("id", i) or 0 for i in last)
             puts = [from_payload(r.id, r.payload) for r in last.values() if r.op == "put"]
-            writer.add_many(puts, article_to_doc)
+            writer.add_many(puts, articles_to_docs)
             policy, _ = merging.merge_small(writer, len(puts))
             writer.commit(mergetype=policy, merge=False)
         except BaseException:

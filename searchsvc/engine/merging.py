@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from searchsvc.engine.schema import article_to_doc
+from searchsvc.engine.schema import articles_to_docs
 from searchsvc.engine.w3 import tiers
 from searchsvc.model import Article
 
@@ -45,6 +45,6 @@ def merge_small(writer, new_docs: int, max_docs: int = tiers.MAX_MERGE_DOCS):
     chosen = tiers.choose(sizes, new_docs, max_docs=max_docs)
     for i in chosen:
         articles = (stored_to_article(f) for f in tiers.stored_live(writer, current[i]))
-        writer.add_many(articles, article_to_doc)
+        writer.add_many(articles, articles_to_docs)
     drop = {current[i].segment_id() for i in chosen}
     return tiers.keep_policy(drop), sum(sizes[i] for i in chosen)

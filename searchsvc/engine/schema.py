@@ -16,7 +16,7 @@ from searchsvc.text.analysis import (
     plain_analyzer,
     searchable,
 )
-from searchsvc.text.fingerprint import FINGERPRINT_BYTES, fingerprint, near_duplicate_key
+from searchsvc.text.fingerprint import FINGERPRINT_BYTES, fingerprints, near_duplicate_key
 from searchsvc.text.snippets import opening
 from searchsvc.text.tokenize import fuse
 
@@ -75,8 +75,19 @@ def same_schema(schema) -> bool:
     )
 
 
+def articles_to_docs(articles: list[Article]) -> list[dict]:
+    """Return the keyword arguments of `writer.add_document` for each article (fingerprinted
+    together: text/fingerprint.py hashes a batch at once)."""
+    prints = fingerprints([(a.title, a.body) for a in articles])
+    return [_doc(a, fp) for a, fp in zip(articles, prints, strict=True)]
+
+
 def article_to_doc(article: Article) -> dict:
-    """Return the keyword arguments for `writer.add_document` for one article."""
+    """Return the keyword arguments of `writer.add_document` for one article."""
+    return articles_to_docs([article])[0]
+
+
+def _doc(article: Article, fp: bytes) -> dict:
     doc = {
         "id": article.id,
         "path": article.path,
@@ -92,7 +103,7 @@ def article_to_doc(article: Article) -> dict:
         "url": article.url,
         "summary": article.summary,
         "dup": near_duplicate_key(article.title, article.body),
-        "fp": fingerprint(article.title, article.body),
+        "fp": fp,
         "content_hash": article.content_hash,
     }
     if article.published:

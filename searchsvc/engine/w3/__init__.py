@@ -85,10 +85,10 @@ class StockWriter:
         """Delete the documents holding a term; return how many."""
         return self._writer.delete_by_term(fieldname, text)
 
-    def add_many(self, items, to_fields) -> None:
-        """Add one document per item, `to_fields(item)` giving add_document's arguments."""
-        for item in items:
-            self._writer.add_document(**to_fields(item))
+    def add_many(self, items, to_docs) -> None:
+        """Add the documents `to_docs(items)` gives (add_document's arguments, one per item)."""
+        for doc in to_docs(list(items)):
+            self._writer.add_document(**doc)
 
     def commit(self, mergetype=None, merge: bool = True) -> None:
         """Commit the new segment (merged as `mergetype` says, or small old ones with merge)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshal
 from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
@@ -109,10 +108,10 @@ class BulkWriter(BulkSegmentWriter):
         if self.builder.add(fields):
             self.bulk_segments.append(self.builder.flush())
 
-    def add_many(self, items: Iterable, to_fields: Callable[[Any], dict]) -> None:
-        """Add one document per item, `to_fields(item)` giving add_document's arguments."""
-        for item in items:
-            self.add_document(**to_fields(item))
+    def add_many(self, items: Iterable, to_docs: Callable[[list], list[dict]]) -> None:
+        """Add the documents `to_docs(items)` gives (add_document's arguments, one per item)."""
+        for doc in to_docs(list(items)):
+            self.add_document(**doc)
 
     def finish_bulk(self) -> list:
         """Write the last bulk segment; return all bulk segments written by this writer."""

@@ -17,7 +17,6 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 
@@ -45,9 +44,9 @@ def _work(conn, folder: str, indexname: str, schema, codec, limit_tokens: int, p
     gc.disable()
     try:
         while (message := conn.recv()) is not None:
-            to_fields, batch = message
-            for item in batch:
-                if builder.add(item if to_fields is None else to_fields(item)):
+            to_docs, batch = message
+            for doc in batch if to_docs is None else to_docs(batch):
+                if builder.add(doc):
                     segments.append(builder.flush())
                     gc.collect()
         last = builder.flush()
@@ -69,7 +68,7 @@ class ParallelBulkWriter(BulkWriter):
         ctx = multiprocessing.get_context("fork")
         self.workers: list = []
         self.batch: list = []
-        self.to_fields: Callable[[Any], dict] | None = None
+        self.to_docs: Callable[[list], list[dict]] | None = None
         self._sent = [0] * procs  # documents sent to each worker
         folder = self.storage.folder
         for _ in range(procs):
@@ -91,22 +90,23 @@ class ParallelBulkWriter(BulkWriter):
         """Queue a document for the next worker (sent in batches)."""
         self.add_many([fields], None)
 
-    def add_many(self, items: Iterable, to_fields: Callable[[Any], dict] | None) -> None:
-        """Queue items for the workers, which add `to_fields(item)` (a module-level function)."""
+    def add_many(self, items: Iterable, to_docs: Callable[[list], list[dict]] | None) -> None:
+        """Queue items for the workers, which add the documents `to_docs(batch)` gives (a
+        module-level function: one document per item, converted a batch at a time)."""
         self._check_state()
-        if to_fields is not self.to_fields:
+        if to_docs is not self.to_docs:
             self._send_batch()
-            self.to_fields = to_fields
+            self.to_docs = to_docs
         for item in items:
             self.batch.append(item)
             if len(self.batch) >= BATCH_DOCS:
                 self._send_batch()
-        if to_fields is not None:  # a file's articles: a batch ends with them
+        if to_docs is not None:  # a file's articles: a batch ends with them
             self._send_batch()
 
     def _send_batch(self) -> None:
         if self.batch:
-            self._send((self.to_fields, self.batch), len(self.batch))
+            self._send((self.to_docs, self.batch), len(self.batch))
             self.batch = []
 
     def _send(self, message, ndocs: int = 0) -> None:
