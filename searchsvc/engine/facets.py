@@ -92,16 +92,19 @@ def count(codes: np.ndarray, docs: np.ndarray, values: list) -> dict:
     return dict(zip([values[i] for i in nz.tolist()], got[nz].tolist(), strict=True))
 
 
-def distinct(cols: dict, name: str, docs: np.ndarray, n: int, fold: bool) -> np.ndarray:
+def distinct(
+    cols: dict, name: str, docs: np.ndarray, n: int, fold: bool, among: tuple | None = None
+) -> np.ndarray:
     """Return per value code how many of docs carry it; folded, a story counts once a value.
 
     A folded story counts under every value any of its copies in docs carries (as filtering
     by that value would find it): stories whose copies agree are counted from story_<name>,
-    the few whose copies differ from their (story, value) pairs.
+    the few whose copies differ from their (story, value) pairs. `among`: `stories_of(docs)`,
+    when the caller has it.
     """
     if not fold:
         return np.bincount(cols[name][docs], minlength=n)
-    counts, mixed = _agreeing(cols, name, docs, n)
+    counts, mixed = _agreeing(cols, name, docs, n, among)
     if len(mixed):
         pair_codes = cols[f"pair_code_{name}"]
         seen = np.zeros(len(pair_codes), dtype=bool)
@@ -110,13 +113,18 @@ def distinct(cols: dict, name: str, docs: np.ndarray, n: int, fold: bool) -> np.
     return counts
 
 
-def _agreeing(cols: dict, name: str, docs: np.ndarray, n: int):
-    """Return (per value, the stories among docs whose copies all carry it; the documents of
-    the stories whose copies differ)."""
+def stories_of(cols: dict, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (each document's story, a mask of the stories present, those stories)."""
     stories = cols["dup"][docs]
     present = np.zeros(cols["dup_count"], dtype=bool)
     present[stories] = True
-    found = np.flatnonzero(present)
+    return stories, present, np.flatnonzero(present)
+
+
+def _agreeing(cols: dict, name: str, docs: np.ndarray, n: int, among: tuple | None = None):
+    """Return (per value, the stories among docs whose copies all carry it; the documents of
+    the stories whose copies differ)."""
+    stories, present, found = among or stories_of(cols, docs)
     uniform = cols[f"story_{name}"][found]
     counts = np.bincount(uniform[uniform >= 0], minlength=n)
     if not (uniform < 0).any():
@@ -126,14 +134,17 @@ def _agreeing(cols: dict, name: str, docs: np.ndarray, n: int):
     return counts, docs[mixed[stories]]
 
 
-def tag_counts(cols: dict, docs: np.ndarray, fold: bool = False) -> np.ndarray:
+def tag_counts(
+    cols: dict, docs: np.ndarray, fold: bool = False, among: tuple | None = None
+) -> np.ndarray:
     """Return how many of docs carry each tag (indexed like cols["tag_values"]); folded, a
-    story counts once under each tag any of its copies among docs carries."""
+    story counts once under each tag any of its copies among docs carries (`among`: as in
+    `distinct`)."""
     n_sets, n_tags = len(cols["tag_sets"]), len(cols["tag_values"])
     if not fold:
         per_set, mixed = np.bincount(cols["tag_sig"][docs], minlength=n_sets), docs[:0]
     else:
-        per_set, mixed = _agreeing(cols, "tag_sig", docs, n_sets)
+        per_set, mixed = _agreeing(cols, "tag_sig", docs, n_sets, among)
     counts = np.zeros(n_tags)
     if per_set.any():  # each (story or document) set's count, spread over its tags
         counts += np.bincount(cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=n_tags)
@@ -155,20 +166,16 @@ def facets_and_timeline(cols: dict, docs: np.ndarray, fold: bool = False) -> tup
     Folded, copies of one story count once: under every source and tag any of them carries,
     and at the date of the story's earliest copy in the year facet and the timeline.
     """
-    per_source = distinct(cols, "source", docs, len(cols["source_values"]), fold)
+    among = stories_of(cols, docs) if fold else None  # shared by the three counts
+    per_source = distinct(cols, "source", docs, len(cols["source_values"]), fold, among)
     nz = np.flatnonzero(per_source).tolist()
     sources = {cols["source_values"][i]: int(per_source[i]) for i in nz}
     sources.pop("", None)
     sources.pop(None, None)
-    per_tag = tag_counts(cols, docs, fold)
+    per_tag = tag_counts(cols, docs, fold, among)
     used = np.flatnonzero(per_tag)
     best = used[np.lexsort((used, -per_tag[used]))][:TOP_TAGS]  # by count, then name
-    if fold:
-        present = np.zeros(cols["dup_count"], dtype=bool)
-        present[cols["dup"][docs]] = True
-        day_codes = cols["story_day"][present]
-    else:
-        day_codes = cols["day"][docs]
+    day_codes = cols["story_day"][among[1]] if among is not None else cols["day"][docs]
     per_day = np.bincount(day_codes, minlength=len(cols["day_values"]))
     per_day[~cols["day_dated"]] = 0
     days = np.flatnonzero(per_day)

@@ -18,6 +18,7 @@ from searchsvc.text import scoring
 from searchsvc.text.scoring import FIELDS, TEXT_FIELDS
 
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
+SHORT_LIST = 8  # bm25f_among: lists up to 8 postings per pool document are masked, not searched
 
 
 def bm25f(view: View, text: str, fields: tuple[str, ...] = TEXT_FIELDS, only=None):
@@ -134,7 +135,17 @@ def bm25f_among_many(view: View, terms: list[str], docs: np.ndarray, only: np.nd
             if lo == hi:
                 continue
             local = docs[lo:hi] - segment.offset
-            for j in np.flatnonzero(found).tolist():
+            short = found & (ends - starts <= SHORT_LIST * len(local))
+            if short.any():  # short lists: every posting checked against the mask, together
+                _add_short(
+                    x,
+                    np.flatnonzero(short),
+                    starts[short],
+                    ends[short],
+                    arrays,
+                    (docs, only, norms, segment.offset),
+                )
+            for j in np.flatnonzero(found & ~short).tolist():  # the pool searched in each
                 seg_docs = arrays.docs[starts[j] : ends[j]]
                 pos = np.minimum(np.searchsorted(seg_docs, local), len(seg_docs) - 1)
                 hit = seg_docs[pos] == local
@@ -150,6 +161,19 @@ def bm25f_among_many(view: View, terms: list[str], docs: np.ndarray, only: np.nd
             else EMPTY
         )
     return out
+
+
+def _add_short(x: np.ndarray, rows: np.ndarray, starts, ends, arrays, pool) -> None:
+    """Add to x[row, pool position] the pseudo-frequencies of the pool's documents in the given
+    posting ranges of one segment's field (one gather and one mask over all of them)."""
+    docs, only, norms, offset = pool
+    lengths = ends - starts
+    at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    held = arrays.docs[at].astype(np.int64) + offset
+    hit = only[held]
+    held, at = held[hit], at[hit]
+    row = np.repeat(rows, lengths)[hit]
+    x[row, np.searchsorted(docs, held)] += arrays.weights[at] / norms[held]
 
 
 def _bm25f_all(view: View, text: str, fields: tuple[str, ...]):
