@@ -8,6 +8,7 @@ summing their expansions) into one dense array. `rank` applies the proximity boo
 from __future__ import annotations
 
 from collections import Counter
+from hashlib import blake2b
 from dataclasses import dataclass
 
 import numpy as np
@@ -204,11 +205,13 @@ def _feedback(
     order = top(keys, scoring.FEEDBACK_DOCS)  # best first, ties by docnum (ids ascend)
     counted = []
     for d, score in zip(ids[order].tolist(), scores[order].tolist(), strict=True):
-        counts = view.state.term_counts.get(d)
+        f = view.stored(d)
+        text = f"{f.get('title') or ''}\n{f.get('body') or ''}"
+        # by the text's digest: exact copies of a story (wire resends) are analysed once
+        key = blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        counts = view.state.term_counts.get(key)
         if counts is None:  # analysed once per generation while it stays in the cache
-            f = view.stored(d)
-            text = f"{f.get('title') or ''}\n{f.get('body') or ''}"
-            counts = view.state.term_counts.put(d, Counter(index_terms(text)))
+            counts = view.state.term_counts.put(key, Counter(index_terms(text)))
         counted.append((score, counts))
     dfs = {t: view.state.dfs.get(t) for t in scoring.feedback_candidates(counted)}
     wanted = [t for t, df in dfs.items() if df is None]

@@ -117,7 +117,7 @@ class ReaderState:
         self.docsets = LRU(DOCSET_CACHE)
         self.corrections = LRU(CORRECTION_CACHE)
         self.dfs = LRU(DF_CACHE)  # larger document frequency of a term in title and body
-        self.term_counts = LRU(TERM_COUNTS_CACHE, len)  # RM3: a document's analysed terms
+        self.term_counts = LRU(TERM_COUNTS_CACHE, len)  # RM3: a text's analysed terms, by digest
         self._memo: dict = {}
         self._lock = threading.RLock()  # a build may ask for another memo (columns, say)
 
