@@ -36,23 +36,61 @@ def _tags(value) -> tuple[str, ...]:
     return ()
 
 
+# The keys scrapers and exporters write for each field (news-please, trafilatura, RSS and
+# schema.org names); ours first, and the first key holding a value wins.
+KEYS = {
+    "title": ("title", "headline"),
+    "body": ("body", "text", "content", "maintext"),
+    "published": (
+        "published",
+        "date",
+        "published_at",
+        "publish_date",
+        "date_publish",
+        "datePublished",
+        "pubDate",
+    ),
+    "author": ("author", "authors", "byline"),
+    "source": ("source", "publisher", "site_name", "sitename"),
+    "url": ("url", "link"),
+    "tags": ("tags", "keywords", "categories"),
+}
+NO_TEXT = "no title and no body (keys read: " + ", ".join(KEYS["title"] + KEYS["body"]) + ")"
+
+
+def _field(obj: dict, name: str):
+    """Return the value of the first of a field's keys that holds one (None if none does)."""
+    for key in KEYS[name]:
+        value = obj.get(key)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
 def _article(obj: dict, rel: str, lineno: int) -> Article | str:
-    title = _str(obj.get("title")).replace("\n", " ")
-    body = normalize_text(_str(obj.get("body")))
+    title = _str(_field(obj, "title")).replace("\n", " ")
+    body = normalize_text(_str(_field(obj, "body")))
     if not title and not body:
-        return "no title and no body"
+        return NO_TEXT
     raw_id = obj.get("id")
     art_id = _str(raw_id) if isinstance(raw_id, str | int) and _str(raw_id) else None
+    source, url = _str(_field(obj, "source")), _str(_field(obj, "url"))
+    if _is_url(source):  # trafilatura's "source" is the page's address, not an outlet name
+        source, url = "", url or source
     return build_article(
         id=art_id or make_id(rel, lineno),
         rel=rel,
         title=title or derive_title(body),
         body=body,
-        published=parse_date(_str(obj.get("published"))),
-        author=_str(obj.get("author")),
-        source=_str(obj.get("source")),
-        url=_str(obj.get("url")),
-        tags=folder_tags(rel) + _tags(obj.get("tags")),
+        published=parse_date(_str(_field(obj, "published"))),
+        author=_str(_field(obj, "author")),
+        source=source,
+        url=url,
+        tags=folder_tags(rel) + _tags(_field(obj, "tags")),
     )
 
 

@@ -57,3 +57,56 @@ def test_jsonl_empty_and_all_blank(tmp_path):
     assert read_file(tmp_path / "e.jsonl", tmp_path).skipped == [
         Skipped("e.jsonl", "no JSON lines found")
     ]
+
+
+def test_jsonl_reads_the_keys_scrapers_write(tmp_path):
+    """Scraped corpora name fields otherwise: a `date` key used to be ignored without a word."""
+    lines = [
+        {  # news-please
+            "title": "Rates held",
+            "maintext": "The bank held rates.",
+            "date_publish": "2024-03-05 10:00:00",
+            "authors": ["Ann Lee", "Bo Ma"],
+            "url": "https://news.example.com/rates",
+        },
+        {  # trafilatura: "source" is the page's address
+            "title": "Oil rises",
+            "text": "Oil rose on Monday.",
+            "date": "2024-03-04",
+            "author": "Cy",
+            "source": "https://www.oil.example/a",
+            "categories": "energy, markets",
+        },
+        {  # RSS names
+            "headline": "Snow closes roads",
+            "content": "Snow fell overnight.",
+            "pubDate": "Tue, 05 Mar 2024 07:00:00 GMT",
+            "link": "https://wx.example.org/snow",
+            "publisher": "Weather Desk",
+            "keywords": ["snow", "roads"],
+        },
+        {"title": "Ours first", "body": "Our body.", "text": "Not this.", "published": "2024-01-02",
+         "date": "2023-12-31"},  # fmt: skip
+        {"headline": "", "summary": "No text under any key we read."},
+    ]
+    path = tmp_path / "scraped.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
+    result = read_file(path, tmp_path)
+    got = [
+        (a.title, a.body, a.published, a.author, a.source, a.url, a.tags) for a in result.articles
+    ]
+    assert got == [
+        ("Rates held", "The bank held rates.", date(2024, 3, 5), "Ann Lee, Bo Ma",
+         "news.example.com", "https://news.example.com/rates", ()),
+        ("Oil rises", "Oil rose on Monday.", date(2024, 3, 4), "Cy", "oil.example",
+         "https://www.oil.example/a", ("energy", "markets")),
+        ("Snow closes roads", "Snow fell overnight.", date(2024, 3, 5), "", "Weather Desk",
+         "https://wx.example.org/snow", ("snow", "roads")),
+        ("Ours first", "Our body.", date(2024, 1, 2), "", "", "", ()),
+    ]  # fmt: skip
+    assert [(s.path, s.reason) for s in result.skipped] == [
+        (
+            "scraped.jsonl:5",
+            "no title and no body (keys read: title, headline, body, text, content, maintext)",
+        )
+    ]
