@@ -8,8 +8,8 @@ summing their expansions) into one dense array. `rank` applies the proximity boo
 from __future__ import annotations
 
 from collections import Counter
-from hashlib import blake2b
 from dataclasses import dataclass
+from hashlib import blake2b
 
 import numpy as np
 

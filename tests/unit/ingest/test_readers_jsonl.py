@@ -85,8 +85,13 @@ def test_jsonl_reads_the_keys_scrapers_write(tmp_path):
             "publisher": "Weather Desk",
             "keywords": ["snow", "roads"],
         },
-        {"title": "Ours first", "body": "Our body.", "text": "Not this.", "published": "2024-01-02",
-         "date": "2023-12-31"},  # fmt: skip
+        {
+            "title": "Ours first",
+            "body": "Our body.",
+            "text": "Not this.",
+            "published": "2024-01-02",
+            "date": "2023-12-31",
+        },
         {"headline": "", "summary": "No text under any key we read."},
     ]
     path = tmp_path / "scraped.jsonl"
