@@ -57,6 +57,7 @@ def _stem_of(word: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # a page's ten snippets share one query's terms
 def _normalize(terms: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
     stems, prefixes = set(), []
     for t in sorted(terms):
@@ -88,9 +89,7 @@ def find_matches(text: str, stems: set[str], prefixes: tuple[str, ...] = ()) -> 
     """
     if not stems and not prefixes:
         return []
-    # a stem's other spellings ("favourit" for "favorit") have heads of their own
-    heads = {_head(v) for s in stems for v in spellings_of(s, stem_many)}
-    heads |= {p[:2] for p in prefixes}
+    heads = _heads(frozenset(stems), prefixes)
     lower = text.lower()
     if len(lower) != len(text) or not lower.isascii():
         return _matches(text, None, stems, prefixes, heads)
@@ -104,6 +103,14 @@ def find_matches(text: str, stems: set[str], prefixes: tuple[str, ...] = ()) -> 
     for span in spans:  # maximal runs, in text order
         out += _matches(lower, span, stems, prefixes, heads)
     return out
+
+
+@lru_cache(maxsize=1024)  # a page's ten snippets share one query's terms
+def _heads(stems: frozenset[str], prefixes: tuple[str, ...]) -> frozenset[str]:
+    """Return the heads of the stems and prefixes wanted (see _head)."""
+    # a stem's other spellings ("favourit" for "favorit") have heads of their own
+    heads = {_head(v) for s in stems for v in spellings_of(s, stem_many)}
+    return frozenset(heads | {p[:2] for p in prefixes})
 
 
 def _head(stem: str) -> str:
