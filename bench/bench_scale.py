@@ -55,7 +55,8 @@ def build(out: Path, copies: int, reuse: bool, files: int = 0) -> dict:
     s = index_corpus(corpus, index_dir, rebuild=True, progress=progress)
     seconds = time.perf_counter() - t0
     print(f"   x{copies}: {s.documents:,} docs in {seconds:.1f} s", flush=True)
-    return {"dir": index_dir, "docs": s.documents, "seconds": seconds}
+    size = sc.dir_size(index_dir)  # the build's own size, before the update adds generations
+    return {"dir": index_dir, "docs": s.documents, "seconds": seconds, "bytes": size}
 
 
 def query_figures(index_dir: Path, queries: list[str], cap: float) -> dict:
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                 q["docs"],
                 sc.fmt(b["seconds"]) if b["seconds"] else "reused",
                 sc.fmt(rate, 0),
-                sc.fmt(sc.dir_size(b["dir"]) / 1e6),
+                sc.fmt((b.get("bytes") or sc.dir_size(b["dir"])) / 1e6),
                 sc.fmt(q["p50"], 2),
                 sc.fmt(q["p95"], 2),
                 " / ".join(f"{x:.0f}" for x in m["pss"]),

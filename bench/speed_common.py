@@ -209,8 +209,14 @@ def verdict(ok: bool | None) -> str:
 
 
 def dir_size(path: Path) -> int:
-    """Return the bytes of all regular files below path."""
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    """Return the bytes of all regular files below path, each file once: generations share
+    their unchanged segments as hard links, which a plain sum counted once per generation."""
+    seen: dict[tuple[int, int], int] = {}
+    for f in path.rglob("*"):
+        if f.is_file():
+            st = f.stat()
+            seen[(st.st_dev, st.st_ino)] = st.st_size
+    return sum(seen.values())
 
 
 def header(title: str) -> None:
