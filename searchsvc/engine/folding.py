@@ -55,7 +55,9 @@ def fold(matches: Matches, cols: dict, end: int) -> Folded:
     dup = cols["dup"]
     sizes = np.bincount(dup[matches.ids], minlength=cols["dup_count"])
     total = int(np.count_nonzero(sizes))
-    want = end * 2 + 10
+    # as many ranked matches as `end` stories of the average size take, twice over (the top
+    # `want` is always a prefix of a longer top list, so a longer look changes nothing)
+    want = int(end * 2 * len(matches.ids) / max(total, 1)) + 10
     best = ranked(matches, want)
     page = collapse(best, dup, end)
     while len(page) < min(end, total) and len(best) < len(matches.ids):
