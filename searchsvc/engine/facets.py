@@ -39,8 +39,10 @@ def _build_columns(view: View) -> dict:
     cols: dict = {}
     cols["dup"] = _stories(view)
     cols["dup_count"] = int(cols["dup"].max()) + 1 if len(cols["dup"]) else 0
-    cols["source"], cols["source_values"] = canonical_sources(view)
     cols["domain"], cols["domain_values"] = column_codes(view, "domain")
+    cols["source"], cols["source_values"] = canonical_sources(
+        view, (cols["domain"], cols["domain_values"])
+    )
     # raw values are coded by first appearance, so their days are too
     cols["day"], cols["day_values"] = day_of_raw[raw_days], day_values
     dated = [d or date.min for d in cols["day_values"]]  # date.min: undated, never counted

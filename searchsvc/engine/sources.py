@@ -20,10 +20,14 @@ from searchsvc.ingest.sources import source_key
 from searchsvc.text.analysis import fold
 
 
-def canonical_sources(view: View) -> tuple[np.ndarray, list[str]]:
-    """Return (a code per document, the display name of each code; "" for no source)."""
+def canonical_sources(
+    view: View, domain_codes: tuple[np.ndarray, list] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Return (a code per document, the display name of each code; "" for no source).
+
+    `domain_codes`: `column_codes(view, "domain")`, when the caller has it already."""
     names, name_values = column_codes(view, "source")
-    domains, domain_values = column_codes(view, "domain")
+    domains, domain_values = domain_codes or column_codes(view, "domain")
     width = max(1, len(domain_values))
     codes, pairs = first_appearance(names.astype(np.int64) * width + domains)
     distinct = [
