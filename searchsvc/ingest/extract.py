@@ -12,6 +12,7 @@ from bs4 import NavigableString, Tag
 
 from searchsvc.ingest.clean import (
     COMMAS,
+    DROP_TAGS,
     LINKS,
     N_IMG,
     N_LI,
@@ -20,6 +21,7 @@ from searchsvc.ingest.clean import (
     attrs_of,
     class_weight,
     measure,
+    parse,
     tags_below,
 )
 
@@ -213,3 +215,24 @@ def blocks_of(node: Tag) -> list[Block]:
         stack.extend((c, True, link) for c in reversed(el.contents))
     flush()
     return out
+
+
+# Markup that makes a stored text HTML: a block element opened or closed, or a line break.
+_MARKUP = re.compile(
+    r"</?(?:p|div|br|h[1-6]|li|ul|ol|blockquote|section|article|table)\b[^<>]*>", re.I
+)
+
+
+def looks_like_html(text: str) -> bool:
+    """Return True when a text holds block-level HTML markup (a CMS export's article body)."""
+    return _MARKUP.search(text) is not None
+
+
+def fragment_text(markup: str) -> str:
+    """Return the text of an HTML fragment: one paragraph per block, scripts and styles gone."""
+    root = parse(markup)
+    for el in tags_below(root):
+        if el.name in DROP_TAGS and el.parent is not None:
+            el.extract()
+    body = root.body
+    return "\n\n".join(b.text for b in blocks_of(body)) if body is not None else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from searchsvc.ingest.extract import fragment_text, looks_like_html
 from searchsvc.ingest.fields import (
     build_article,
     derive_title,
@@ -73,7 +74,10 @@ def _is_url(text: str) -> bool:
 
 def _article(obj: dict, rel: str, lineno: int) -> Article | str:
     title = _str(_field(obj, "title")).replace("\n", " ")
-    body = normalize_text(_str(_field(obj, "body")))
+    body = _str(_field(obj, "body"))
+    if looks_like_html(body):  # a CMS export's body: its text, a paragraph per block
+        body = fragment_text(body)
+    body = normalize_text(body)
     if not title and not body:
         return NO_TEXT
     raw_id = obj.get("id")

@@ -115,3 +115,20 @@ def test_jsonl_reads_the_keys_scrapers_write(tmp_path):
             "no title and no body (keys read: title, headline, body, text, content, maintext)",
         )
     ]
+
+
+def test_jsonl_bodies_in_html_become_paragraphs(tmp_path):
+    """A CMS export stores its body as HTML: its text is indexed, a paragraph per block."""
+    rows = [
+        {
+            "title": "Harbour reopens",
+            "content": '<p>The harbour <a href="/x">reopened</a> on Monday.</p>'
+            "<script>track()</script><h2>Cargo</h2><p>Ships &amp; barges<br>returned.</p>",
+        },
+        {"title": "Maths", "body": "If a < b and b > c, then nothing follows."},
+    ]
+    path = tmp_path / "cms.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    first, second = read_file(path, tmp_path).articles
+    assert first.body == "The harbour reopened on Monday.\n\nCargo\n\nShips & barges\n\nreturned."
+    assert second.body == "If a < b and b > c, then nothing follows."
