@@ -1,6 +1,7 @@
 """HTTP throughput and latency: the real `searchsvc serve` against a Flask + tantivy app.
 
-Both run under gunicorn with 2 workers on 127.0.0.1, one after the other in the same run, over
+Both run under gunicorn with 2 workers on 127.0.0.1, side by side in the same run (measured one
+at a time, cell by cell, so a slow minute of this shared machine hits both alike), over
 Reuters-21578 (or `--copies N` of it). A bounded client (threads, keep-alive http.client, fixed
 request count and a time cap per cell) sends GET /api/search?q=..&per_page=10 with 1 and 8
 concurrent clients and two query mixes: "distinct" (no query repeats within a run) and "zipf"
@@ -207,65 +208,123 @@ def main(argv: list[str] | None = None) -> int:
         metavar="S",
         help="record a searchsvc worker with py-spy for S seconds under zipf load",
     )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every cell this many times, the two servers alternating, each round on\n"
+        "fresh queries; figures merge the rounds, and each round's ratios are printed [1]",
+    )
     args = ap.parse_args(argv)
     sc.header(
         f"bench_http: searchsvc serve vs Flask+tantivy, 2 workers each, Reuters x{args.copies}"
     )
     levels = [int(c) for c in args.clients.split(",")]
     qm = sc.QueryMaker(sc.sgm_files(sc.reuters_dir()))
-    n = args.requests
-    fresh = qm.distinct(200 + n * len(levels), seed=sc.QUERY_SEED + 2)
+    n, rounds = args.requests, max(1, args.rounds)
+    fresh = qm.distinct(200 + n * len(levels) * rounds, seed=sc.QUERY_SEED + 2)
     warm, distinct = fresh[:200], fresh[200:]
     pool = qm.distinct(20_000, seed=sc.QUERY_SEED + 1)
     print(
         f"   distinct mix: {len(distinct):,} unique queries; zipf mix: pool of {len(pool):,}, "
-        f"{n:,} draws per cell; {n:,} requests per cell, cap {args.cap:.0f}s",
+        f"{n:,} draws per cell; {n:,} requests per cell, cap {args.cap:.0f}s; "
+        f"{rounds} round(s), the servers alternating cell by cell",
         flush=True,
     )
     client = load_wrk if args.client == "wrk" else load
     print(f"   client: {args.client}", flush=True)
     ports = {"searchsvc": sc.free_port(), "tantivy": sc.free_port()}
-    results: dict = {}
     problems: dict = {}
-    for name, (cmd, env, why) in servers(args, ports["searchsvc"], ports["tantivy"]).items():
-        if why:
-            problems[name] = why
-            continue
-        port = ports[name]
-        log = sc.OUT / f"http-{name}.log"
-        try:
-            proc = sc.start_server(cmd, f"http://127.0.0.1:{port}/healthz", log, env)
-        except RuntimeError as err:
-            problems[name] = str(err)
-            continue
-        try:
-            load(port, "/api/search", warm, 2, args.cap)
+    procs: dict = {}
+    try:
+        for name, (cmd, env, why) in servers(args, ports["searchsvc"], ports["tantivy"]).items():
+            if why:
+                problems[name] = why
+                continue
+            log = sc.OUT / f"http-{name}.log"
+            try:
+                procs[name] = sc.start_server(
+                    cmd, f"http://127.0.0.1:{ports[name]}/healthz", log, env
+                )
+            except RuntimeError as err:
+                problems[name] = str(err)
+        for name in procs:
+            load(ports[name], "/api/search", warm, 2, args.cap)
+        by_round = []
+        for k_round in range(rounds):
+            got: dict = {}
             for mix in ("distinct", "zipf"):
                 for k, c in enumerate(levels):
+                    cell = k_round * len(levels) + k
                     qs = (
-                        distinct[k * n : (k + 1) * n]
+                        distinct[cell * n : (cell + 1) * n]
                         if mix == "distinct"
-                        else sc.zipf_sample(pool, n, seed=sc.QUERY_SEED + 10 + k)
+                        else sc.zipf_sample(pool, n, seed=sc.QUERY_SEED + 10 + k + 100 * k_round)
                     )
-                    r = client(port, "/api/search", qs, c, args.cap)
-                    results[(name, mix, c)] = r
-                    print(
-                        f"   {name:9s} {mix:8s} c={c}: {r['rps']:.0f} req/s  p50 "
-                        f"{r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  errors {len(r['errors'])}",
-                        flush=True,
-                    )
-            if name == "tantivy":
-                for c in levels:
-                    results[("canned", "canned", c)] = client(
-                        port, "/api/canned", [""] * n, c, args.cap
-                    )
+                    for name in procs:  # one server, then the other, on the same queries
+                        r = got[(name, mix, c)] = client(
+                            ports[name], "/api/search", qs, c, args.cap
+                        )
+                        print(
+                            f"   {name:9s} {mix:8s} c={c}: {r['rps']:.0f} req/s  p50 "
+                            f"{r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  errors "
+                            f"{len(r['errors'])}",
+                            flush=True,
+                        )
+            by_round.append(got)
+        results = merge_rounds(by_round)
+        if "tantivy" in procs:
+            for c in levels:
+                results[("canned", "canned", c)] = client(
+                    ports["tantivy"], "/api/canned", [""] * n, c, args.cap
+                )
+        for name, proc in procs.items():
             results[(name, "rss")] = [sc.memory_mb(p) for p in sc.workers(proc.pid)]
-            if name == "searchsvc" and args.py_spy:
-                spy(proc.pid, port, pool, args.py_spy)
-        finally:
+        if "searchsvc" in procs and args.py_spy:
+            spy(procs["searchsvc"].pid, ports["searchsvc"], pool, args.py_spy)
+    finally:
+        for proc in procs.values():
             sc.stop_server(proc)
     report(results, problems, levels, args.copies)
+    if rounds > 1:
+        round_ratios(by_round, levels)
     return 1 if problems else 0
+
+
+def merge_rounds(by_round: list[dict]) -> dict:
+    """Return one figure per cell over all rounds: requests and time summed, the median p50
+    and the worst p99 of the rounds, every error."""
+    merged: dict = {}
+    for key in by_round[0]:
+        cells = [got[key] for got in by_round]
+        ok, wall = sum(r["ok"] for r in cells), sum(r["wall"] for r in cells)
+        merged[key] = {
+            **cells[0],
+            "requests": sum(r["requests"] for r in cells),
+            "ok": ok,
+            "wall": wall,
+            "rps": ok / wall if wall else 0.0,
+            "p50": sorted(r["p50"] for r in cells)[len(cells) // 2],
+            "p99": max(r["p99"] for r in cells),
+            "errors": [e for r in cells for e in r["errors"]],
+            "capped": any(r["capped"] for r in cells),
+        }
+    return merged
+
+
+def round_ratios(by_round: list[dict], levels: list[int]) -> None:
+    """Print searchsvc/tantivy req/s of every round and their median, per mix (at most clients)."""
+    c = max(levels)
+    for mix in ("zipf", "distinct"):
+        ratios = [
+            sc.ratio(got[("searchsvc", mix, c)]["rps"], got[("tantivy", mix, c)]["rps"])
+            for got in by_round
+            if ("searchsvc", mix, c) in got and ("tantivy", mix, c) in got
+        ]
+        if ratios:
+            each = ", ".join(f"{r:.2f}x" for r in ratios)
+            median = sorted(ratios)[len(ratios) // 2]
+            print(f"ratio by round {mix:8s} c={c}: {each}  median {median:.2f}x")
 
 
 # The issue's targets, at the highest concurrency: searchsvc's req/s over tantivy's.

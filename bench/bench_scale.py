@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="N",
-        help="then run bench_http.py at x1 and xN, N requests per cell, 8 clients [off]",
+        help="then run bench_http.py at x1 and xN, N requests per cell, 8 clients, 3 rounds [off]",
     )
     ap.add_argument(
         "--update-only",
@@ -278,9 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         import bench_http
 
         for copies in (1, args.copies):  # both servers over the same stories, one size at a time
-            bench_http.main(
-                ["--copies", str(copies), "--reuse", "--clients", "8", "--requests", str(args.http)]
-            )
+            cells = ["--clients", "8", "--requests", str(args.http), "--rounds", "3"]
+            bench_http.main(["--copies", str(copies), "--reuse", *cells])
     return 0
 
 
