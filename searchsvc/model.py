@@ -59,6 +59,17 @@ def _id_text(text: str) -> str:
     return _DOTS.sub(".", _DASHES.sub("-", text)).strip(ID_PUNCT)
 
 
+def usable_id(raw: str) -> str:
+    """Return an id a file gave when a URL path can hold it (no slash, backslash, ".." or
+    control character; at most ID_MAX characters), else its letters and digits with a digest
+    of the whole, so two different ids stay different (a feed's guid is often an address)."""
+    ok = len(raw) <= ID_MAX and raw.isprintable() and ".." not in raw
+    if ok and "/" not in raw and "\\" not in raw:
+        return raw
+    digest = hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+    return f"{_id_text(raw)[: ID_MAX - 13].rstrip(ID_PUNCT) or 'id'}-{digest}"
+
+
 def make_id(rel_path: str, part: str | int | None = None) -> str:
     """Return a stable, URL-safe article id from a corpus-relative path (and a part key).
 

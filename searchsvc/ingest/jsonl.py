@@ -12,7 +12,7 @@ from searchsvc.ingest.fields import (
     normalize_text,
     parse_date,
 )
-from searchsvc.model import Article, make_id
+from searchsvc.model import Article, make_id, usable_id
 
 
 def _str(value) -> str:
@@ -40,6 +40,7 @@ def _tags(value) -> tuple[str, ...]:
 # The keys scrapers and exporters write for each field (news-please, trafilatura, RSS and
 # schema.org names); ours first, and the first key holding a value wins.
 KEYS = {
+    "id": ("id", "_id", "guid", "uuid"),
     "title": ("title", "headline"),
     "body": ("body", "text", "content", "maintext"),
     "published": (
@@ -80,8 +81,11 @@ def _article(obj: dict, rel: str, lineno: int) -> Article | str:
     body = normalize_text(body)
     if not title and not body:
         return NO_TEXT
-    raw_id = obj.get("id")
+    raw_id = _field(obj, "id")
+    if isinstance(raw_id, dict) and isinstance(raw_id.get("$oid"), str):
+        raw_id = raw_id["$oid"]  # MongoDB's extended JSON
     art_id = _str(raw_id) if isinstance(raw_id, str | int) and _str(raw_id) else None
+    art_id = usable_id(art_id) if art_id else None
     source, url = _str(_field(obj, "source")), _str(_field(obj, "url"))
     if _is_url(source):  # trafilatura's "source" is the page's address, not an outlet name
         source, url = "", url or source

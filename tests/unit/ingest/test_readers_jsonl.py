@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from hashlib import blake2b
 
 from searchsvc.ingest import Skipped, read_file
+from searchsvc.model import usable_id
 
 
 def test_jsonl_lines_and_bad_lines(tmp_path):
@@ -132,3 +134,24 @@ def test_jsonl_bodies_in_html_become_paragraphs(tmp_path):
     first, second = read_file(path, tmp_path).articles
     assert first.body == "The harbour reopened on Monday.\n\nCargo\n\nShips & barges\n\nreturned."
     assert second.body == "If a < b and b > c, then nothing follows."
+
+
+def test_jsonl_ids_under_the_names_exports_use(tmp_path):
+    """A stable id keeps an article's identity when lines move; exports name it otherwise."""
+    rows = [
+        {"_id": {"$oid": "65a1f0c2"}, "title": "Mongo", "body": "From a database export."},
+        {"guid": "https://feed.example/item/7", "title": "Feed", "body": "From an RSS feed."},
+        {"uuid": "1b4e28ba", "id": "ours-1", "title": "Both", "body": "Ours wins."},
+        {"_id": {"nested": True}, "title": "Odd", "body": "No usable id: the line number."},
+    ]
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    ids = [a.id for a in read_file(path, tmp_path).articles]
+    # a URL path cannot hold a slash: an address becomes its words and a digest of it
+    assert ids == ["65a1f0c2", "https-feed.example-item-7-" + DIGEST, "ours-1", "export-4"]
+    assert usable_id("a/b") != usable_id("a-b") == "a-b"
+    assert usable_id("x" * 201).endswith("-" + blake2b(b"x" * 201, digest_size=6).hexdigest())
+    assert usable_id("..") != ".." and usable_id("tab\there") != "tab\there"
+
+
+DIGEST = blake2b(b"https://feed.example/item/7", digest_size=6).hexdigest()
