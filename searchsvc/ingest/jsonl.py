@@ -56,6 +56,7 @@ KEYS = {
     "source": ("source", "publisher", "site_name", "sitename"),
     "url": ("url", "link"),
     "tags": ("tags", "keywords", "categories"),
+    "summary": ("summary", "description", "standfirst", "dek"),
 }
 NO_TEXT = "no title and no body (keys read: " + ", ".join(KEYS["title"] + KEYS["body"]) + ")"
 
@@ -99,6 +100,7 @@ def _article(obj: dict, rel: str, lineno: int) -> Article | str:
         source=source,
         url=url,
         tags=folder_tags(rel) + _tags(_field(obj, "tags")),
+        summary=_str(_field(obj, "summary")),
     )
 
 

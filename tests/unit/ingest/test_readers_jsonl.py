@@ -80,6 +80,7 @@ def test_jsonl_reads_the_keys_scrapers_write(tmp_path):
             "categories": "energy, markets",
         },
         {  # RSS names
+            "description": "Roads shut after a night of snow.",
             "headline": "Snow closes roads",
             "content": "Snow fell overnight.",
             "pubDate": "Tue, 05 Mar 2024 07:00:00 GMT",
@@ -111,6 +112,7 @@ def test_jsonl_reads_the_keys_scrapers_write(tmp_path):
          "https://wx.example.org/snow", ("snow", "roads")),
         ("Ours first", "Our body.", date(2024, 1, 2), "", "", "", ()),
     ]  # fmt: skip
+    assert [a.summary for a in result.articles] == ["", "", "Roads shut after a night of snow.", ""]
     assert [(s.path, s.reason) for s in result.skipped] == [
         (
             "scraped.jsonl:5",
