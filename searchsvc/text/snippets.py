@@ -57,7 +57,6 @@ def _stem_of(word: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=1024)  # a page's ten snippets share one query's terms
 def _normalize(terms: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
     stems, prefixes = set(), []
     for t in sorted(terms):
