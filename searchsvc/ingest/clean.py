@@ -105,14 +105,19 @@ def _hidden(el: Tag) -> bool:
     return (style is not None and bool(_HIDDEN.search(style))) or el.get("hidden") is not None
 
 
-def clean_tree(root: Tag) -> None:
-    """Remove scripts, navigation, hidden and unlikely (boilerplate-named) elements below root."""
+def drop_tags(root: Tag) -> None:
+    """Remove comments and the like, and the elements that never hold text (DROP_TAGS)."""
     for el in list(root.descendants):
         if type(el) is not Tag and type(el) is not NavigableString and el.parent is not None:
             el.extract()  # comments, doctype, CDATA, processing instructions, script text
     for el in tags_below(root):
         if el.name in DROP_TAGS and el.parent is not None:
             el.extract()
+
+
+def clean_tree(root: Tag) -> None:
+    """Remove scripts, navigation, hidden and unlikely (boilerplate-named) elements below root."""
+    drop_tags(root)
     stats = measure(root)
     total = max(stats[id(root)][PTEXT], 1)
     gone: set[int] = set()

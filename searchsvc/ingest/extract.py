@@ -12,7 +12,6 @@ from bs4 import NavigableString, Tag
 
 from searchsvc.ingest.clean import (
     COMMAS,
-    DROP_TAGS,
     LINKS,
     N_IMG,
     N_LI,
@@ -20,6 +19,7 @@ from searchsvc.ingest.clean import (
     TEXT,
     attrs_of,
     class_weight,
+    drop_tags,
     measure,
     parse,
     tags_below,
@@ -231,8 +231,6 @@ def looks_like_html(text: str) -> bool:
 def fragment_text(markup: str) -> str:
     """Return the text of an HTML fragment: one paragraph per block, scripts and styles gone."""
     root = parse(markup)
-    for el in tags_below(root):
-        if el.name in DROP_TAGS and el.parent is not None:
-            el.extract()
+    drop_tags(root)
     body = root.body
     return "\n\n".join(b.text for b in blocks_of(body)) if body is not None else ""
