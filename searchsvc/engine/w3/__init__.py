@@ -66,8 +66,11 @@ def create(folder: Path, schema):
 
 
 def open_writable(folder: Path):
-    """Open an index folder for writing (its files are read the usual way)."""
-    return _index.open_dir(str(folder))
+    """Open an index folder for writing; its segments are read from memory maps.
+
+    Whoosh's own storage copies every part of a compound segment into a BytesIO when a reader
+    opens it: 2 s of each live-write batch at Reuters x20 went to copying the term files."""
+    return MappedStorage(str(folder), readonly=False).open_index()
 
 
 def open_readonly(folder: Path):

@@ -69,14 +69,16 @@ class _ViewFile(BufferFile):
 
 
 class MappedStorage(FileStorage):
-    """A read-only FileStorage whose compound segment files are memory-mapped views.
+    """A FileStorage whose compound segment files are read as memory-mapped views.
 
     The returned file has no `fileno`, so Whoosh's CompoundStorage does not map it again and
-    opens each part through `subset`, a view of the same map.
+    opens each part through `subset`, a view of the same map. Read-only for searching; a
+    writer's storage (`readonly=False`) creates files as usual and reads the existing segments
+    through maps too (segment files are never rewritten, only new ones made).
     """
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path, supports_mmap=True, readonly=True)
+    def __init__(self, path: str, readonly: bool = True) -> None:
+        super().__init__(path, supports_mmap=True, readonly=readonly)
 
     def open_file(self, name: str, **kwargs):
         """Open a file; compound segments come back as a view of a shared memory map."""
