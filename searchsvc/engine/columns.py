@@ -32,14 +32,42 @@ def column_codes(view: View, name: str, translate: bool = True) -> tuple[np.ndar
     `view.column(name, translate)` with codes in order of first appearance."""
     index: dict = {}
     parts = []
-    for leaf in view.leaves:
-        codes, values = seg.column_codes(leaf, name, translate)
+    for key, leaf in zip(view.state.leaf_keys, view.leaves, strict=True):
+        codes, values = view.state.segment_memo(
+            key and (*key, "codes", name, translate),
+            lambda leaf=leaf: seg.column_codes(leaf, name, translate),
+        )
         remap = np.array([index.setdefault(v, len(index)) for v in values], dtype=np.int32)
         parts.append(remap[codes] if len(codes) else codes)
     codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
     codes, order = first_appearance(codes)
     values = list(index)
     return codes, [values[k] for k in order.tolist()]
+
+
+def exact_codes(view: View) -> np.ndarray:
+    """Return `column_codes(view, "dup", False)[0]`: the exact-copy keys coded in order of
+    first appearance (a missing key codes as the empty one).
+
+    Each segment's distinct keys are kept as a numpy bytes array, not as Python objects (at
+    Reuters x20 they are 432,000), and coded together by one np.unique."""
+    parts, keys, base = [], [], 0
+    for key, leaf in zip(view.state.leaf_keys, view.leaves, strict=True):
+        codes, values = view.state.segment_memo(
+            key and (*key, "exact"), lambda leaf=leaf: _segment_keys(leaf)
+        )
+        parts.append(codes.astype(np.int64) + base)
+        keys.append(values)
+        base += len(values)
+    if not parts:
+        return np.zeros(0, dtype=np.int32)
+    _, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    return first_appearance(inverse.ravel()[np.concatenate(parts)])[0]
+
+
+def _segment_keys(leaf) -> tuple[np.ndarray, np.ndarray]:
+    codes, values = seg.column_codes(leaf, "dup", False)
+    return codes, np.array([v or b"" for v in values], dtype=bytes)
 
 
 def value_codes(values: list) -> tuple[np.ndarray, list]:
@@ -51,9 +79,40 @@ def value_codes(values: list) -> tuple[np.ndarray, list]:
 
 def tag_sets(view: View, widest: int = 32) -> tuple[np.ndarray, list[tuple]]:
     """Return (a code per document, the tag set of each code): a set is a tuple of tags in
-    name order, () for none; codes in order of first appearance. Built from (document, tag)
-    pairs with numpy; documents with more than `widest` tags go one tuple at a time."""
-    n = view.state.total
+    name order, () for none or deleted; codes in order of first appearance.
+
+    Coded per term-array unit from its tag postings (kept for the next generation while the
+    unit's segments stay), then together; an index without tag arrays reads Whoosh's lexicon.
+    """
+    units = view.state.segments
+    if any(u.arrays.get("tags") is None for u in units):
+        return _lexicon_tag_sets(view, widest)
+    index: dict = {}
+    parts = []
+    for i, unit in enumerate(units):
+        codes, sets = view.state.segment_memo(
+            (view.state.unit_key(i), "tag_sets"),
+            lambda unit=unit: _unit_tag_sets(unit.arrays["tags"], unit.count, widest),
+        )
+        remap = np.array([index.setdefault(t, len(index)) for t in sets], dtype=np.int32)
+        parts.append(remap[codes] if len(codes) else codes.astype(np.int32))
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    if not view.state.live.all():  # a deleted document's tags are not read (as term_docs)
+        codes[~view.state.live] = index.setdefault((), len(index))
+    codes, order = first_appearance(codes)
+    sets = list(index)
+    return codes, [sets[k] for k in order.tolist()]
+
+
+def _unit_tag_sets(arrays, n: int, widest: int) -> tuple[np.ndarray, list[tuple]]:
+    """Return tag_sets over one unit's documents, deleted ones included, from its arrays."""
+    names = [t.decode("utf-8") for t in arrays.terms.tolist()]
+    tag = np.repeat(np.arange(len(names), dtype=np.int32), np.diff(arrays.starts))
+    return _code_sets(n, names, np.asarray(arrays.docs, dtype=np.int64), tag, widest)
+
+
+def _lexicon_tag_sets(view: View, widest: int) -> tuple[np.ndarray, list[tuple]]:
+    """Return tag_sets from Whoosh's lexicon and the live documents of every tag."""
     names, docs = [], []
     for term in view.reader.lexicon("tags"):
         names.append(term.decode("utf-8") if isinstance(term, bytes) else term)
@@ -61,6 +120,12 @@ def tag_sets(view: View, widest: int = 32) -> tuple[np.ndarray, list[tuple]]:
     sizes = [len(d) for d in docs]
     doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
     tag = np.repeat(np.arange(len(names), dtype=np.int32), sizes)
+    return _code_sets(view.state.total, names, doc, tag, widest)
+
+
+def _code_sets(n: int, names: list[str], doc: np.ndarray, tag: np.ndarray, widest: int):
+    """Code the tag sets of n documents from (document, tag) pairs (tags by name, each
+    tag's documents ascending); documents with more than `widest` tags one tuple at a time."""
     order = np.argsort(doc, kind="stable")  # by document; tags stay in name order
     doc, tag = doc[order], tag[order]
     counts = np.bincount(doc, minlength=n)

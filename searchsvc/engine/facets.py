@@ -13,7 +13,14 @@ import numpy as np
 
 from searchsvc.contract import TOP_TAGS
 from searchsvc.engine.caches import release_heap
-from searchsvc.engine.columns import column_codes, ranges, story_columns, tag_sets, value_codes
+from searchsvc.engine.columns import (
+    column_codes,
+    exact_codes,
+    ranges,
+    story_columns,
+    tag_sets,
+    value_codes,
+)
 from searchsvc.engine.sources import canonical_sources, matching
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import segments as seg
@@ -64,17 +71,28 @@ def _build_columns(view: View) -> dict:
 
 def _stories(view: View) -> np.ndarray:
     """Return a story code per document: exact copies, and near copies by fingerprint."""
-    exact, _ = column_codes(view, "dup", False)  # raw bytes: only equality counts
-    parts = [seg.fixed_bytes(leaf, "fp", FINGERPRINT_BYTES) for leaf in view.leaves]
-    rows = np.concatenate(parts) if parts else np.zeros((0, FINGERPRINT_BYTES), np.uint8)
-    rows[~view.state.live] = 0  # a deleted copy links nothing
+    exact = exact_codes(view)
+    live = view.state.live
     # One fingerprint per exact-copy group (a corpus may hold many exact copies), the first
     # live one: near copies link groups, which the exact codes then spread to every member.
-    order = np.lexsort((~view.state.live, exact)) if len(exact) else exact
+    order = np.lexsort((~live, exact)) if len(exact) else exact
     codes, first = np.unique(exact[order], return_index=True)
-    group_rows = rows[order[first]]
+    group_rows = _fingerprints(view, order[first])
+    group_rows[~live[order[first]]] = 0  # a deleted copy links nothing
     linked = stories(np.arange(len(codes)), copies(group_rows))
     return linked[np.searchsorted(codes, exact)]
+
+
+def _fingerprints(view: View, docs: np.ndarray) -> np.ndarray:
+    """Return the fingerprint rows of some documents (only those rows are read)."""
+    out = np.zeros((len(docs), FINGERPRINT_BYTES), dtype=np.uint8)
+    offsets = np.asarray(view.state.leaf_offsets)
+    leaf_of = np.searchsorted(offsets, docs, side="right") - 1
+    for k in np.unique(leaf_of).tolist():
+        at = np.flatnonzero(leaf_of == k)
+        rows = seg.fixed_bytes(view.leaves[k], "fp", FINGERPRINT_BYTES)
+        out[at] = rows[docs[at] - offsets[k]]
+    return out
 
 
 def source_docs(view: View, value: str) -> np.ndarray:

@@ -69,16 +69,25 @@ class Report:
         return not self.damaged
 
 
-def verify(gen_dir: Path, recorded: dict | None, full: bool) -> Report:
-    """Check a generation against its recorded checksums (all digests when full)."""
+def verify(gen_dir: Path, recorded: dict | None, full: bool, seen: dict | None = None) -> Report:
+    """Check a generation against its recorded checksums (all digests when full).
+
+    `seen` (a store's, kept across its generations): {(device, inode, size, mtime): digest}
+    of files this process hashed and found right; a file the next generation hard-links
+    unchanged is not hashed again. It is replaced by this generation's files.
+    """
     report = Report(gen_dir.name)
     if recorded is None:
         report.recorded = False
         return report
+    known = dict(seen or {})
+    if seen is not None:
+        seen.clear()
     for name, entry in sorted(recorded.items()):
         path = gen_dir / name
         try:
-            size = path.stat().st_size
+            st = path.stat()
+            size = st.st_size
         except OSError:
             report.damaged.append(f"{name}: missing")
             continue
@@ -87,11 +96,16 @@ def verify(gen_dir: Path, recorded: dict | None, full: bool) -> Report:
             continue
         if full or size <= SMALL_FILE_BYTES:
             report.checked += 1
+            key = (st.st_dev, st.st_ino, size, st.st_mtime_ns)
             try:
-                if digest(path) != entry["blake2b"]:
-                    report.damaged.append(f"{name}: contents differ from the recorded checksum")
+                found = known.get(key) or digest(path)
             except OSError as e:
                 report.damaged.append(f"{name}: unreadable ({e.strerror or e})")
+                continue
+            if found != entry["blake2b"]:
+                report.damaged.append(f"{name}: contents differ from the recorded checksum")
+            elif seen is not None:
+                seen[key] = found
     return report
 
 

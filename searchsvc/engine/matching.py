@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from searchsvc.engine import facets
+from searchsvc.engine.deadline import check_deadline
 from searchsvc.engine.plan import CopiesOf, DateRange, QueryPlan
 from searchsvc.engine.ranking import leaf_docs, rank, top
-from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.state import View
 
 UNDATED_BELOW = 1e12  # newest first: every dated key is above every undated one
 

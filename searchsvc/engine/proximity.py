@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.deadline import check_deadline
+from searchsvc.engine.state import View
 from searchsvc.engine.w3 import termarrays
 from searchsvc.text import scoring
 from searchsvc.text.scoring import FIELDS, TEXT_FIELDS

@@ -14,8 +14,9 @@ from hashlib import blake2b
 import numpy as np
 
 from searchsvc.engine import facets, proximity
+from searchsvc.engine.deadline import check_deadline
 from searchsvc.engine.plan import Group, Leaf
-from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.state import View
 from searchsvc.engine.termscores import EMPTY, bm25f, bm25f_among_many, phrase_scores
 from searchsvc.text import scoring
 from searchsvc.text.analysis import index_terms

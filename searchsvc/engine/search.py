@@ -25,10 +25,11 @@ from searchsvc.contract import (
     TagCount,
 )
 from searchsvc.engine import facets, folding, related, spelling
+from searchsvc.engine.deadline import deadline
 from searchsvc.engine.folding import SIMILAR_IDS
 from searchsvc.engine.matching import count_all, match, ranked
 from searchsvc.engine.plan import DateRange, QueryPlan, plan_query
-from searchsvc.engine.state import View, deadline
+from searchsvc.engine.state import View
 from searchsvc.errors import BadRequest, NotFound
 from searchsvc.text.query import parse
 from searchsvc.text.snippets import lead, make_snippet

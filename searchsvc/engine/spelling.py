@@ -11,7 +11,8 @@ import re
 
 import numpy as np
 
-from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.deadline import check_deadline
+from searchsvc.engine.state import View
 from searchsvc.engine.termscores import phrase_scores
 from searchsvc.engine.w3 import termarrays
 from searchsvc.text.analysis import STOP_WORDS, fold, index_terms

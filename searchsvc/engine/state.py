@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-import time
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +21,6 @@ from searchsvc.engine.caches import LRU, array_bytes
 from searchsvc.engine.w3 import merged
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.engine.w3.termarrays import ARRAY_FIELDS, MAX_TERM_BYTES, TermArrays, open_arrays
-from searchsvc.errors import SearchTimeout
 from searchsvc.text.scoring import FIELDS
 
 SCORE_CACHE_BYTES = 32 << 20  # per-term score arrays kept per process and generation
@@ -33,29 +29,6 @@ DOCSET_CACHE = 256  # filter and exclusion document sets
 CORRECTION_CACHE = 20_000  # misspelt words whose correction is remembered
 DF_CACHE = 100_000  # feedback terms' document frequencies
 TERM_COUNTS_CACHE = 400_000  # distinct terms of the documents kept (~30 MB at most)
-
-
-_DEADLINE: ContextVar[float | None] = ContextVar("searchsvc_deadline", default=None)
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Let the work inside run until `seconds` from now (check_deadline raises after that)."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
-
-
-def check_deadline() -> None:
-    """Raise SearchTimeout when the current request has run past its deadline."""
-    end = _DEADLINE.get()
-    if end is not None and time.monotonic() > end:
-        raise SearchTimeout(
-            "The search took too long and was stopped.",
-            hint="Use fewer or more distinctive words, phrases and prefixes.",
-        )
 
 
 @dataclass
@@ -71,14 +44,14 @@ class Segment:
     leaves: list[int] = field(default_factory=list)  # the Whoosh segments it covers, in order
 
 
-def _units(segments: list[Segment], folder: str | None) -> list[Segment]:
+def _units(segments: list[Segment], folder: str | None, arrays_of) -> list[Segment]:
     """Return the segments term arrays are read by: the merged arrays (engine/w3/merged.py) in
     place of the leading segments they cover, while those are exactly the generation's."""
     cover = merged.covered(folder) if folder and len(segments) > 1 else None
     k = len(cover or ())
     if not k or [(s.id, s.count) for s in segments[:k]] != cover:
         return segments
-    arrays = {f: open_arrays(folder, merged.NAME, f) for f in ARRAY_FIELDS}
+    arrays = arrays_of((*cover, "arrays"), folder, merged.NAME)
     if any(arrays[f] is None or arrays[f].positions is None for f in FIELDS):
         return segments
     live = np.concatenate([s.live for s in segments[:k]])
@@ -89,23 +62,28 @@ def _units(segments: list[Segment], folder: str | None) -> list[Segment]:
 class ReaderState:
     """Derived data of one opened generation; every cache here is per generation."""
 
-    def __init__(self, generation: str, searcher) -> None:
+    def __init__(self, generation: str, searcher, carried: dict | None = None) -> None:
         reader = searcher.reader()
         self.generation = generation
         self.total = reader.doc_count_all()  # document numbers, deleted ones included
         self.documents = reader.doc_count()  # live documents
         self.segments: list[Segment] = []  # what term arrays are read by: see _units
         self.leaf_offsets: list[int] = []  # each Whoosh segment's first document number
+        self.leaf_keys: list[tuple | None] = []  # (segment id, documents): names its files
+        self.per_segment: dict = {}  # segment_memo's values, handed to the next generation
+        self._carried = carried or {}
+        self._lock = threading.RLock()  # a build may ask for another memo (columns, say)
         for k, (leaf, offset) in enumerate(seg.leaves(reader)):
             sid, folder = seg.segment_id(leaf), seg.segment_folder(leaf)
-            arrays = {f: open_arrays(folder, sid, f) for f in ARRAY_FIELDS}
+            self.leaf_keys.append((sid, leaf.doc_count_all()) if sid is not None else None)
+            arrays = self._arrays((sid, leaf.doc_count_all(), "arrays"), folder, sid)
             live = seg.live_mask(leaf)
             self.segments.append(
                 Segment(sid, offset, leaf.doc_count_all(), live, arrays, bool(live.all()), [k])
             )
             self.leaf_offsets.append(offset)
         masks = [s.live for s in self.segments]
-        self.segments = _units(self.segments, folder if self.segments else None)
+        self.segments = _units(self.segments, folder if self.segments else None, self._arrays)
         self.live = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
         self.live.flags.writeable = False
         self.live_ids = np.flatnonzero(self.live)
@@ -119,7 +97,6 @@ class ReaderState:
         self.dfs = LRU(DF_CACHE)  # larger document frequency of a term in title and body
         self.term_counts = LRU(TERM_COUNTS_CACHE, len)  # RM3: a text's analysed terms, by digest
         self._memo: dict = {}
-        self._lock = threading.RLock()  # a build may ask for another memo (columns, say)
 
     def memo(self, key: Hashable, build: Callable[[], Any]):
         """Return build() computed once per generation (built by the first thread to ask)."""
@@ -130,6 +107,37 @@ class ReaderState:
                 if found is None:
                     found = self._memo[key] = build()
         return found
+
+    def _arrays(self, key: tuple, folder: str | None, name: str | None) -> dict:
+        """Return the term arrays of a segment (or the merged set), kept from the previous
+        generation when it had them: a segment's arrays are written with it, never after."""
+        return self.segment_memo(
+            key if name is not None else None,
+            lambda: {f: open_arrays(folder, name, f) for f in ARRAY_FIELDS},
+        )
+
+    def segment_memo(self, key: tuple | None, build: Callable[[], Any]):
+        """Return build() for data read from unchanged segment files (`key` starts with what
+        names them: `leaf_keys` or `unit_key`), kept from the store's previous generation.
+
+        Segment files are never rewritten, and an update keeps the big segments: their coded
+        columns are not read again at every new generation (deletions are the caller's part).
+        """
+        if key is None or None in key:
+            return build()
+        found = self.per_segment.get(key)
+        if found is None:
+            with self._lock:
+                found = self.per_segment.get(key)
+                if found is None:
+                    found = self._carried.get(key)
+                    self.per_segment[key] = found = build() if found is None else found
+        return found
+
+    def unit_key(self, i: int) -> tuple | None:
+        """Return what names term-array unit i's files: its Whoosh segments' keys."""
+        keys = tuple(self.leaf_keys[k] for k in self.segments[i].leaves)
+        return None if None in keys else keys
 
 
 class View:

@@ -46,6 +46,7 @@ class Store:
         self._views: dict[int, View] = {}  # by OS thread (gevent greenlets share their thread's)
         self._retired: list[tuple[float, object]] = []
         self.problem: str | None = None  # why the newest generation is not served, if it is not
+        self._hashed: dict = {}  # files of the open generation found right (integrity.verify)
 
     def exists(self) -> bool:
         """Return True when a complete index generation is live (a stat while it is open)."""
@@ -151,7 +152,7 @@ class Store:
             raise IndexMissing(f"no index in {self.index_dir}", hint="run `searchsvc index` first")
         if gen != self._gen or self._index is None:
             try:
-                ix, state = self._open(gen)
+                ix, state = self._open(gen, self._state.per_segment if self._state else None)
             except IndexDamaged as e:
                 self.problem = e.message
                 if self._index is None:
@@ -164,11 +165,14 @@ class Store:
             self.problem = None
         self._stamp = stamp
 
-    def _open(self, gen: str) -> tuple[object, ReaderState]:
-        """Open a generation and run the cheap checks; raise IndexDamaged if one fails."""
+    def _open(self, gen: str, carried: dict | None = None) -> tuple[object, ReaderState]:
+        """Open a generation and run the cheap checks; raise IndexDamaged if one fails.
+
+        `carried`: the previous generation's per-segment data (ReaderState.segment_memo)."""
         gen_dir = self.index_dir / gen
         hint = "run `searchsvc check` to see the damage, and `searchsvc index --rebuild`"
-        report = integrity.verify(gen_dir, load_checksums(gen_dir), full=self.verify_full)
+        checksums = load_checksums(gen_dir)
+        report = integrity.verify(gen_dir, checksums, full=self.verify_full, seen=self._hashed)
         if not report.ok:
             raise IndexDamaged(f"index generation {gen} is damaged: {report.damaged[0]}", hint=hint)
         try:
@@ -183,7 +187,7 @@ class Store:
                 hint="run `searchsvc index`: it rebuilds the index for this version",
             )
         try:
-            state = ReaderState(gen, searcher)
+            state = ReaderState(gen, searcher, carried)
             problems = integrity.check_arrays(state)
         except w3.UNREADABLE as e:
             problems = [f"unreadable ({e})"]

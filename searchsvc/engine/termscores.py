@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from whoosh import query as wq
 
-from searchsvc.engine.state import View, check_deadline
+from searchsvc.engine.deadline import check_deadline
+from searchsvc.engine.state import View
 from searchsvc.engine.w3 import termarrays
 from searchsvc.engine.w3.termarrays import MAX_TERM_BYTES as MAX_BYTES
 from searchsvc.text import scoring

@@ -7,6 +7,7 @@ read block by block, cached BM25F scores, and the str.find run finder of snippet
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import numpy as np
@@ -60,7 +61,11 @@ def test_length_column_matches_doc_field_length(searcher):
     for leaf, _ in searcher.reader().leaf_readers():
         for field in ("title", "body", "author"):
             slow = [leaf.doc_field_length(d, field) for d in range(leaf.doc_count_all())]
-            assert segments._length_column(leaf, field) == slow
+            assert segments._length_column(leaf, field) is not None  # the bulk path is taken
+            got = segments.field_lengths(leaf, field).tolist()
+            assert ["none" if math.isnan(n) else n for n in got] == [
+                "none" if n is None else n for n in slow
+            ]
 
 
 def test_term_docs_match_all_ids(view):
@@ -200,9 +205,12 @@ def test_columns_read_in_bulk_code_what_the_per_document_values_give(view, name,
     assert values == list(dict.fromkeys(expected))
 
 
-def test_tag_sets_from_pairs_are_the_per_document_tuples(view):
+@pytest.mark.parametrize("which", ["view", "bulk_view"])
+def test_tag_sets_from_pairs_are_the_per_document_tuples(which, request):
     """columns.tag_sets codes each document's tags (in name order) as one set, first seen
-    first: the same as building a tuple per document (its path for many tags a document)."""
+    first: the same as building a tuple per document (its path for many tags a document),
+    whether read per term-array unit (bulk_view, a deletion in it) or from the lexicon."""
+    view = request.getfixturevalue(which)
     tuples: list[tuple] = [()] * view.state.total
     for term in view.reader.lexicon("tags"):
         text = term.decode("utf-8")
@@ -214,3 +222,27 @@ def test_tag_sets_from_pairs_are_the_per_document_tuples(view):
     assert codes.tolist() == [sets.index(t) for t in tuples]
     codes_one_by_one, got_one_by_one = columns.tag_sets(view, widest=0)
     assert got_one_by_one == sets and codes_one_by_one.tolist() == codes.tolist()
+    lexicon_codes, lexicon_sets = columns._lexicon_tag_sets(view, 32)
+    assert lexicon_sets == sets and lexicon_codes.tolist() == codes.tolist()
+    per_unit = all(s.arrays.get("tags") is not None for s in view.state.segments)
+    assert per_unit == (which == "bulk_view")
+
+
+@pytest.mark.parametrize("which", ["view", "bulk_view"])
+def test_exact_codes_are_the_dup_column_s_codes(which, request):
+    """columns.exact_codes (keys kept as numpy bytes per segment) codes the exact-copy keys as
+    column_codes does, first appearance first."""
+    view = request.getfixturevalue(which)
+    codes = columns.exact_codes(view)
+    assert codes.tolist() == columns.column_codes(view, "dup", False)[0].tolist()
+    assert len(codes) == view.state.total
+
+
+@pytest.mark.parametrize("which", ["view", "bulk_view"])
+def test_id_column_reader_gives_whoosh_s_ids(which, request):
+    """segments.column_reader sums a VarBytes column's offsets with numpy: the same values as
+    Whoosh's reader, for every document."""
+    view = request.getfixturevalue(which)
+    for leaf in view.leaves:
+        ours, whoosh = segments.column_reader(leaf, "id"), leaf.column_reader("id")
+        assert [ours[d] for d in range(leaf.doc_count_all())] == list(whoosh)

@@ -16,12 +16,12 @@ from searchsvc.cli import main
 from searchsvc.config import Settings
 from searchsvc.contract import SearchRequest
 from searchsvc.engine import integrity, spelling
-from searchsvc.engine.generations import gen_name, read_current, switch_current
+from searchsvc.engine.deadline import deadline
+from searchsvc.engine.generations import gen_name, load_checksums, read_current, switch_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.plan import EXPANSION_BUDGET, plan_query
 from searchsvc.engine.schema import build_schema
 from searchsvc.engine.search import SearchEngine
-from searchsvc.engine.state import deadline
 from searchsvc.engine.store import Store
 from searchsvc.errors import BadRequest, IndexDamaged, SearchTimeout
 from searchsvc.text.analysis import MAX_FIELD_TOKENS
@@ -177,6 +177,29 @@ def test_a_damaged_generation_is_never_served(tmp_path, part, change, why):
     with pytest.raises(IndexDamaged):  # nothing good to fall back on
         Store(index).view()
     assert client.get("/api/search?q=oil").status_code == 200
+
+
+def test_files_checked_before_are_hashed_again_once_changed(tmp_path):
+    """A store remembers the files it found right (device, inode, size, mtime), so the next
+    generation's hard links of them are not hashed again; a file written since is."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write(corpus / "a.jsonl", DATED, UNDATED)
+    index_corpus(corpus, index)
+    gen = index / read_current(index)
+    recorded = load_checksums(gen)
+    seen: dict = {}
+    assert integrity.verify(gen, recorded, False, seen).ok and len(seen) == len(recorded)
+    path = sorted(gen.glob("*.body.starts.npy"))[0]
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))  # in place: same inode and size, a new mtime
+    report = integrity.verify(gen, recorded, False, seen)
+    assert [d.split(":")[0] for d in report.damaged] == [path.name]
+    assert len(seen) == len(recorded) - 1  # only the files found right are remembered
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # its old mtime put back
+    assert integrity.verify(gen, recorded, False, seen).damaged == report.damaged
+    assert not integrity.verify(gen, recorded, True, None).ok
 
 
 def test_structure_checks_catch_what_no_checksum_recorded(tmp_path):
