@@ -22,6 +22,7 @@ from pathlib import Path
 import speed_common as sc
 from bench_http import load
 from bench_query import open_engine, timed
+from updates import update_figures
 
 PIECES = (
     ("engine.indexer", "index_corpus"),
@@ -105,59 +106,6 @@ def server_rss(index_dir: Path, queries: list[str], cap: float) -> dict:
         "errors": len(r["errors"]),
         "requests": r["requests"],
     }
-
-
-UPDATE_FILE = "zz-update-1000.jsonl"
-
-
-def update_figures(copies: int, out: Path, n: int = 1000) -> dict:
-    """Time `searchsvc index` adding n new articles (one JSON Lines file) to the built Nx index.
-
-    The articles are Reuters stories under new ids; the command runs end to end as a user runs
-    it (a new process); then the file is removed and the index updated again (also timed), so
-    the cached index is left as it was. Returns seconds for both and the document counts.
-    """
-    import json
-    import subprocess
-
-    from searchsvc.engine.store import Store
-
-    corpus, index_dir = out / f"corpus-{copies}x", out / f"searchsvc-{copies}x"
-    stories = []
-    for story in sc.iter_stories(sc.sgm_files(sc.reuters_dir())):
-        if story["title"] and story["body"]:
-            stories.append({**story, "id": f"update-{len(stories)}"})
-        if len(stories) == n:
-            break
-    path = corpus / UPDATE_FILE
-    cli = str(Path(sys.executable).with_name("searchsvc"))
-    cmd = [cli, "index", "--corpus", str(corpus), "--index", str(index_dir)]
-
-    def docs() -> int:
-        store = Store(index_dir)
-        try:
-            return store.searcher().doc_count()
-        finally:
-            store.close()
-
-    before = docs()
-    path.write_text("\n".join(json.dumps(s) for s in stories) + "\n", encoding="utf-8")
-    try:
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        add_s = time.perf_counter() - t0
-        after = docs()
-    finally:
-        path.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    remove_s = time.perf_counter() - t0
-    print(
-        f"   x{copies}: +{n} articles in {add_s:.1f} s ({before:,} -> {after:,} docs); "
-        f"removing them again {remove_s:.1f} s   command: {' '.join(cmd)}",
-        flush=True,
-    )
-    return {"add_s": add_s, "remove_s": remove_s, "before": before, "after": after}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,11 +211,17 @@ def main(argv: list[str] | None = None) -> int:
         f"{sc.verdict(uss <= 300)}"
     )
     if big.get("update"):
-        add = big["update"]["add_s"]
+        add, upd = big["update"]["add_s"], big["update"]
         print(
             f"+1,000 articles at x{args.copies}: {add:.1f} s  "
-            f"target <= 20 s: {sc.verdict(add <= 20)}"
+            f"target <= 20 s: {sc.verdict(add <= 20)}   then the running engine's next search "
+            f"{upd['next_s']:.2f} s (found: {upd['visible']})"
         )
+        if upd.get("api_apply_s") is not None:
+            print(
+                f"write API at x{args.copies}: 10 articles applied in {upd['api_apply_s']:.2f} s, "
+                f"next search {upd['api_next_s']:.2f} s (found: {upd['api_visible']})"
+            )
     if big.get("seconds"):
         rate = big["docs"] / big["seconds"]
         print(

@@ -1,0 +1,116 @@
+"""Updates of a built Reuters xN index, as a running server sees them (bench_scale.py's part).
+
+`searchsvc index` adds 1,000 new articles (one JSON Lines file) and, once the file is removed,
+takes them out again, each run timed end to end as a user runs it (a new process). A search
+engine opened before (a server's worker) then answers its next search, which opens the new
+generation: that first request is timed too, and must find the new articles. Then, on a
+hard-linked copy of the index (so the cached one is left as it was), the write API's path:
+10 articles appended to the log, applied as the next generation, and the next search.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import speed_common as sc
+from bench_query import open_engine
+
+UPDATE_FILE = "zz-update-1000.jsonl"
+
+
+def _next_search(engine, title: str, wanted: str) -> tuple[float, bool]:
+    """Time one search for a title (top 10, snippets, facets); return (seconds, whether the
+    article `wanted` is then in the engine's generation)."""
+    from searchsvc.contract import SearchRequest
+
+    t0 = time.perf_counter()
+    engine.search(SearchRequest(q=title, per_page=10))
+    seconds = time.perf_counter() - t0
+    try:
+        engine.article(wanted)
+    except Exception:  # NotFound
+        return seconds, False
+    return seconds, True
+
+
+def _api_batch(index_dir: Path, stories: list[dict]) -> dict:
+    """Time 10 write-API articles on a hard-linked copy of the index: apply, next search."""
+    live_writer = sc.project_piece("engine.livewrite", "LiveWriter")
+    apply_pending = sc.project_piece("engine.live", "apply_pending")
+    if sc.missing(live_writer, apply_pending):
+        return {}
+    from searchsvc.model import Article
+
+    copy = index_dir.with_name(index_dir.name + "-api")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(index_dir, copy, copy_function=os.link, ignore=shutil.ignore_patterns("*.lock"))
+    try:
+        engine = open_engine(copy)
+        _next_search(engine, "oil prices", "")  # warm: the generation is open, as in a worker
+        batch = [
+            Article(id=f"api-{i}", title=s["title"], body=s["body"])
+            for i, s in enumerate(stories[:10])
+        ]
+        live_writer(copy, lambda: engine.store).put(batch)
+        t0 = time.perf_counter()
+        apply_pending(copy)
+        applied = time.perf_counter() - t0
+        seconds, found = _next_search(engine, batch[0].title, "api-0")
+        engine.store.close()
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    return {"api_apply_s": applied, "api_next_s": seconds, "api_visible": found}
+
+
+def update_figures(copies: int, out: Path, n: int = 1000) -> dict:
+    """Time adding n articles to the built Nx index and removing them (see the module doc)."""
+    corpus, index_dir = out / f"corpus-{copies}x", out / f"searchsvc-{copies}x"
+    stories = []
+    for story in sc.iter_stories(sc.sgm_files(sc.reuters_dir())):
+        if story["title"] and story["body"]:
+            stories.append({**story, "id": f"update-{len(stories)}"})
+        if len(stories) == n:
+            break
+    path = corpus / UPDATE_FILE
+    cli = str(Path(sys.executable).with_name("searchsvc"))
+    cmd = [cli, "index", "--corpus", str(corpus), "--index", str(index_dir)]
+    engine = open_engine(index_dir)
+    before = engine.store.view().state.documents
+    _next_search(engine, "oil prices", "")  # a worker that has served the current generation
+    path.write_text("\n".join(json.dumps(s) for s in stories) + "\n", encoding="utf-8")
+    try:
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        add_s = time.perf_counter() - t0
+        next_s, visible = _next_search(engine, stories[-1]["title"], stories[-1]["id"])
+        after = engine.store.view().state.documents
+    finally:
+        path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    remove_s = time.perf_counter() - t0
+    gone_s, still = _next_search(engine, stories[-1]["title"], stories[-1]["id"])
+    engine.store.close()
+    print(
+        f"   x{copies}: +{n} articles in {add_s:.1f} s ({before:,} -> {after:,} docs), the "
+        f"running engine's next search {next_s:.2f} s (found: {visible}); removing them again "
+        f"{remove_s:.1f} s, next search {gone_s:.2f} s (gone: {not still})   command: "
+        f"{' '.join(cmd)}",
+        flush=True,
+    )
+    figs = {"add_s": add_s, "remove_s": remove_s, "before": before, "after": after,
+            "next_s": next_s, "visible": visible, "gone_s": gone_s}  # fmt: skip
+    figs.update(_api_batch(index_dir, stories))
+    if "api_apply_s" in figs:
+        print(
+            f"   x{copies}: write API, 10 articles applied in {figs['api_apply_s']:.2f} s, the "
+            f"next search {figs['api_next_s']:.2f} s (found: {figs['api_visible']})",
+            flush=True,
+        )
+    return figs
