@@ -35,10 +35,10 @@ def column_codes(view: View, name: str, translate: bool = True) -> tuple[np.ndar
     for key, leaf in zip(view.state.leaf_keys, view.leaves, strict=True):
         codes, values = view.state.segment_memo(
             key and (*key, "codes", name, translate),
-            lambda leaf=leaf: seg.column_codes(leaf, name, translate),
+            lambda leaf=leaf: _narrow(*seg.column_codes(leaf, name, translate)),
         )
         remap = np.array([index.setdefault(v, len(index)) for v in values], dtype=np.int32)
-        parts.append(remap[codes] if len(codes) else codes)
+        parts.append(remap[codes] if len(codes) else codes.astype(np.int32))
     codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
     codes, order = first_appearance(codes)
     values = list(index)
@@ -67,7 +67,12 @@ def exact_codes(view: View) -> np.ndarray:
 
 def _segment_keys(leaf) -> tuple[np.ndarray, np.ndarray]:
     codes, values = seg.column_codes(leaf, "dup", False)
-    return codes, np.array([v or b"" for v in values], dtype=bytes)
+    return _narrow(codes, np.array([v or b"" for v in values], dtype=bytes))
+
+
+def _narrow(codes: np.ndarray, values):
+    """Return codes in the smallest unsigned type that holds them (kept per segment)."""
+    return codes.astype(np.min_scalar_type(max(0, len(values) - 1))), values
 
 
 def value_codes(values: list) -> tuple[np.ndarray, list]:
@@ -92,7 +97,7 @@ def tag_sets(view: View, widest: int = 32) -> tuple[np.ndarray, list[tuple]]:
     for i, unit in enumerate(units):
         codes, sets = view.state.segment_memo(
             (view.state.unit_key(i), "tag_sets"),
-            lambda unit=unit: _unit_tag_sets(unit.arrays["tags"], unit.count, widest),
+            lambda unit=unit: _narrow(*_unit_tag_sets(unit.arrays["tags"], unit.count, widest)),
         )
         remap = np.array([index.setdefault(t, len(index)) for t in sets], dtype=np.int32)
         parts.append(remap[codes] if len(codes) else codes.astype(np.int32))
