@@ -33,6 +33,7 @@ def columns(view: View) -> dict:
 
     def build() -> dict:
         cols = _build_columns(view)
+        view.state.drop_carried()  # segments the new generation no longer has: not kept
         release_heap()  # the build's per-document Python values are garbage now
         return cols
 

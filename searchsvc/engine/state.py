@@ -134,6 +134,10 @@ class ReaderState:
                     self.per_segment[key] = found = build() if found is None else found
         return found
 
+    def drop_carried(self) -> None:
+        """Let the previous generation's per-segment data go (what was kept is in ours)."""
+        self._carried = {}
+
     def unit_key(self, i: int) -> tuple | None:
         """Return what names term-array unit i's files: its Whoosh segments' keys."""
         keys = tuple(self.leaf_keys[k] for k in self.segments[i].leaves)

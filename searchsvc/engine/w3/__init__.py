@@ -61,8 +61,10 @@ __all__ = [
 
 
 def create(folder: Path, schema):
-    """Create an empty index in an existing folder and return it (for writing)."""
-    return _index.create_in(str(folder), schema)
+    """Create an empty index in an existing folder and return it (for writing; the segments
+    it then holds are read from memory maps, as `open_writable`'s)."""
+    storage = MappedStorage(str(folder), readonly=False)
+    return _index.FileIndex.create(storage, schema, _index._DEF_INDEX_NAME)
 
 
 def open_writable(folder: Path):
