@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 _DASHES = re.compile(r"-{2,}")
 _DOTS = re.compile(r"\.{2,}")
@@ -54,6 +55,8 @@ def id_char(c: str) -> bool:
 
 def _id_text(text: str) -> str:
     """NFC-normalise text and replace every run of other characters by one "-"."""
+    if text.isascii() and text.isalnum():  # a story number, say: every character is kept
+        return text
     text = unicodedata.normalize("NFC", text)
     text = "".join(c if id_char(c) else "-" for c in text)
     return _DOTS.sub(".", _DASHES.sub("-", text)).strip(ID_PUNCT)
@@ -76,6 +79,13 @@ def make_id(rel_path: str, part: str | int | None = None) -> str:
     Folders are joined by "--"; letters and digits of every script are kept (`日本.txt` ->
     `日本`, `café news.txt` -> `café-news`), anything else becomes "-".
     """
+    base = _path_id(rel_path)
+    return base if part is None else f"{base}-{_id_text(str(part)) or 'x'}"
+
+
+@lru_cache(maxsize=1024)
+def _path_id(rel_path: str) -> str:
+    """The id part of a path (cached: a file's thousand articles share it)."""
     base = rel_path.replace("\\", "/")
     for ext in _SUFFIXES:
         if base.lower().endswith(ext):
@@ -85,7 +95,7 @@ def make_id(rel_path: str, part: str | int | None = None) -> str:
     if len(base) > ID_MAX:
         digest = hashlib.blake2b(rel_path.encode("utf-8", "surrogatepass"), digest_size=6)
         base = f"{base[: ID_MAX - 13].rstrip(ID_PUNCT)}-{digest.hexdigest()}"
-    return base if part is None else f"{base}-{_id_text(str(part)) or 'x'}"
+    return base
 
 
 def content_hash(*parts: str) -> str:
