@@ -281,3 +281,7 @@ class Engine(Protocol):
     def explain(self, q: str) -> str:
         """Return a printable form of the query as the backend runs it."""
         ...
+
+    def warm(self) -> str | None:
+        """Make the live index ready for its first search; return its generation, if local."""
+        ...

@@ -32,6 +32,7 @@ from searchsvc.engine.plan import DateRange, QueryPlan, plan_query
 from searchsvc.engine.state import View
 from searchsvc.errors import BadRequest, NotFound
 from searchsvc.text.query import parse
+from searchsvc.text.scoring import FIELDS
 from searchsvc.text.snippets import lead, make_snippet
 
 NO_DATES = (
@@ -201,6 +202,16 @@ class SearchEngine:
             )
 
         return replace(view.state.memo("stats", build))
+
+    def warm(self) -> str | None:
+        """Open the live generation and build what its first search needs (facet columns,
+        date order, field lengths); return its name. Cheap when that is done already."""
+        view = self.store.view()
+        facets.columns(view)
+        facets.newest_positions(view)
+        for name in FIELDS:
+            view.lengths(name)
+        return view.state.generation
 
     def explain(self, q: str) -> str:
         """Return the plan of q as this index runs it (like sqlite-utils' --sql)."""

@@ -254,6 +254,10 @@ class TypesenseEngine:
             notes=list(NOTES),
         )
 
+    def warm(self) -> str | None:
+        """Nothing to prepare: the cluster holds the index (and there is no local generation)."""
+        return None
+
     def explain(self, q: str) -> str:
         """Return the plan of q: scored groups, the filter, and round one's searches."""
         plan = plan_query(parse(q, self.settings), SearchRequest(q=q))

@@ -8,6 +8,7 @@ which of an API write and a corpus file wins, CORS, ETags, and keys never shown.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from pathlib import Path
@@ -26,6 +27,8 @@ from livehelp import (
     word_of,
     write_corpus,
 )
+
+from searchsvc.engine.generations import read_current
 
 pytestmark = pytest.mark.slow  # a real server (serve, the applier) and subprocesses
 
@@ -153,6 +156,31 @@ def test_cors_read_routes_allow_origins_write_routes_only_listed_ones(site):
         if allowed:
             assert pre.headers["Access-Control-Allow-Origin"] == PARTNER
             assert "Authorization" in pre.headers["Access-Control-Allow-Headers"]
+
+
+def _ready_lines(log: Path, generation: str) -> set[str]:
+    """Return the worker pids whose log says they made `generation` ready."""
+    pattern = re.compile(r"\[(\d+)\] \[INFO\] index generation (\S+) ready in this worker")
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return {m.group(1) for m in pattern.finditer(text) if m.group(2) == generation}
+
+
+def test_workers_open_a_new_generation_before_any_search_asks(site):
+    """Each worker opens the live generation by itself: at its start, and within moments of
+    a live write switching to a new one, with no request in between (web/server.py)."""
+    index_dir, log = site["index"], site["log"]
+    before = read_current(index_dir)
+    deadline = time.monotonic() + 20
+    while len(_ready_lines(log, before)) < 2:  # both workers, as they started
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.05)
+    assert put(site["base"], "warm-1", article(4242)).status_code == 201
+    while True:  # the applier switches; both workers open the new generation unasked
+        now = read_current(index_dir)
+        if now != before and len(_ready_lines(log, now)) >= 2:
+            break
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.02)
 
 
 def test_etag_and_304(site):
