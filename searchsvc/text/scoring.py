@@ -105,13 +105,14 @@ def feedback_from_counts(
     best = docs[0][0]
     weights = [math.exp(score - best) for score, _ in docs]
     norm = sum(weights)
-    model: Counter = Counter()
-    seen: Counter = Counter()
+    model: dict[str, float] = {}  # plain dicts: a Counter's missing key is a Python call
+    seen: dict[str, int] = {}
+    at, times = model.get, seen.get
     for w, (_, counts) in zip(weights, docs, strict=True):
         length = sum(counts.values())
         for t, c in counts.items():
-            model[t] += c * w / norm / length
-            seen[t] += 1
+            model[t] = at(t, 0) + c * w / norm / length
+            seen[t] = times(t, 0) + 1
     weighted = Counter(
         {
             t: p * idf(doc_frequency(t), total)
