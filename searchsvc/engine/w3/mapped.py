@@ -63,6 +63,10 @@ class _ViewFile(BufferFile):
         StructFile.__init__(self, _View(buf), name=name, onclose=onclose)
         self._buf = buf
 
+    def view(self) -> memoryview:
+        """Return the file's bytes as a memoryview of the map (no copy)."""
+        return self._buf
+
     def subset(self, position: int, length: int, name: str | None = None) -> _ViewFile:
         """Return a view of part of this file (CompoundStorage opens its parts this way)."""
         return _ViewFile(self._buf[position : position + length], name=name or self._name)

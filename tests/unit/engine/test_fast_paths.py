@@ -240,9 +240,10 @@ def test_exact_codes_are_the_dup_column_s_codes(which, request):
 
 @pytest.mark.parametrize("which", ["view", "bulk_view"])
 def test_id_column_reader_gives_whoosh_s_ids(which, request):
-    """segments.column_reader sums a VarBytes column's offsets with numpy: the same values as
-    Whoosh's reader, for every document."""
+    """segments.column_reader sums a VarBytes column's offsets with numpy and slices values
+    from the memory map: the same values as Whoosh's reader, for every document."""
     view = request.getfixturevalue(which)
     for leaf in view.leaves:
         ours, whoosh = segments.column_reader(leaf, "id"), leaf.column_reader("id")
+        assert type(ours).__name__ == "_MappedValues"  # sliced from the segment's map
         assert [ours[d] for d in range(leaf.doc_count_all())] == list(whoosh)
