@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from searchsvc.engine.caches import LRU, array_bytes
-from searchsvc.engine.w3 import merged
+from searchsvc.engine.w3 import merged, values
 from searchsvc.engine.w3 import segments as seg
 from searchsvc.engine.w3.termarrays import ARRAY_FIELDS, MAX_TERM_BYTES, TermArrays, open_arrays
 from searchsvc.text.scoring import FIELDS
@@ -179,7 +179,7 @@ class View:
     def doc_id(self, docnum: int) -> str:
         """Return a document's article id (from the id column, not its stored fields)."""
         if self._id_columns is None:
-            self._id_columns = [seg.column_reader(leaf, "id") for leaf in self.leaves]
+            self._id_columns = [values.column_reader(leaf, "id") for leaf in self.leaves]
         i, local = self.locate(docnum)
         column = self._id_columns[i]
         return column[local] if column is not None else self.stored(docnum)["id"]

@@ -7,8 +7,6 @@ engine needs them for whole segments (facet columns, BM25F length norms) or for 
 
 from __future__ import annotations
 
-import struct
-from array import array
 from datetime import date
 from itertools import accumulate
 
@@ -22,8 +20,6 @@ from whoosh.columns import (
 )
 from whoosh.util.numeric import byte_to_length
 from whoosh.util.times import long_to_datetime
-
-from searchsvc.engine.w3.mapped import _ViewFile
 
 # doc_field_length() of a length byte, NaN for 0 (None: Whoosh 2.7's W3 codec falls through).
 _BYTE_LENGTHS = np.array([np.nan] + [byte_to_length(b) for b in range(1, 256)], dtype=np.float64)
@@ -187,59 +183,6 @@ def fixed_bytes(leaf, name: str, width: int) -> np.ndarray:
     for d in range(n):  # any other column kind: one document at a time
         out[d] = np.frombuffer(col[d], dtype=np.uint8)
     return out
-
-
-def column_reader(leaf, name: str):
-    """Return a segment's reader of a column (values translated), or None if it has none."""
-    if not leaf.has_column(name):
-        return None
-    column, perdoc = leaf.schema[name].column_type, getattr(leaf, "_perdoc", None)
-    if type(column) is not VarBytesColumn or not isinstance(perdoc, W3PerDocReader):
-        return leaf.column_reader(name)
-    if name not in perdoc._colfiles:
-        perdoc._colfiles[name] = perdoc._get_column_file(name)
-    colfile, offset, length = perdoc._colfiles[name]
-    reader = _VarBytesReader(colfile, offset, length, leaf.doc_count_all())
-    translate = leaf.schema[name].from_column_value
-    if isinstance(colfile, _ViewFile):  # mapped: each value is one slice of the map
-        return _MappedValues(reader, colfile.view(), translate)
-    return TranslatingColumnReader(reader, translate)
-
-
-class _MappedValues:
-    """A VarBytes column's translated values by document, sliced from the file's memory map
-    (Whoosh's reader goes through four Python layers a value: 21 us an id at Reuters x20)."""
-
-    def __init__(self, reader: VarBytesColumn.Reader, buf: memoryview, translate) -> None:
-        self._lengths, self._offsets = reader._lengths, reader._offsets
-        self._base, self._buf, self._translate = reader._basepos, buf, translate
-
-    def __len__(self) -> int:
-        return len(self._lengths)
-
-    def __getitem__(self, docnum: int):
-        n = self._lengths[docnum]
-        start = self._base + self._offsets[docnum]
-        return self._translate(bytes(self._buf[start : start + n]))
-
-
-class _VarBytesReader(VarBytesColumn.Reader):
-    """Whoosh's VarBytes column reader, with the offsets it derives from the lengths summed by
-    numpy: Whoosh's Python loop took 0.2 s over the id columns at Reuters x20, at each new
-    generation."""
-
-    def _read_offsets_and_lengths(self) -> None:
-        dbfile, doccount = self._dbfile, self._doccount
-        last = self._basepos + self._length - 1
-        code = chr(dbfile.get_byte(last))
-        if code == "X":  # the offsets were written: Whoosh's own reading is fast
-            super()._read_offsets_and_lengths()
-            return
-        size = struct.calcsize(code)
-        self._lengths = dbfile.get_array(last - size * doccount, code, doccount)
-        lengths = np.frombuffer(self._lengths, dtype=self._lengths.typecode).astype(np.int64)
-        self._offsets = array("q")
-        self._offsets.frombytes((np.cumsum(lengths) - lengths).tobytes())  # where each starts
 
 
 def day_of(raw) -> date | None:

@@ -19,7 +19,7 @@ from searchsvc.engine.generations import gen_name, switch_current
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.live import apply_pending
 from searchsvc.engine.store import Store
-from searchsvc.engine.w3 import segments
+from searchsvc.engine.w3 import segments, values
 from searchsvc.ingest.wal import Log
 from searchsvc.model import Article
 from searchsvc.text import scoring, snippets
@@ -244,6 +244,6 @@ def test_id_column_reader_gives_whoosh_s_ids(which, request):
     from the memory map: the same values as Whoosh's reader, for every document."""
     view = request.getfixturevalue(which)
     for leaf in view.leaves:
-        ours, whoosh = segments.column_reader(leaf, "id"), leaf.column_reader("id")
+        ours, whoosh = values.column_reader(leaf, "id"), leaf.column_reader("id")
         assert type(ours).__name__ == "_MappedValues"  # sliced from the segment's map
         assert [ours[d] for d in range(leaf.doc_count_all())] == list(whoosh)
