@@ -220,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         if upd.get("api_apply_s") is not None:
             print(
                 f"write API at x{args.copies}: 10 articles applied in {upd['api_apply_s']:.2f} s, "
-                f"next search {upd['api_next_s']:.2f} s (found: {upd['api_visible']})"
+                f"next search {upd['api_next_s']:.2f} s (found: {upd['api_visible']}); served, "
+                f"1 s after the switch: median {upd['served_median_ms']:.0f} ms"
             )
     if big.get("seconds"):
         rate = big["docs"] / big["seconds"]

@@ -5,7 +5,10 @@ takes them out again, each run timed end to end as a user runs it (a new process
 engine opened before (a server's worker) then answers its next search, which opens the new
 generation: that first request is timed too, and must find the new articles. Then, on a
 hard-linked copy of the index (so the cached one is left as it was), the write API's path:
-10 articles appended to the log, applied as the next generation, and the next search.
+10 articles appended to the log, applied as the next generation, and the next search; then
+the same copy served by `searchsvc serve` (2 workers, which open each new generation
+themselves): one article PUT over HTTP, and searches from new connections a second after the
+switch (what a reader arriving then waits).
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import speed_common as sc
@@ -63,9 +69,45 @@ def _api_batch(index_dir: Path, stories: list[dict]) -> dict:
         applied = time.perf_counter() - t0
         seconds, found = _next_search(engine, batch[0].title, "api-0")
         engine.store.close()
+        served = _served(copy, stories[10])
     finally:
         shutil.rmtree(copy, ignore_errors=True)
-    return {"api_apply_s": applied, "api_next_s": seconds, "api_visible": found}
+    return {"api_apply_s": applied, "api_next_s": seconds, "api_visible": found, **served}
+
+
+def _served(index_dir: Path, story: dict) -> dict:
+    """PUT one article to a served copy; time searches a second after its generation is live."""
+    key, port = "bench-write-key-0123456789", sc.free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "searchsvc", "serve", "--index", str(index_dir)]
+    cmd += ["--port", str(port), "--workers", "2"]
+    env = {**os.environ, "SEARCHSVC_WRITE_KEYS": key}
+    proc = sc.start_server(cmd, f"{base}/healthz", sc.OUT / "updates-serve.log", env=env)
+    try:
+        time.sleep(3)  # the workers open the index as they start
+        before = (index_dir / "CURRENT").read_text()
+        body = json.dumps({"title": story["title"], "body": story["body"]}).encode()
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        put = urllib.request.Request(f"{base}/api/articles/api-http", body, headers, method="PUT")
+        urllib.request.urlopen(put, timeout=30).close()
+        deadline = time.monotonic() + 60
+        while (index_dir / "CURRENT").read_text() == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(1.0)
+        took = []
+        for q in (story["title"], "oil prices", "wheat exports", "bank rate cut"):
+            t0 = time.perf_counter()  # a new connection each: either worker may answer
+            url = f"{base}/api/search?" + urllib.parse.urlencode({"q": q})
+            urllib.request.urlopen(url, timeout=60).close()
+            took.append((time.perf_counter() - t0) * 1000)
+        try:
+            urllib.request.urlopen(f"{base}/api/articles/api-http", timeout=30).close()
+            found = True
+        except OSError:
+            found = False
+    finally:
+        sc.stop_server(proc)
+    return {"served_ms": took, "served_median_ms": statistics.median(took), "served_found": found}
 
 
 def update_figures(copies: int, out: Path, n: int = 1000) -> dict:
@@ -110,7 +152,10 @@ def update_figures(copies: int, out: Path, n: int = 1000) -> dict:
     if "api_apply_s" in figs:
         print(
             f"   x{copies}: write API, 10 articles applied in {figs['api_apply_s']:.2f} s, the "
-            f"next search {figs['api_next_s']:.2f} s (found: {figs['api_visible']})",
+            f"next search {figs['api_next_s']:.2f} s (found: {figs['api_visible']}); served, "
+            f"searches 1 s after a PUT's generation is live: "
+            f"{', '.join(f'{ms:.0f}' for ms in figs['served_ms'])} ms "
+            f"(found: {figs['served_found']})",
             flush=True,
         )
     return figs
