@@ -246,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
                 procs[name] = sc.start_server(
                     cmd, f"http://127.0.0.1:{ports[name]}/healthz", log, env
                 )
+                if name == "searchsvc":
+                    sc.wait_ready(log, 2)  # both workers have the index open
             except RuntimeError as err:
                 problems[name] = str(err)
         for name in procs:

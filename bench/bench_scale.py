@@ -92,8 +92,10 @@ def server_rss(index_dir: Path, queries: list[str], cap: float) -> dict:
         "--workers",
         "2",
     ]
-    proc = sc.start_server(cmd, f"http://127.0.0.1:{port}/healthz", sc.OUT / "scale-serve.log")
+    log = sc.OUT / "scale-serve.log"
+    proc = sc.start_server(cmd, f"http://127.0.0.1:{port}/healthz", log)
     try:
+        sc.wait_ready(log, 2)  # both workers take connections, as before they warmed at start
         r = load(port, "/api/search", queries, 2, cap)
         mem = [sc.memory_mb(p) for p in sc.workers(proc.pid)]
     finally:

@@ -338,6 +338,25 @@ def start_server(
     raise RuntimeError(f"server not ready after {timeout:.0f}s at {url}; see {log}")
 
 
+def wait_ready(log: Path, workers: int, timeout: float = 60) -> bool:
+    """Wait until `workers` searchsvc workers have logged that they opened the index.
+
+    Workers open the index as they start (web/server.py follow_index); a load that connects
+    while one of them is still opening it puts every keep-alive connection on the other.
+    Returns False at once for a searchsvc without it, and after `timeout`.
+    """
+    if isinstance(project_piece("web.server", "follow_index"), str):
+        return False
+    pattern = re.compile(r"\[(\d+)\] \[INFO\] index generation \S+ ready in this worker")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        if len(set(pattern.findall(text))) >= workers:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def stop_server(proc: subprocess.Popen) -> None:
     """Stop a server this benchmark started (SIGTERM to its pid, SIGKILL after 15 s)."""
     if proc.poll() is None:

@@ -82,9 +82,10 @@ def _served(index_dir: Path, story: dict) -> dict:
     cmd = [sys.executable, "-m", "searchsvc", "serve", "--index", str(index_dir)]
     cmd += ["--port", str(port), "--workers", "2"]
     env = {**os.environ, "SEARCHSVC_WRITE_KEYS": key}
-    proc = sc.start_server(cmd, f"{base}/healthz", sc.OUT / "updates-serve.log", env=env)
+    log = sc.OUT / "updates-serve.log"
+    proc = sc.start_server(cmd, f"{base}/healthz", log, env=env)
     try:
-        time.sleep(3)  # the workers open the index as they start
+        sc.wait_ready(log, 2)  # the workers open the index as they start
         before = (index_dir / "CURRENT").read_text()
         body = json.dumps({"title": story["title"], "body": story["body"]}).encode()
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
