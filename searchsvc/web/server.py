@@ -30,6 +30,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
 
 from searchsvc.config import Settings
+from searchsvc.errors import SearchsvcError
 from searchsvc.web.headers import SECURITY_HEADERS
 
 ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
@@ -103,12 +104,18 @@ def follow_index(app) -> None:
         return
     log = logging.getLogger("gunicorn.error")
     ready: list[str | None] = [None]
+    failed: set[str] = set()
 
     def warm() -> None:
         t0 = time.perf_counter()
         try:
             generation = holder.engine().warm()
-        except Exception:  # no index yet, or a damaged one: requests answer why
+        except SearchsvcError:  # no index yet, or a damaged one: requests answer why
+            return
+        except Exception as e:  # a fault of ours: said once; requests still open the index
+            if repr(e) not in failed:
+                failed.add(repr(e))
+                log.exception("opening the index ahead of requests failed")
             return
         if generation != ready[0]:
             ready[0] = generation
