@@ -62,6 +62,7 @@ class Report:
     checked: int = 0  # files whose digest was verified
     damaged: list[str] = field(default_factory=list)  # "file: what is wrong"
     recorded: bool = True  # False: built by a searchsvc that recorded no checksums
+    right: dict = field(default_factory=dict)  # (device, inode, size, mtime) -> digest found right
 
     @property
     def ok(self) -> bool:
@@ -69,20 +70,18 @@ class Report:
         return not self.damaged
 
 
-def verify(gen_dir: Path, recorded: dict | None, full: bool, seen: dict | None = None) -> Report:
+def verify(gen_dir: Path, recorded: dict | None, full: bool, known: dict | None = None) -> Report:
     """Check a generation against its recorded checksums (all digests when full).
 
-    `seen` (a store's, kept across its generations): {(device, inode, size, mtime): digest}
-    of files this process hashed and found right; a file the next generation hard-links
-    unchanged is not hashed again. It is replaced by this generation's files.
+    `known`: the `right` of the report on a generation checked before by this process; a file
+    the next generation hard-links unchanged (same device, inode, size, mtime) is not hashed
+    again.
     """
     report = Report(gen_dir.name)
     if recorded is None:
         report.recorded = False
         return report
-    known = dict(seen or {})
-    if seen is not None:
-        seen.clear()
+    known = known or {}
     for name, entry in sorted(recorded.items()):
         path = gen_dir / name
         try:
@@ -104,8 +103,8 @@ def verify(gen_dir: Path, recorded: dict | None, full: bool, seen: dict | None =
                 continue
             if found != entry["blake2b"]:
                 report.damaged.append(f"{name}: contents differ from the recorded checksum")
-            elif seen is not None:
-                seen[key] = found
+            else:
+                report.right[key] = found
     return report
 
 

@@ -171,8 +171,8 @@ class Store:
         `carried`: the previous generation's per-segment data (ReaderState.segment_memo)."""
         gen_dir = self.index_dir / gen
         hint = "run `searchsvc check` to see the damage, and `searchsvc index --rebuild`"
-        checksums = load_checksums(gen_dir)
-        report = integrity.verify(gen_dir, checksums, full=self.verify_full, seen=self._hashed)
+        report = integrity.verify(gen_dir, load_checksums(gen_dir), self.verify_full, self._hashed)
+        self._hashed = report.right
         if not report.ok:
             raise IndexDamaged(f"index generation {gen} is damaged: {report.damaged[0]}", hint=hint)
         try:
