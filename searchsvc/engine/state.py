@@ -112,8 +112,7 @@ class ReaderState:
         """Return the term arrays of a segment (or the merged set), kept from the previous
         generation when it had them: a segment's arrays are written with it, never after."""
         return self.segment_memo(
-            key if name is not None else None,
-            lambda: {f: open_arrays(folder, name, f) for f in ARRAY_FIELDS},
+            key, lambda: {f: open_arrays(folder, name, f) for f in ARRAY_FIELDS}
         )
 
     def segment_memo(self, key: tuple | None, build: Callable[[], Any]):
