@@ -103,28 +103,28 @@ def follow_index(app) -> None:
     if holder.settings.backend != "whoosh":
         return
     log = logging.getLogger("gunicorn.error")
-    ready: list[str | None] = [None]
     failed: set[str] = set()
 
-    def warm() -> None:
-        t0 = time.perf_counter()
+    def warm() -> str | None:
         try:
-            generation = holder.engine().warm()
+            return holder.engine().warm()
         except SearchsvcError:  # no index yet, or a damaged one: requests answer why
-            return
+            return None
         except Exception as e:  # a fault of ours: said once; requests still open the index
             if repr(e) not in failed:
                 failed.add(repr(e))
                 log.exception("opening the index ahead of requests failed")
-            return
-        if generation != ready[0]:
-            ready[0] = generation
-            ms = (time.perf_counter() - t0) * 1000
-            log.info("index generation %s ready in this worker (%.0f ms)", generation, ms)
+            return None
 
     def follow() -> None:
+        ready = None
         while True:
-            warm()
+            t0 = time.perf_counter()
+            generation = warm()
+            if generation is not None and generation != ready:
+                ms = (time.perf_counter() - t0) * 1000
+                log.info("index generation %s ready in this worker (%.0f ms)", generation, ms)
+                ready = generation
             gevent.sleep(WARM_EVERY_S)
 
     gevent.spawn(follow)
