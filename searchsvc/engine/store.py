@@ -100,7 +100,14 @@ class Store:
                 alive = {t.native_id for t in threading.enumerate()}
                 for tid in [t for t in self._views if t not in alive]:
                     self._views.pop(tid).searcher.close()  # its thread has ended
-                view = self._views[me] = View(self._state, self._index.searcher())
+                try:
+                    searcher = self._index.searcher()  # Whoosh reads the generation's TOC again
+                except w3.UNREADABLE as e:  # its folder changed under us (moved, being restored)
+                    raise IndexDamaged(
+                        f"index generation {self._gen} cannot be read now",
+                        hint="if the index folder is being moved or restored, retry when done",
+                    ) from e
+                view = self._views[me] = View(self._state, searcher)
             return view
 
     def searcher(self):

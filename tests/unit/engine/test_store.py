@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from datetime import datetime
@@ -14,7 +15,7 @@ from whoosh.query import Term
 from searchsvc.engine.indexer import index_corpus
 from searchsvc.engine.search import SearchEngine
 from searchsvc.engine.store import Store
-from searchsvc.errors import IndexMissing
+from searchsvc.errors import IndexDamaged, IndexMissing, SearchsvcError
 from searchsvc.ingest import discover
 
 
@@ -145,6 +146,39 @@ def test_each_thread_gets_its_own_reused_searcher(indexed):
     other.start()
     other.join()
     assert seen[0].is_closed and not mine.is_closed
+    store.close()
+
+
+def test_a_generation_folder_emptied_under_the_store_gives_503_then_recovers(indexed):
+    """A thread's first searcher re-reads the generation's TOC: an index folder being restored
+    (files not there yet) is a 503 IndexDamaged, not a Whoosh error, and passes once back."""
+    _, index = indexed
+    store = Store(index)
+    store.searcher()  # the generation is open in this thread
+    gen = index / store.generation
+    aside = index.parent / "aside"
+    shutil.copytree(gen, aside)
+    for toc in gen.glob("_MAIN_*.toc"):
+        toc.unlink()  # a restore that has not copied the TOC yet
+    errors: list = []
+
+    def first_search_of_a_thread() -> None:
+        try:
+            store.searcher()
+        except SearchsvcError as e:
+            errors.append(e)
+
+    worker = threading.Thread(target=first_search_of_a_thread)
+    worker.start()
+    worker.join()
+    assert [type(e) for e in errors] == [IndexDamaged]
+    assert errors[0].status == 503 and str(index) not in errors[0].message
+    for f in aside.iterdir():  # the restore completes
+        shutil.copy2(f, gen / f.name)
+    worker = threading.Thread(target=first_search_of_a_thread)
+    worker.start()
+    worker.join()
+    assert len(errors) == 1
     store.close()
 
 
