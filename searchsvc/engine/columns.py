@@ -10,6 +10,8 @@ views that folded counts read (a story's value, its (story, tag) pairs, its docu
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from searchsvc.engine.state import View
@@ -213,6 +215,26 @@ def _story_tags(cols: dict) -> None:
     cols["story_tag_tag"] = (pairs % n_tags).astype(np.int32)
     k = cols["dup_count"]  # the pairs are by story: each story's tags are a run of them
     cols["story_tag_starts"] = np.searchsorted(pairs // n_tags, np.arange(k + 1))
+    _story_sets(cols)
+
+
+def _story_sets(cols: dict) -> None:
+    """Add story_set (each story's set of tags over all its copies, coded), story_set_starts
+    and story_set_tag (set c's tags are story_set_tag[story_set_starts[c]:...[c + 1]])."""
+    tags, starts = cols["story_tag_tag"], cols["story_tag_starts"].tolist()
+    code: dict[bytes, int] = {}
+    sets: list[np.ndarray] = []  # each distinct set once, in order of first appearance
+    ids = []
+    for a, b in pairwise(starts):
+        key = tags[a:b].tobytes()
+        if key not in code:
+            code[key] = len(sets)
+            sets.append(tags[a:b])
+        ids.append(code[key])
+    cols["story_set"] = np.array(ids, dtype=np.int32)
+    sizes = np.array([len(r) for r in sets], dtype=np.int64)
+    cols["story_set_starts"] = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    cols["story_set_tag"] = np.concatenate(sets) if sets else tags[:0]
 
 
 def ranges(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:

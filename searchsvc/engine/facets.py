@@ -125,7 +125,7 @@ def distinct(
     """
     if not fold:
         return np.bincount(cols[name][docs], minlength=n)
-    counts, mixed = _agreeing(cols, name, docs, n, among)
+    counts, mixed, _ = _agreeing(cols, name, docs, n, among)
     if len(mixed):
         pair_codes = cols[f"pair_code_{name}"]
         seen = np.zeros(len(pair_codes), dtype=bool)
@@ -144,15 +144,19 @@ def stories_of(cols: dict, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 
 def _agreeing(cols: dict, name: str, docs: np.ndarray, n: int, among: tuple | None = None):
     """Return (per value, the stories among docs whose copies all carry it; the documents of
-    the stories whose copies differ)."""
+    the stories whose copies differ, and their stories)."""
     stories, present, found = among or stories_of(cols, docs)
     uniform = cols[f"story_{name}"][found]
-    counts = np.bincount(uniform[uniform >= 0], minlength=n)
-    if not (uniform < 0).any():
-        return counts, docs[:0]
+    differ = uniform < 0
+    counts = np.bincount(uniform[~differ], minlength=n)
+    if not differ.any():
+        return counts, docs[:0], stories[:0]
+    if differ.all():  # every story's copies differ (copies filed under different tags)
+        return counts, docs, stories
     mixed = np.zeros(len(present), dtype=bool)
-    mixed[found[uniform < 0]] = True
-    return counts, docs[mixed[stories]]
+    mixed[found[differ]] = True
+    keep = mixed[stories]
+    return counts, docs[keep], stories[keep]
 
 
 def tag_counts(
@@ -165,29 +169,42 @@ def tag_counts(
     if not fold:
         per_set, mixed = np.bincount(cols["tag_sig"][docs], minlength=n_sets), docs[:0]
     else:
-        per_set, mixed = _agreeing(cols, "tag_sig", docs, n_sets, among)
+        per_set, mixed, stories = _agreeing(cols, "tag_sig", docs, n_sets, among)
     counts = np.zeros(n_tags)
     if per_set.any():  # each (story or document) set's count, spread over its tags
         counts += np.bincount(cols["pair_tag"], weights=per_set[cols["pair_sig"]], minlength=n_tags)
     if len(mixed):  # copies with different tag sets: their distinct (story, tag) pairs
-        stories = cols["dup"][mixed]
         matched = np.bincount(stories, minlength=cols["dup_count"])
-        whole = np.flatnonzero(matched == cols["story_size"])  # every copy matched: all its tags
-        tags = cols["story_tag_tag"]
-        counts += np.bincount(tags[ranges(cols["story_tag_starts"], whole)], minlength=n_tags)
-        part = mixed[matched[stories] != cols["story_size"][stories]]  # other stories: once
-        pairs = np.unique(cols["doc_story_tag"][ranges(cols["doc_tag_starts"], part)])
-        counts += np.bincount(tags[pairs], minlength=n_tags)
+        whole = matched == cols["story_size"]  # every copy matched: all the story's tags
+        counts += _whole_story_tags(cols, np.flatnonzero(whole), n_tags)
+        partial = (matched > 0) & ~whole
+        if partial.any():  # the other stories: each tag any matched copy carries, once
+            part = mixed[partial[stories]]
+            pairs = np.unique(cols["doc_story_tag"][ranges(cols["doc_tag_starts"], part)])
+            counts += np.bincount(cols["story_tag_tag"][pairs], minlength=n_tags)
     return counts
 
 
-def facets_and_timeline(cols: dict, docs: np.ndarray, fold: bool = False) -> tuple[dict, list]:
+def _whole_story_tags(cols: dict, whole: np.ndarray, n_tags: int) -> np.ndarray:
+    """Return per tag how many of the given stories carry it (on any copy): counted per
+    distinct story tag set (stories share them), then spread over each set's tags."""
+    starts = cols["story_set_starts"]
+    per_set = np.bincount(cols["story_set"][whole], minlength=len(starts) - 1)
+    used = np.flatnonzero(per_set)
+    weights = np.repeat(per_set[used], starts[used + 1] - starts[used])
+    return np.bincount(cols["story_set_tag"][ranges(starts, used)], weights, minlength=n_tags)
+
+
+def facets_and_timeline(
+    cols: dict, docs: np.ndarray, fold: bool = False, among: tuple | None = None
+) -> tuple[dict, list]:
     """Return ({source, tags, year: {value: count}}, timeline) over the given documents.
 
     Folded, copies of one story count once: under every source and tag any of them carries,
-    and at the date of the story's earliest copy in the year facet and the timeline.
+    and at the date of the story's earliest copy in the year facet and the timeline (`among`:
+    `stories_of(cols, docs)`, when the caller has it).
     """
-    among = stories_of(cols, docs) if fold else None  # shared by the three counts
+    among = (among or stories_of(cols, docs)) if fold else None  # shared by the three counts
     per_source = distinct(cols, "source", docs, len(cols["source_values"]), fold, among)
     nz = np.flatnonzero(per_source).tolist()
     sources = {cols["source_values"][i]: int(per_source[i]) for i in nz}

@@ -20,6 +20,11 @@ class Folded:
     sizes: np.ndarray  # matches per near-duplicate code
     dup: np.ndarray  # near-duplicate code of every document
     cols: dict  # the facet columns (story_order, story_starts: each story's documents)
+    stories: np.ndarray | None = None  # the story of every match (dup of the match ids)
+
+    def among(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return what `facets.stories_of` returns for the matches, from the fold's counts."""
+        return self.stories, self.sizes > 0, np.flatnonzero(self.sizes)
 
     def similar(self, docnum: int) -> int:
         """Return how many other matches are copies of this document."""
@@ -53,7 +58,8 @@ def collapse(ranked: list, dup: np.ndarray, end: int) -> list:
 def fold(matches: Matches, cols: dict, end: int) -> Folded:
     """Return the matches folded by near-duplicate key, ranked far enough for `end` stories."""
     dup = cols["dup"]
-    sizes = np.bincount(dup[matches.ids], minlength=cols["dup_count"])
+    stories = dup[matches.ids]
+    sizes = np.bincount(stories, minlength=cols["dup_count"])
     total = int(np.count_nonzero(sizes))
     # as many ranked matches as `end` stories of the average size take, twice over (the top
     # `want` is always a prefix of a longer top list, so a longer look changes nothing)
@@ -64,4 +70,4 @@ def fold(matches: Matches, cols: dict, end: int) -> Folded:
         want *= 4  # many near-duplicates among the best: look further down
         best = ranked(matches, want)
         page = collapse(best, dup, end)
-    return Folded(total, page, sizes, dup, cols)
+    return Folded(total, page, sizes, dup, cols, stories)

@@ -106,7 +106,8 @@ class SearchEngine:
             hits.append(Hit.from_stored(f, score, similar, snippet, similar_ids))
         facet_counts, tl = ({}, [])
         if req.facets:
-            facet_counts, tl = facets.facets_and_timeline(cols, found.ids, fold)
+            among = folded.among() if fold else None  # the fold has each match's story
+            facet_counts, tl = facets.facets_and_timeline(cols, found.ids, fold, among)
         suggestion = None
         if total < SUGGEST_BELOW and req.page == 1 and pq.groups:
             suggestion = self._did_you_mean(view, req, pq, plan)

@@ -81,3 +81,13 @@ def test_folded_tag_counts_count_each_story_once_per_tag(rows, picks):
 def test_copies_with_overlapping_tag_sets_count_a_shared_tag_once():
     cols = columns([(0, 2), (0, 1), (1, 3)])  # story 0: (a, b) and (a); story 1: (b, c)
     assert tag_counts(cols, np.array([0, 1, 2]), fold=True).tolist() == [1, 2, 1]
+
+
+def test_stories_whose_copies_carry_the_same_tags_share_one_story_set():
+    # stories 0 and 1: copies tagged (a) and (b, c), in either order; story 2: one copy (a, b)
+    cols = columns([(0, 1), (0, 3), (1, 3), (1, 1), (2, 2)])
+    assert cols["story_set"].tolist() == [0, 0, 1]
+    assert cols["story_set_starts"].tolist() == [0, 3, 5]
+    assert cols["story_set_tag"].tolist() == [0, 1, 2, 0, 1]
+    assert tag_counts(cols, np.arange(5), fold=True).tolist() == [3, 3, 2]  # all matched whole
+    assert tag_counts(cols, np.array([0, 2, 4]), fold=True).tolist() == [2, 2, 1]  # 0, 1 in part
