@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
+from searchsvc.engine.columns import ranges
 from searchsvc.engine.matching import Matches, ranked
 
 SIMILAR_IDS = 10  # folded copies named on a hit
@@ -39,6 +41,24 @@ class Folded:
         at = np.minimum(np.searchsorted(ids, members), max(len(ids) - 1, 0))
         same = members[(ids[at] == members) & (members != docnum)] if len(ids) else members[:0]
         return same[:limit]
+
+    def newest_copies(
+        self, docnums: list[int], ids: np.ndarray, newest: np.ndarray, limit: int = SIMILAR_IDS
+    ) -> list[list[int]]:
+        """Return for each document up to `limit` other matches (of `ids`, ascending) that are
+        copies of it, as a hit names them: by `newest` position, descending. One pass for a
+        page's hits (what `copies` gives one document, then sorted)."""
+        docs = np.asarray(docnums, dtype=np.int64)
+        stories = self.dup[docs]
+        starts = self.cols["story_starts"]
+        owner = np.repeat(np.arange(len(docs)), starts[stories + 1] - starts[stories])
+        members = self.cols["story_order"][ranges(starts, stories)].astype(np.int64)
+        at = np.minimum(np.searchsorted(ids, members), max(len(ids) - 1, 0))
+        keep = (ids[at] == members) & (members != docs[owner]) if len(ids) else owner < 0
+        members, owner = members[keep], owner[keep]
+        order = np.lexsort((-newest[members], owner))  # by document, then newest position
+        members, bounds = members[order], np.searchsorted(owner[order], np.arange(len(docs) + 1))
+        return [members[a : min(b, a + limit)].tolist() for a, b in pairwise(bounds.tolist())]
 
 
 def collapse(ranked: list, dup: np.ndarray, end: int) -> list:

@@ -90,20 +90,17 @@ class SearchEngine:
         else:
             page, fold = ranked(found, end), False
             total = len(found.ids)
+        shown = page[end - req.per_page :]
+        named = self._copies_named(view, found, folded, shown) if req.collapse else {}
         hits = []
-        for score, d in page[end - req.per_page :]:
+        for score, d in shown:
             f = view.stored(d)
             body = f.get("body", "")
             snippet = ""
             if req.snippets:
                 snippet = make_snippet(body, plan.highlight) if plan.highlight else lead(body)
-            similar, similar_ids = 0, []
-            if req.collapse and folded.similar(d):
-                similar = folded.similar(d)
-                order = folded.copies(d, found.ids, len(found.ids))
-                order = order[np.argsort(facets.newest_positions(view)[order])[::-1]]
-                similar_ids = [view.doc_id(x) for x in order[:SIMILAR_IDS].tolist()]
-            hits.append(Hit.from_stored(f, score, similar, snippet, similar_ids))
+            similar = folded.similar(d) if req.collapse else 0
+            hits.append(Hit.from_stored(f, score, similar, snippet, named.get(d, [])))
         facet_counts, tl = ({}, [])
         if req.facets:
             among = folded.among() if fold else None  # the fold has each match's story
@@ -128,6 +125,14 @@ class SearchEngine:
             timeline=tl,
             notes=notes,
         )
+
+    @staticmethod
+    def _copies_named(view: View, found, folded, shown: list) -> dict[int, list[str]]:
+        """Return the ids of up to SIMILAR_IDS copies of each shown hit that has some."""
+        docs = [d for _, d in shown if folded.similar(d)]
+        lists = folded.newest_copies(docs, found.ids, facets.newest_positions(view), SIMILAR_IDS)
+        ids = iter(view.doc_ids([x for got in lists for x in got]))
+        return {d: [next(ids) for _ in got] for d, got in zip(docs, lists, strict=True)}
 
     def _instead(self, view: View, req: SearchRequest, page: SearchPage) -> SearchPage:
         """Return the page of the correction of a query that found nothing, marked as such."""

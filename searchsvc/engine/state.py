@@ -175,13 +175,16 @@ class View:
             found = cache.put(docnum, seg.stored_fields(self.leaves[i], local))
         return found
 
-    def doc_id(self, docnum: int) -> str:
-        """Return a document's article id (from the id column, not its stored fields)."""
+    def doc_ids(self, docnums: list[int]) -> list[str]:
+        """Return documents' article ids (from the id column, not their stored fields)."""
         if self._id_columns is None:
             self._id_columns = [values.column_reader(leaf, "id") for leaf in self.leaves]
-        i, local = self.locate(docnum)
-        column = self._id_columns[i]
-        return column[local] if column is not None else self.stored(docnum)["id"]
+        out, columns, offsets = [], self._id_columns, self.state.leaf_offsets
+        for d in docnums:
+            i = bisect.bisect_right(offsets, d) - 1
+            column = columns[i]
+            out.append(column[d - offsets[i]] if column is not None else self.stored(d)["id"])
+        return out
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Return every document's length of a field, NaN where it has none (per generation)."""

@@ -66,6 +66,26 @@ def test_a_hits_copies_are_the_matches_of_its_story(rows, picks):
 
 
 @settings(max_examples=200, deadline=None)
+@given(
+    rows=docs_strategy,
+    picks=st.lists(st.booleans(), min_size=40, max_size=40),
+    newest=st.permutations(range(40)),
+    limit=st.integers(1, 4),
+)
+def test_a_pages_copies_are_each_hits_copies_newest_position_first(rows, picks, newest, limit):
+    cols = columns(rows)
+    ids = np.array([d for d in range(len(rows)) if picks[d]], dtype=np.int64)
+    folded = Folded(0, [], np.zeros(0), cols["dup"], cols)
+    positions = np.array(newest[: len(rows)], dtype=np.int64)  # unique, as newest_positions
+    hits = list(range(0, len(rows), 3))
+    got = folded.newest_copies(hits, ids, positions, limit)
+    for d, copies in zip(hits, got, strict=True):
+        mine = folded.copies(d, ids, len(rows))
+        expected = mine[np.argsort(positions[mine])[::-1]][:limit]
+        assert copies == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
 @given(rows=docs_strategy, picks=st.lists(st.booleans(), min_size=40, max_size=40))
 def test_folded_tag_counts_count_each_story_once_per_tag(rows, picks):
     """A story whose copies carry different tag sets counts once under each tag any of them
