@@ -8,7 +8,8 @@ from itertools import pairwise
 import numpy as np
 
 from searchsvc.engine.columns import ranges
-from searchsvc.engine.matching import Matches, ranked
+from searchsvc.engine.matching import Matches
+from searchsvc.engine.ranking import top
 
 SIMILAR_IDS = 10  # folded copies named on a hit
 
@@ -61,18 +62,13 @@ class Folded:
         return [members[a : min(b, a + limit)].tolist() for a, b in pairwise(bounds.tolist())]
 
 
-def collapse(ranked: list, dup: np.ndarray, end: int) -> list:
-    """Return the first `end` ranked (score, docnum), the best of each near-duplicate key."""
-    page, seen = [], set()
-    for score, d in ranked:
-        key = dup[d]
-        if key in seen:
-            continue
-        seen.add(key)
-        page.append((score, d))
-        if len(page) >= end:
-            break
-    return page
+def collapse(matches: Matches, best: np.ndarray, stories: np.ndarray, end: int) -> list:
+    """Return the first `end` of the ranked match positions `best` as (score, docnum), the
+    best of each story (`stories`: each match's story)."""
+    _, first = np.unique(stories[best], return_index=True)  # each story's best position
+    keep = best[np.sort(first)[:end]]
+    scores = [0.0] * len(keep) if matches.by_date else matches.keys[keep].tolist()
+    return list(zip(scores, matches.ids[keep].tolist(), strict=True))
 
 
 def fold(matches: Matches, cols: dict, end: int) -> Folded:
@@ -84,10 +80,10 @@ def fold(matches: Matches, cols: dict, end: int) -> Folded:
     # as many ranked matches as `end` stories of the average size take, twice over (the top
     # `want` is always a prefix of a longer top list, so a longer look changes nothing)
     want = int(end * 2 * len(matches.ids) / max(total, 1)) + 10
-    best = ranked(matches, want)
-    page = collapse(best, dup, end)
+    best = top(matches.keys, want)
+    page = collapse(matches, best, stories, end)
     while len(page) < min(end, total) and len(best) < len(matches.ids):
         want *= 4  # many near-duplicates among the best: look further down
-        best = ranked(matches, want)
-        page = collapse(best, dup, end)
+        best = top(matches.keys, want)
+        page = collapse(matches, best, stories, end)
     return Folded(total, page, sizes, dup, cols, stories)
