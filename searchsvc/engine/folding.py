@@ -33,22 +33,12 @@ class Folded:
         """Return how many other matches are copies of this document."""
         return int(self.sizes[self.dup[docnum]]) - 1
 
-    def copies(self, docnum: int, ids: np.ndarray, limit: int = SIMILAR_IDS) -> np.ndarray:
-        """Return up to `limit` other matches (of `ids`, ascending) that are copies of this
-        document, ascending: its story's documents looked up in ids, not ids scanned."""
-        story = int(self.dup[docnum])
-        lo, hi = self.cols["story_starts"][story : story + 2].tolist()
-        members = self.cols["story_order"][lo:hi]
-        at = np.minimum(np.searchsorted(ids, members), max(len(ids) - 1, 0))
-        same = members[(ids[at] == members) & (members != docnum)] if len(ids) else members[:0]
-        return same[:limit]
-
     def newest_copies(
         self, docnums: list[int], ids: np.ndarray, newest: np.ndarray, limit: int = SIMILAR_IDS
     ) -> list[list[int]]:
         """Return for each document up to `limit` other matches (of `ids`, ascending) that are
         copies of it, as a hit names them: by `newest` position, descending. One pass for a
-        page's hits (what `copies` gives one document, then sorted)."""
+        page's hits: their stories' documents looked up in ids, not ids scanned."""
         docs = np.asarray(docnums, dtype=np.int64)
         stories = self.dup[docs]
         starts = self.cols["story_starts"]

@@ -179,11 +179,11 @@ class View:
         """Return documents' article ids (from the id column, not their stored fields)."""
         if self._id_columns is None:
             self._id_columns = [values.column_reader(leaf, "id") for leaf in self.leaves]
-        out, columns, offsets = [], self._id_columns, self.state.leaf_offsets
+        out = []
         for d in docnums:
-            i = bisect.bisect_right(offsets, d) - 1
-            column = columns[i]
-            out.append(column[d - offsets[i]] if column is not None else self.stored(d)["id"])
+            i, local = self.locate(d)
+            column = self._id_columns[i]
+            out.append(column[local] if column is not None else self.stored(d)["id"])
         return out
 
     def lengths(self, fieldname: str) -> np.ndarray:

@@ -59,10 +59,11 @@ def test_a_hits_copies_are_the_matches_of_its_story(rows, picks):
     cols = columns(rows)
     ids = np.array([d for d in range(len(rows)) if picks[d]], dtype=np.int64)
     folded = Folded(0, [], np.zeros(0), cols["dup"], cols)
+    ascending = -np.arange(len(rows), dtype=np.int64)  # newest position descending = docnum order
     for d in range(len(rows)):
         expected = [x for x in ids.tolist() if rows[x][0] == rows[d][0] and x != d]
-        assert folded.copies(d, ids, len(rows)).tolist() == expected
-        assert folded.copies(d, ids, 2).tolist() == expected[:2]
+        assert folded.newest_copies([d], ids, ascending, len(rows)) == [expected]
+        assert folded.newest_copies([d], ids, ascending, 2) == [expected[:2]]
 
 
 @settings(max_examples=200, deadline=None)
@@ -80,7 +81,7 @@ def test_a_pages_copies_are_each_hits_copies_newest_position_first(rows, picks, 
     hits = list(range(0, len(rows), 3))
     got = folded.newest_copies(hits, ids, positions, limit)
     for d, copies in zip(hits, got, strict=True):
-        mine = folded.copies(d, ids, len(rows))
+        mine = np.array([x for x in ids.tolist() if rows[x][0] == rows[d][0] and x != d], np.int64)
         expected = mine[np.argsort(positions[mine])[::-1]][:limit]
         assert copies == expected.tolist()
 
