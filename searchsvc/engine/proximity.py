@@ -59,7 +59,7 @@ def _keys(view: View, fname: str, term: str, docs: np.ndarray) -> np.ndarray:
         held, freq, positions = got
         if not len(held):
             continue
-        want = docs[lo:hi] - segment.offset
+        want = (docs[lo:hi] - segment.offset).astype(held.dtype)  # no int64 copy of `held`
         at = np.minimum(np.searchsorted(held, want), len(held) - 1)
         hit = held[at] == want
         k, at = np.flatnonzero(hit) + lo, at[hit]

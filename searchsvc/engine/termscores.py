@@ -135,7 +135,8 @@ def bm25f_among_many(view: View, terms: list[str], docs: np.ndarray, only: np.nd
             lo, hi = bounds[i], bounds[i + 1]
             if lo == hi:
                 continue
-            local = docs[lo:hi] - segment.offset
+            # in the arrays' own dtype: searchsorted would convert a whole list to int64 per call
+            local = (docs[lo:hi] - segment.offset).astype(arrays.docs.dtype)
             short = found & (ends - starts <= SHORT_LIST * len(local))
             if short.any():  # short lists: every posting checked against the mask, together
                 _add_short(
