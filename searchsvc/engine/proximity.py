@@ -52,23 +52,14 @@ def _keys(view: View, fname: str, term: str, docs: np.ndarray) -> np.ndarray:
             continue
         check_deadline()
         arrays = segment.arrays.get(fname)
-        got = termarrays.term_positions(arrays, tbytes) if arrays is not None else None
+        local = docs[lo:hi] - segment.offset
+        got = termarrays.positions_of(arrays, tbytes, local) if arrays is not None else None
         if got is None:  # no position arrays, or a word too long for them
             parts += _matcher_keys(view, i, fname, term, docs, lo, hi)
             continue
-        held, freq, positions = got
-        if not len(held):
-            continue
-        want = (docs[lo:hi] - segment.offset).astype(held.dtype)  # no int64 copy of `held`
-        at = np.minimum(np.searchsorted(held, want), len(held) - 1)
-        hit = held[at] == want
-        k, at = np.flatnonzero(hit) + lo, at[hit]
-        if not len(k):
-            continue
-        ends = np.cumsum(freq)
-        f = freq[at]
-        first = np.repeat(ends[at] - f - np.cumsum(f) + f, f) + np.arange(int(f.sum()))
-        parts.append((np.repeat(k, f).astype(np.int64) << 32) | positions[first])
+        k, f, positions = got
+        if len(k):
+            parts.append((np.repeat(k + lo, f).astype(np.int64) << 32) | positions)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
