@@ -72,18 +72,31 @@ def _assert_arrays_match_postings(folder: Path) -> int:
                         assert got is None
                         continue
                     m = segments.term_matcher(leaf, field, tbytes)
-                    ids, weights, positions = [], [], []
+                    ids, weights, positions, per_doc = [], [], [], {}
                     while m.is_active():  # deleted documents included, as stored
                         ids.append(m.id())
                         weights.append(m.weight())
-                        positions += m.value_as("positions")
+                        per_doc[m.id()] = list(m.value_as("positions"))
+                        positions += per_doc[m.id()]
                         m.next()
+                    _assert_positions_of(arrays, tbytes, per_doc, leaf.doc_count_all())
                     assert got[0].tolist() == ids and got[1].tolist() == weights
                     docs, freq, pos = termarrays.term_positions(arrays, tbytes)
                     assert docs.tolist() == ids and freq.tolist() == weights
                     assert pos.tolist() == positions
                 assert arrays.postings(b"nosuchterm")[0].tolist() == []
         return len(leaves)
+
+
+def _assert_positions_of(arrays, tbytes: bytes, per_doc: dict, count: int) -> None:
+    """positions_of gives Whoosh's positions of the documents asked for, and only theirs."""
+    held = sorted(per_doc)
+    for docs in (list(range(count)), held[::2], held[1::2], held[-1:], [count], []):
+        k, freq, pos = termarrays.positions_of(arrays, tbytes, np.array(docs, dtype=np.int64))
+        hit = [i for i, d in enumerate(docs) if d in per_doc]
+        assert k.tolist() == hit
+        assert freq.tolist() == [len(per_doc[docs[i]]) for i in hit]
+        assert pos.tolist() == [p for i in hit for p in per_doc[docs[i]]]
 
 
 def test_arrays_hold_every_posting_of_the_segment(folder):
