@@ -13,7 +13,7 @@ from hashlib import blake2b
 
 import numpy as np
 
-from searchsvc.engine import facets, proximity
+from searchsvc.engine import facets, proximity, sparse
 from searchsvc.engine.deadline import check_deadline
 from searchsvc.engine.plan import Group, Leaf
 from searchsvc.engine.state import View
@@ -65,15 +65,10 @@ def _union(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def sum_scores(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the per-document sums of several (ids, scores) pairs."""
+    """Return the per-document sums of several (ids, scores) pairs (added in their order)."""
     pairs = [p for p in pairs if len(p[0])]
-    if not pairs:
-        return EMPTY
-    if len(pairs) == 1:
-        return pairs[0]
-    ids, where = np.unique(np.concatenate([i for i, _ in pairs]), return_inverse=True)
-    scores = np.bincount(where, weights=np.concatenate([s for _, s in pairs]), minlength=len(ids))
-    return ids, scores
+    ids, sums, _ = sparse.add(pairs, max((int(i[-1]) for i, _ in pairs), default=-1) + 1)
+    return ids, sums
 
 
 def group_scores(view: View, group: Group, only=None) -> tuple[np.ndarray, np.ndarray]:
@@ -149,9 +144,8 @@ def _weighted(group: Group, scores: np.ndarray) -> np.ndarray:
 def _sparse_sums(view: View, groups: list[Group], known: dict):
     """Return (matched ids ascending, summed weighted scores, groups matched) of a few groups.
 
-    The groups' id lists are each ascending: a stable sort of their concatenation merges them
-    and keeps each document's scores in group order, which are then added in that order, as
-    the dense sums do (np.add.reduceat may sum in another order: not the same floats).
+    The groups' lists are added in group order (engine/sparse.py), as the dense sums do. How
+    many groups a document matches only counts in the tiers of a two-group query (None else).
     """
     ids_parts, score_parts = [], []
     for g in groups:
@@ -161,19 +155,13 @@ def _sparse_sums(view: View, groups: list[Group], known: dict):
         ids_parts.append(ids)
         score_parts.append(_weighted(g, got))
     if len(groups) == 1:  # one list: nothing to merge (the cached scores: rank never writes them)
-        return ids_parts[0], score_parts[0], np.ones(len(ids_parts[0]), dtype=np.int32)
-    ids = np.concatenate(ids_parts)
-    if not len(ids):
-        return ids, np.zeros(0), np.zeros(0, dtype=np.int32)
-    order = np.argsort(ids, kind="stable")
-    ids, scores = ids[order], np.concatenate(score_parts)[order]
-    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-    hits = np.diff(np.append(starts, len(ids)))
-    acc = scores[starts]
-    for k in range(1, int(hits.max())):  # each document's k-th group, added in turn
-        more = hits > k
-        acc[more] += scores[starts[more] + k]
-    return ids[starts], acc, hits.astype(np.int32)
+        return ids_parts[0], score_parts[0], None
+    pairs = list(zip(ids_parts, score_parts, strict=True))
+    tiers = len(groups) <= scoring.SHORT_QUERY
+    ids, acc, hits = sparse.add(pairs, max(1, view.state.total), count=tiers)
+    if any(acc is p for p in score_parts):  # only one group matched: not its cached scores
+        acc = acc.copy()
+    return ids, acc, hits
 
 
 def _dense_sums(view: View, groups: list[Group], known: dict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from whoosh import query as wq
 
+from searchsvc.engine import sparse
 from searchsvc.engine.deadline import check_deadline
 from searchsvc.engine.state import View
 from searchsvc.engine.w3 import termarrays
@@ -55,8 +56,8 @@ def _norms(view: View, fieldname: str) -> np.ndarray:
 def _combine(view: View, parts: list, dfs: dict) -> tuple[np.ndarray, np.ndarray]:
     """Sum per-field (field, global ids, frequencies) into BM25F scores; df from `dfs`.
 
-    Each field's parts come in segment order, so its ids ascend: the fields are merged by a
-    binary search of the smaller in the larger rather than by sorting them all.
+    Each field's parts come in segment order, so its ids ascend; the fields' pseudo-frequencies
+    are added by a merge (engine/sparse.py), the largest field's list first.
     """
     if not parts:
         return EMPTY
@@ -70,25 +71,8 @@ def _combine(view: View, parts: list, dfs: dict) -> tuple[np.ndarray, np.ndarray
         ),
         key=lambda p: -len(p[0]),
     )
-    ids, x = merged[0]
-    for other, y in merged[1:]:
-        ids, x = _merge(ids, x, other, y)
+    ids, x, _ = sparse.add(merged, view.state.total)
     return ids, scoring.saturate(x, max(dfs.values()), view.state.total)
-
-
-def _merge(ids: np.ndarray, x: np.ndarray, other: np.ndarray, y: np.ndarray):
-    """Return the union of two ascending id arrays with their values summed where both hold."""
-    if not len(ids):
-        return other, y
-    at = np.minimum(np.searchsorted(ids, other), len(ids) - 1)
-    same = ids[at] == other
-    x = x.copy()
-    x[at[same]] += y[same]
-    if same.all():
-        return ids, x
-    ids, x = np.concatenate((ids, other[~same])), np.concatenate((x, y[~same]))
-    order = np.argsort(ids, kind="stable")  # two ascending runs: merged in linear time
-    return ids[order], x[order]
 
 
 def bm25f_among(view: View, text: str, docs: np.ndarray, only: np.ndarray):
