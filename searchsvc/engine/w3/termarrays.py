@@ -146,14 +146,23 @@ _NONE = (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32))
 _BIAS = 1 << 20  # keeps a phrase word's shifted position positive
 
 
-def term_positions(arrays: TermArrays, tbytes: bytes):
-    """Return (docs, frequencies, positions) of a term (empty if absent); None without positions."""
+def _positions_row(arrays: TermArrays, tbytes: bytes) -> tuple | None:
+    """Return (row, first posting, end) of a term in arrays with positions: () when the term
+    is not there, None without position arrays or for a term too long for the arrays."""
     if arrays.positions is None or len(tbytes) > MAX_TERM_BYTES:
         return None
     i = int(np.searchsorted(arrays.terms, tbytes))
     if i >= len(arrays.terms) or arrays.terms[i] != tbytes:
-        return _NONE
-    lo, hi = int(arrays.starts[i]), int(arrays.starts[i + 1])
+        return ()
+    return i, int(arrays.starts[i]), int(arrays.starts[i + 1])
+
+
+def term_positions(arrays: TermArrays, tbytes: bytes):
+    """Return (docs, frequencies, positions) of a term (empty if absent); None without positions."""
+    row = _positions_row(arrays, tbytes)
+    if not row:
+        return None if row is None else _NONE
+    i, lo, hi = row
     freq = np.rint(arrays.weights[lo:hi]).astype(np.int64)
     start = int(arrays.tpos[i])
     return arrays.docs[lo:hi], freq, arrays.positions[start : start + int(freq.sum())]
@@ -167,12 +176,10 @@ def positions_of(arrays: TermArrays, tbytes: bytes, docs: np.ndarray):
     positions start by sums of the frequencies before them (numpy's add.reduceat), not a
     cumulative sum over the whole list (1.2 ms for 200,000 postings against 0.1).
     """
-    if arrays.positions is None or len(tbytes) > MAX_TERM_BYTES:
-        return None
-    i = int(np.searchsorted(arrays.terms, tbytes))
-    if i >= len(arrays.terms) or arrays.terms[i] != tbytes:
-        return _NONE
-    lo, hi = int(arrays.starts[i]), int(arrays.starts[i + 1])
+    row = _positions_row(arrays, tbytes)
+    if not row:
+        return None if row is None else _NONE
+    i, lo, hi = row
     held = arrays.docs[lo:hi]
     want = docs.astype(held.dtype)  # an int64 needle would copy `held` to int64
     at = np.minimum(np.searchsorted(held, want), len(held) - 1)
