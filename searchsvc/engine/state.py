@@ -260,7 +260,8 @@ class View:
         return self.reader.field_terms(fieldname)
 
     def postings(self, i: int, fieldname: str, text: str):
-        """Return (live segment doc ids, weights, document frequency) of a term, or None."""
+        """Return (live segment doc ids, weights, document frequency) of a term, or None; the
+        arrays as the term arrays store them (int32, float32: callers widen them as they go)."""
         segment = self.state.segments[i]
         arrays = segment.arrays.get(fieldname)
         got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
@@ -282,7 +283,7 @@ class View:
         if not segment.all_live:
             keep = segment.live[ids]
             ids, weights = ids[keep], weights[keep]
-        return ids.astype(np.int64), weights.astype(np.float64), df
+        return ids, weights, df
 
     def term_docs(self, fieldname: str, text: str) -> np.ndarray:
         """Return the global numbers of the live documents holding a term, ascending."""
@@ -290,5 +291,5 @@ class View:
         for i, segment in enumerate(self.state.segments):
             got = self.postings(i, fieldname, text)
             if got is not None:
-                parts.append(got[0] + segment.offset)
+                parts.append(np.add(got[0], segment.offset, dtype=np.int64))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -169,7 +169,7 @@ def _bm25f_all(view: View, text: str, fields: tuple[str, ...]):
         for i, segment in enumerate(view.state.segments):
             got = view.postings(i, fname, text)
             if got is not None:
-                parts.append((fname, got[0] + segment.offset, got[1]))
+                parts.append((fname, np.add(got[0], segment.offset, dtype=np.int64), got[1]))
                 dfs[fname] = dfs.get(fname, 0) + got[2]
     return _combine(view, parts, dfs)
 
