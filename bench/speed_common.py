@@ -258,13 +258,14 @@ def rss_mb(pid: int) -> float:
     return math.nan
 
 
-def memory_mb(pid: int) -> dict[str, float]:
+def memory_mb(pid: int, index: Path | None = None) -> dict[str, float]:
     """Return a process's RSS, PSS, USS and anonymous memory in MB (smaps_rollup).
 
     USS (private pages) is what the process alone costs; PSS shares each shared page (the
     memory-mapped index, the page cache's) between the processes mapping it. USS also counts
-    index pages only this worker has touched so far (they stay the page cache's); `anon` is
-    the heap alone (Python objects, arrays, caches).
+    index pages only this worker has touched so far (they stay the page cache's): with
+    `index`, `uss_index` is that part (the private pages of mappings of files under it, from
+    /proc/PID/smaps); `anon` is the heap alone (Python objects, arrays, caches).
     """
     fields: dict[str, int] = {}
     try:
@@ -280,7 +281,24 @@ def memory_mb(pid: int) -> dict[str, float]:
         "pss": fields.get("Pss", 0) / 1024,
         "uss": uss / 1024,
         "anon": fields.get("Anonymous", 0) / 1024,
+        "uss_index": _private_under(pid, index) / 1024 if index is not None else math.nan,
     }
+
+
+def _private_under(pid: int, folder: Path) -> int:
+    """Return the private kB of a process's mappings of files under folder (/proc/PID/smaps)."""
+    root, total, inside = str(Path(folder).resolve()) + "/", 0, False
+    try:
+        lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        parts = line.split()
+        if parts and "-" in parts[0] and not parts[0].endswith(":"):  # a mapping's header
+            inside = len(parts) >= 6 and parts[5].startswith(root)
+        elif inside and parts[0] in ("Private_Clean:", "Private_Dirty:"):
+            total += int(parts[1])
+    return total
 
 
 def workers(master: int) -> list[int]:
