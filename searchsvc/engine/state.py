@@ -261,7 +261,8 @@ class View:
 
     def postings(self, i: int, fieldname: str, text: str):
         """Return (live segment doc ids, weights, document frequency) of a term, or None; the
-        arrays as the term arrays store them (int32, float32: callers widen them as they go)."""
+        arrays in the types they are read in (int32 and float32 from term arrays, int64 and
+        float64 from Whoosh's postings): callers widen them as they go."""
         segment = self.state.segments[i]
         arrays = segment.arrays.get(fieldname)
         got = arrays.postings(text.encode("utf-8")) if arrays is not None else None
