@@ -22,6 +22,9 @@ from searchsvc.text import scoring
 from searchsvc.text.analysis import index_terms
 from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
 
+TOP_SAMPLE_FROM = 50_000  # keys from which top() cuts at a sampled threshold first
+TOP_SAMPLE = 2_048  # about this many keys sampled for the threshold
+
 
 def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarray]:
     """Return (global docnums ascending, scores) of one leaf (keys score 0)."""
@@ -215,9 +218,26 @@ def top(keys: np.ndarray, k: int) -> np.ndarray:
     """Return the positions of the k largest keys, largest first, ties in position order."""
     if k <= 0 or not len(keys):
         return np.zeros(0, dtype=np.int64)
-    if k < len(keys):
-        kth = np.partition(keys, len(keys) - k)[len(keys) - k]  # the k-th largest
-        cand = np.flatnonzero(keys >= kth)
-    else:
-        cand = np.arange(len(keys))
+    cand = _at_least_kth(keys, k) if k < len(keys) else np.arange(len(keys))
     return cand[np.lexsort((cand, -keys[cand]))[:k]]
+
+
+def _at_least_kth(keys: np.ndarray, k: int) -> np.ndarray:
+    """Return the positions (ascending) of every key >= the k-th largest.
+
+    A long array is first cut at a threshold read off an evenly spaced sample, one comparison
+    pass, so the selection runs on the few thousand keys above it rather than on all of them
+    (np.partition of 400,000 keys: 3.4 ms). When fewer than k keys pass, the threshold was too
+    high and the whole array is selected from, so the result is the same either way.
+    """
+    n = len(keys)
+    if n >= TOP_SAMPLE_FROM and k * 8 <= n:
+        sample = keys[:: n // TOP_SAMPLE]
+        rank = min(len(sample) - 1, (2 * k * len(sample)) // n + 8)  # ~2k keys expected above
+        threshold = np.partition(sample, len(sample) - 1 - rank)[len(sample) - 1 - rank]
+        cut = np.flatnonzero(keys >= threshold)
+        if len(cut) >= k:  # every key >= the k-th largest is >= threshold, so it is in cut
+            sub = keys[cut]
+            return cut[sub >= np.partition(sub, len(sub) - k)[len(sub) - k]]
+    kth = np.partition(keys, n - k)[n - k]  # the k-th largest
+    return np.flatnonzero(keys >= kth)

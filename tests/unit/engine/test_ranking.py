@@ -163,3 +163,36 @@ def test_sparse_sums_are_the_dense_sums_exactly(store, q, merge_from, monkeypatc
         assert hits.tolist() == [count[d] for d in matched.tolist()]
     else:
         assert hits is None
+
+
+def _top_by_sorting(keys, k):
+    """The definition of ranking.top: positions by key descending, ties by position."""
+    return sorted(range(len(keys)), key=lambda i: (-keys[i], i))[:k]
+
+
+@pytest.mark.parametrize("k", [1, 10, 100, 1000, 7000])
+@pytest.mark.parametrize(
+    "shape",
+    ["spread", "twenty copies each", "few distinct", "peaks between samples", "peaks on samples"],
+)
+def test_top_of_long_arrays_equals_sorting(shape, k):
+    """top() on arrays long enough for its sampled cut gives the sorted order, ties included,
+    also when the sample misleads it (peaks only on, or only between, the sampled positions)."""
+    import numpy as np
+
+    n = 60_000
+    rng = np.random.default_rng(k)
+    step = n // ranking.TOP_SAMPLE
+    if shape == "spread":
+        keys = rng.gamma(2.0, 1.0, n)
+    elif shape == "twenty copies each":
+        keys = np.repeat(rng.gamma(2.0, 1.0, n // 20), 20)
+    elif shape == "few distinct":
+        keys = rng.integers(0, 4, n).astype(np.float64)
+    else:
+        keys = np.zeros(n)
+        on = np.arange(0, n, step)
+        at = on if shape == "peaks on samples" else on[:-1] + step // 2
+        keys[at] = 1.0 + rng.random(len(at))
+    assert n >= ranking.TOP_SAMPLE_FROM
+    assert ranking.top(keys, k).tolist() == _top_by_sorting(keys.tolist(), k)
