@@ -22,8 +22,8 @@ from searchsvc.text import scoring
 from searchsvc.text.analysis import index_terms
 from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
 
-TOP_SAMPLE_FROM = 50_000  # keys from which top() cuts at a sampled threshold first
-TOP_SAMPLE = 2_048  # about this many keys sampled for the threshold
+TOP_SAMPLE_FROM = 8_000  # keys from which top() cuts at a sampled threshold first
+TOP_SAMPLE = 1_024  # about this many keys sampled for the threshold
 
 
 def leaf_scores(view: View, leaf: Leaf, only=None) -> tuple[np.ndarray, np.ndarray]:
@@ -227,8 +227,9 @@ def _at_least_kth(keys: np.ndarray, k: int) -> np.ndarray:
 
     A long array is first cut at a threshold read off an evenly spaced sample, one comparison
     pass, so the selection runs on the few thousand keys above it rather than on all of them
-    (np.partition of 400,000 keys: 3.4 ms). When fewer than k keys pass, the threshold was too
-    high and the whole array is selected from, so the result is the same either way.
+    (np.partition of 400,000 keys: 3.4 ms; of 40,000: 0.35 ms, where the cut and its selection
+    take 0.06). When fewer than k keys pass, the threshold was too high and the whole array is
+    selected from, so the result is the same either way.
     """
     n = len(keys)
     if n >= TOP_SAMPLE_FROM and k * 8 <= n:
