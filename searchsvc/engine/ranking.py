@@ -111,11 +111,12 @@ def rank(view: View, groups: list[Group]) -> Ranked:
         acc[best] += proximity.boosts(view, groups, matched[best])
     feedback: list[tuple[str, float]] = []
     if n >= scoring.FEEDBACK_FROM and len(matched) > 2 * scoring.FEEDBACK_DOCS:
-        first = scoring.tiered(acc, hits, n)  # tiers pick the feedback docs
-        feedback = _feedback(view, matched, first, acc)
+        # tiers pick the feedback docs: the best of the first pass, a prefix of its top list
+        best = top(scoring.tiered(acc, hits, n), scoring.FEEDBACK_RERANK)
+        feedback = _feedback(view, matched[best], acc[best])
         # RM3 re-ranks the best first-pass documents; the rest keep their first-pass order
         # below them (scaled alike, they can only lose ground to the re-ranked ones).
-        pool = np.sort(matched[top(first, scoring.FEEDBACK_RERANK)])
+        pool = np.sort(matched[best])
         acc *= scoring.FEEDBACK_ORIGINAL / sum(g.weight for g in groups)
         only = np.zeros(max(1, view.state.total), dtype=bool)
         only[pool] = True
@@ -190,13 +191,12 @@ def _dense_sums(view: View, groups: list[Group], known: dict):
     return matched, acc[matched], hits[matched]
 
 
-def _feedback(
-    view: View, ids: np.ndarray, keys: np.ndarray, scores: np.ndarray
-) -> list[tuple[str, float]]:
-    """Return the RM3 expansion terms of the best first-pass documents (by keys)."""
-    order = top(keys, scoring.FEEDBACK_DOCS)  # best first, ties by docnum (ids ascend)
+def _feedback(view: View, ids: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
+    """Return the RM3 expansion terms of the best first-pass documents (ids best first)."""
     counted = []
-    for d, score in zip(ids[order].tolist(), scores[order].tolist(), strict=True):
+    for d, score in zip(
+        ids[: scoring.FEEDBACK_DOCS].tolist(), scores[: scoring.FEEDBACK_DOCS].tolist(), strict=True
+    ):
         f = view.stored(d)
         text = f"{f.get('title') or ''}\n{f.get('body') or ''}"
         # by the text's digest: exact copies of a story (wire resends) are analysed once
