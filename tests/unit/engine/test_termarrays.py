@@ -89,14 +89,17 @@ def _assert_arrays_match_postings(folder: Path) -> int:
 
 
 def _assert_positions_of(arrays, tbytes: bytes, per_doc: dict, count: int) -> None:
-    """positions_of gives Whoosh's positions of the documents asked for, and only theirs."""
-    held = sorted(per_doc)
-    for docs in (list(range(count)), held[::2], held[1::2], held[-1:], [count], []):
-        k, freq, pos = termarrays.positions_of(arrays, tbytes, np.array(docs, dtype=np.int64))
-        hit = [i for i, d in enumerate(docs) if d in per_doc]
-        assert k.tolist() == hit
-        assert freq.tolist() == [len(per_doc[docs[i]]) for i in hit]
-        assert pos.tolist() == [p for i in hit for p in per_doc[docs[i]]]
+    """positions_of gives Whoosh's positions of the documents asked for, and only theirs,
+    with the weights as written (float32 sums) and widened to float64 (its other path)."""
+    held, narrow = sorted(per_doc), arrays.weights
+    for arrays.weights in (narrow, narrow.astype(np.float64)):
+        for docs in (list(range(count)), held[::2], held[1::2], held[-1:], [count], []):
+            k, freq, pos = termarrays.positions_of(arrays, tbytes, np.array(docs, dtype=np.int64))
+            hit = [i for i, d in enumerate(docs) if d in per_doc]
+            assert k.tolist() == hit
+            assert freq.tolist() == [len(per_doc[docs[i]]) for i in hit]
+            assert pos.tolist() == [p for i in hit for p in per_doc[docs[i]]]
+    arrays.weights = narrow
 
 
 def test_arrays_hold_every_posting_of_the_segment(folder):
