@@ -13,6 +13,7 @@ import numpy as np
 
 from searchsvc.engine.deadline import check_deadline
 from searchsvc.engine.state import View
+from searchsvc.engine.termscores import max_doc_frequencies
 from searchsvc.engine.w3 import termarrays
 from searchsvc.text import scoring
 from searchsvc.text.scoring import FIELDS, TEXT_FIELDS
@@ -26,8 +27,8 @@ def boosts(view: View, groups, docs: np.ndarray) -> np.ndarray:
         return out
     terms = sorted({t for pair in pairs for t in pair})
     total = max(1, view.state.total)
-    dfs = [view.doc_frequencies(f, terms) for f in FIELDS]
-    idf = {t: scoring.idf(max(d), total) for t, *d in zip(terms, *dfs, strict=True)}
+    dfs = max_doc_frequencies(view, terms)
+    idf = {t: scoring.idf(dfs[t], total) for t in terms}
     order = np.argsort(docs, kind="stable")
     keys = {(f, t): _keys(view, f, t, docs[order]) for f in TEXT_FIELDS for t in terms}
     freqs = []

@@ -17,10 +17,16 @@ from searchsvc.engine import facets, proximity, sparse
 from searchsvc.engine.deadline import check_deadline
 from searchsvc.engine.plan import Group, Leaf
 from searchsvc.engine.state import View
-from searchsvc.engine.termscores import EMPTY, bm25f, bm25f_among_many, phrase_scores
+from searchsvc.engine.termscores import (
+    EMPTY,
+    bm25f,
+    bm25f_among_many,
+    max_doc_frequencies,
+    phrase_scores,
+)
 from searchsvc.text import scoring
 from searchsvc.text.analysis import index_terms
-from searchsvc.text.scoring import COMMON_FRACTION, FIELDS, LONG_QUERY, TEXT_FIELDS
+from searchsvc.text.scoring import COMMON_FRACTION, LONG_QUERY, TEXT_FIELDS
 
 TOP_SAMPLE_FROM = 8_000  # keys from which top() cuts at a sampled threshold first
 TOP_SAMPLE = 1_024  # about this many keys sampled for the threshold
@@ -205,12 +211,7 @@ def _feedback(view: View, ids: np.ndarray, scores: np.ndarray) -> list[tuple[str
         if counts is None:  # analysed once per generation while it stays in the cache
             counts = view.state.term_counts.put(key, Counter(index_terms(text)))
         counted.append((score, counts))
-    dfs = {t: view.state.dfs.get(t) for t in scoring.feedback_candidates(counted)}
-    wanted = [t for t, df in dfs.items() if df is None]
-    if wanted:  # looked up together: one binary search per segment and field
-        found = [view.doc_frequencies(f, wanted) for f in FIELDS]
-        for t, *per_field in zip(wanted, *found, strict=True):
-            dfs[t] = view.state.dfs.put(t, max(per_field))
+    dfs = max_doc_frequencies(view, scoring.feedback_candidates(counted))
     return scoring.feedback_from_counts(counted, dfs.__getitem__, view.state.total)
 
 

@@ -39,6 +39,18 @@ def bm25f(view: View, text: str, fields: tuple[str, ...] = TEXT_FIELDS, only=Non
     return full[0][keep], full[1][keep]
 
 
+def max_doc_frequencies(view: View, terms) -> dict[str, int]:
+    """Return each term's larger document frequency of title and body (cached per generation;
+    the ones not cached are looked up together: one binary search per segment and field)."""
+    dfs = {t: view.state.dfs.get(t) for t in terms}
+    wanted = [t for t, df in dfs.items() if df is None]
+    if wanted:
+        found = [view.doc_frequencies(f, wanted) for f in FIELDS]
+        for t, *per_field in zip(wanted, *found, strict=True):
+            dfs[t] = view.state.dfs.put(t, max(per_field))
+    return dfs
+
+
 def _norms(view: View, fieldname: str) -> np.ndarray:
     """Return the field's BM25F length norm (divided by its weight) of every document."""
 

@@ -196,3 +196,14 @@ def test_top_of_long_arrays_equals_sorting(shape, k, n):
         keys[at] = 1.0 + rng.random(len(at))
     assert n >= ranking.TOP_SAMPLE_FROM
     assert ranking.top(keys, k).tolist() == _top_by_sorting(keys.tolist(), k)
+
+
+def test_max_doc_frequencies_take_the_larger_field_and_are_cached(store):
+    """A term's document frequency for idf is the larger of title's and body's, the same when
+    it comes from the generation's cache."""
+    view = store.view()
+    terms = ["wing", "airfoil", "flight", "note", "nosuchword"]
+    want = {"wing": 5, "airfoil": 5, "flight": 30, "note": 30, "nosuchword": 0}
+    assert termscores.max_doc_frequencies(view, terms) == want
+    assert {t: view.state.dfs.get(t) for t in terms} == want
+    assert termscores.max_doc_frequencies(view, terms[::-1]) == want
