@@ -199,10 +199,8 @@ def _dense_sums(view: View, groups: list[Group], known: dict):
 
 def _feedback(view: View, ids: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
     """Return the RM3 expansion terms of the best first-pass documents (ids best first)."""
-    counted = []
-    for d, score in zip(
-        ids[: scoring.FEEDBACK_DOCS].tolist(), scores[: scoring.FEEDBACK_DOCS].tolist(), strict=True
-    ):
+    counted, k = [], scoring.FEEDBACK_DOCS
+    for d, score in zip(ids[:k].tolist(), scores[:k].tolist(), strict=True):
         f = view.stored(d)
         text = f"{f.get('title') or ''}\n{f.get('body') or ''}"
         # by the text's digest: exact copies of a story (wire resends) are analysed once
@@ -235,8 +233,8 @@ def _at_least_kth(keys: np.ndarray, k: int) -> np.ndarray:
     n = len(keys)
     if n >= TOP_SAMPLE_FROM and k * 8 <= n:
         sample = keys[:: n // TOP_SAMPLE]
-        rank = min(len(sample) - 1, (2 * k * len(sample)) // n + 8)  # ~2k keys expected above
-        threshold = np.partition(sample, len(sample) - 1 - rank)[len(sample) - 1 - rank]
+        above = min(len(sample) - 1, (2 * k * len(sample)) // n + 8)  # ~2k keys expected above
+        threshold = np.partition(sample, len(sample) - 1 - above)[len(sample) - 1 - above]
         cut = np.flatnonzero(keys >= threshold)
         if len(cut) >= k:  # every key >= the k-th largest is >= threshold, so it is in cut
             sub = keys[cut]
