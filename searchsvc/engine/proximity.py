@@ -60,7 +60,7 @@ def _keys(view: View, fname: str, term: str, docs: np.ndarray) -> np.ndarray:
             continue
         k, f, positions = got
         if len(k):
-            parts.append((np.repeat(k + lo, f).astype(np.int64) << 32) | positions)
+            parts.append((np.repeat(k + lo, f) << 32) | positions)  # k: int64 indices
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 

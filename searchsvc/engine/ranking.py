@@ -117,12 +117,12 @@ def rank(view: View, groups: list[Group]) -> Ranked:
         acc[best] += proximity.boosts(view, groups, matched[best])
     feedback: list[tuple[str, float]] = []
     if n >= scoring.FEEDBACK_FROM and len(matched) > 2 * scoring.FEEDBACK_DOCS:
-        # tiers pick the feedback docs: the best of the first pass, a prefix of its top list
-        best = top(scoring.tiered(acc, hits, n), scoring.FEEDBACK_RERANK)
-        feedback = _feedback(view, matched[best], acc[best])
+        # tiers pick the feedback docs: the head of the first pass's best, best first
+        first = top(scoring.tiered(acc, hits, n), scoring.FEEDBACK_RERANK)
+        feedback = _feedback(view, matched[first], acc[first])
         # RM3 re-ranks the best first-pass documents; the rest keep their first-pass order
         # below them (scaled alike, they can only lose ground to the re-ranked ones).
-        pool = np.sort(matched[best])
+        pool = np.sort(matched[first])
         acc *= scoring.FEEDBACK_ORIGINAL / sum(g.weight for g in groups)
         only = np.zeros(max(1, view.state.total), dtype=bool)
         only[pool] = True
